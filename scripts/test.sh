@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The README's test command (`npm test`): set up what the tests need, then lint, typecheck and run every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-env.sh
+npx eslint . --max-warnings 0
+npx prettier --check .
+npx tsc -p tsconfig.json --noEmit
+npx vitest run "$@"

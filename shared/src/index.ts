@@ -1,0 +1,5 @@
+export * from './api.js';
+export * from './decode.js';
+export * from './ids.js';
+export * from './schemas.js';
+export * from './topics.js';

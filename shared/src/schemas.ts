@@ -1,0 +1,173 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { CameraIdSchema, IsoTimeSchema, SiteIdSchema, UuidSchema } from './ids.js';
+
+export const CONTRACT_VERSION = 1 as const;
+/** A whole MQTT message is at most 16 KiB. */
+export const MAX_MESSAGE_BYTES = 16 * 1024;
+/** `data` on an event is at most 4 KiB serialized. */
+export const MAX_EVENT_DATA_BYTES = 4 * 1024;
+
+export const EventTypeEnum = {
+  motion: 'motion',
+  tamper: 'tamper',
+  video_loss: 'video_loss',
+  line_crossing: 'line_crossing',
+  intrusion: 'intrusion',
+  object: 'object',
+  digital_input: 'digital_input',
+  storage_failure: 'storage_failure',
+  other: 'other',
+} as const;
+export type EventType = keyof typeof EventTypeEnum;
+export const EVENT_TYPES = Object.keys(EventTypeEnum) as EventType[];
+
+export const EventStateEnum = { start: 'start', end: 'end', pulse: 'pulse' } as const;
+export type EventState = keyof typeof EventStateEnum;
+
+export const SourceKindEnum = { onvif: 'onvif', stream: 'stream', agent: 'agent' } as const;
+export type SourceKind = keyof typeof SourceKindEnum;
+
+export const CameraHealthStatusEnum = { online: 'online', degraded: 'degraded', offline: 'offline' } as const;
+export type CameraHealthStatus = keyof typeof CameraHealthStatusEnum;
+
+/** Hub's own verdict adds `unknown` (the camera's agent is gone, so nobody can tell). */
+export const CameraViewStatusEnum = { ...CameraHealthStatusEnum, unknown: 'unknown' } as const;
+export type CameraViewStatus = keyof typeof CameraViewStatusEnum;
+
+const literalUnion = <T extends string>(values: readonly T[], description?: string) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    description ? { description } : {},
+  );
+
+export const EventTypeSchema = literalUnion(EVENT_TYPES, 'Normalised event type');
+export const EventStateSchema = literalUnion(Object.keys(EventStateEnum) as EventState[]);
+export const SourceKindSchema = literalUnion(Object.keys(SourceKindEnum) as SourceKind[]);
+export const CameraHealthStatusSchema = literalUnion(Object.keys(CameraHealthStatusEnum) as CameraHealthStatus[]);
+export const CameraViewStatusSchema = literalUnion(Object.keys(CameraViewStatusEnum) as CameraViewStatus[]);
+
+export const EventSourceSchema = Type.Object(
+  {
+    kind: SourceKindSchema,
+    topic: Type.Optional(Type.String({ maxLength: 512, description: 'Original ONVIF topic, when there was one' })),
+  },
+  { additionalProperties: true },
+);
+
+export const CameraEventSchema = Type.Object(
+  {
+    v: Type.Literal(1),
+    id: UuidSchema,
+    site: SiteIdSchema,
+    camera: CameraIdSchema,
+    seq: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Per-camera counter' }),
+    type: EventTypeSchema,
+    state: EventStateSchema,
+    at: IsoTimeSchema,
+    source: EventSourceSchema,
+    data: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'At most 4 KiB serialized' })),
+    snapshot: Type.Optional(Type.String({ maxLength: 256, description: 'Media reference, e.g. sha256:…' })),
+  },
+  // Contract v1 may gain optional fields: a newer agent's extra fields are not a reason to refuse its events.
+  { $id: 'CameraEvent', additionalProperties: true },
+);
+export type CameraEvent = Static<typeof CameraEventSchema>;
+
+export const ProblemSchema = Type.Object(
+  {
+    code: Type.String({ minLength: 1, maxLength: 64, description: 'Stable machine code, e.g. unreachable' }),
+    message: Type.String({ maxLength: 1024, description: 'For people' }),
+  },
+  { additionalProperties: true },
+);
+export type Problem = Static<typeof ProblemSchema>;
+
+const NullableNumber = (opts: object = {}) => Type.Union([Type.Number(opts), Type.Null()]);
+
+export const OnvifHealthSchema = Type.Object(
+  {
+    reachable: Type.Boolean(),
+    latencyMs: Type.Optional(NullableNumber({ minimum: 0 })),
+    eventsSubscribed: Type.Optional(Type.Boolean()),
+    lastPullAt: Type.Optional(Type.Union([IsoTimeSchema, Type.Null()])),
+    clockSkewMs: Type.Optional(NullableNumber()),
+  },
+  { additionalProperties: true },
+);
+
+export const StreamHealthSchema = Type.Object(
+  {
+    ok: Type.Boolean(),
+    codec: Type.Optional(Type.Union([Type.String({ maxLength: 32 }), Type.Null()])),
+    width: Type.Optional(NullableNumber({ minimum: 0 })),
+    height: Type.Optional(NullableNumber({ minimum: 0 })),
+    fps: Type.Optional(NullableNumber({ minimum: 0 })),
+    bitrateKbps: Type.Optional(NullableNumber({ minimum: 0 })),
+    frozen: Type.Optional(Type.Boolean()),
+    black: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: true },
+);
+
+export const HealthSampleSchema = Type.Object(
+  {
+    v: Type.Literal(1),
+    site: SiteIdSchema,
+    camera: CameraIdSchema,
+    at: IsoTimeSchema,
+    status: CameraHealthStatusSchema,
+    onvif: Type.Optional(OnvifHealthSchema),
+    stream: Type.Optional(Type.Union([StreamHealthSchema, Type.Null()])),
+    problems: Type.Array(ProblemSchema, { maxItems: 32 }),
+  },
+  { $id: 'HealthSample', additionalProperties: true },
+);
+export type HealthSample = Static<typeof HealthSampleSchema>;
+
+export const CameraStatusSchema = Type.Object(
+  {
+    v: Type.Literal(1),
+    site: SiteIdSchema,
+    camera: CameraIdSchema,
+    status: CameraHealthStatusSchema,
+    since: IsoTimeSchema,
+    problems: Type.Array(ProblemSchema, { maxItems: 32 }),
+  },
+  { $id: 'CameraStatus', additionalProperties: true },
+);
+export type CameraStatus = Static<typeof CameraStatusSchema>;
+
+/** A camera answering WS-Discovery on the agent's network that is not in its configuration (to adopt). */
+export const DiscoveredCameraSchema = Type.Object(
+  {
+    endpoint: Type.String({ maxLength: 256, description: 'WS-Discovery EndpointReference address (urn:uuid:…)' }),
+    xaddrs: Type.Array(Type.String({ maxLength: 512 }), { maxItems: 8 }),
+    hardware: Type.Optional(Type.String({ maxLength: 128 })),
+    name: Type.Optional(Type.String({ maxLength: 128 })),
+  },
+  { additionalProperties: true },
+);
+export type DiscoveredCamera = Static<typeof DiscoveredCameraSchema>;
+
+export const AgentStateEnum = { online: 'online', offline: 'offline' } as const;
+export type AgentState = keyof typeof AgentStateEnum;
+
+export const AgentStatusSchema = Type.Object(
+  {
+    v: Type.Literal(1),
+    site: SiteIdSchema,
+    agent: Type.String({ minLength: 1, maxLength: 128, description: 'Agent instance id' }),
+    state: literalUnion(Object.keys(AgentStateEnum) as AgentState[]),
+    version: Type.String({ maxLength: 64 }),
+    at: IsoTimeSchema,
+    cameras: Type.Integer({ minimum: 0 }),
+    unadopted: Type.Optional(
+      Type.Array(DiscoveredCameraSchema, {
+        maxItems: 64,
+        description: 'Optional (camhub addition): discovered cameras not in the configuration',
+      }),
+    ),
+  },
+  { $id: 'AgentStatus', additionalProperties: true },
+);
+export type AgentStatus = Static<typeof AgentStatusSchema>;
