@@ -1,0 +1,235 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { CameraIdSchema, DEFAULT_TOPIC_ROOT, SiteIdSchema } from '@camhub/shared';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { TypeCompiler, type ValueError, ValueErrorType } from '@sinclair/typebox/compiler';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError, errorMessage } from './errors.js';
+
+/** A schema option read by `formatError`: the message people see instead of TypeBox's generic one. */
+const msg = <T extends TSchema>(schema: T, message: string): T => ({ ...schema, errorMessage: message });
+
+const PortSchema = msg(Type.Integer({ minimum: 1, maximum: 65535 }), 'must be an integer 1-65535');
+const NonEmpty = (what: string) => msg(Type.String({ minLength: 1, maxLength: 1024 }), `must be a non-empty ${what}`);
+
+export const CameraConfigSchema = Type.Object(
+  {
+    id: msg(CameraIdSchema, 'must match ^[a-z0-9][a-z0-9_-]{0,63}$ (lower-case letters, digits, - and _)'),
+    name: NonEmpty('string'),
+    host: NonEmpty('host name or address'),
+    port: PortSchema,
+    username: NonEmpty('string'),
+    password: msg(Type.String({ maxLength: 1024 }), 'must be a string'),
+    profile: Type.Optional(NonEmpty('ONVIF media profile token')),
+    snapshot: Type.Optional(
+      msg(Type.Union([Type.Literal('onvif'), Type.Literal('rtsp'), Type.Literal('off')]), 'must be onvif, rtsp or off'),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const AgentConfigSchema = Type.Object(
+  {
+    site: msg(SiteIdSchema, 'must match ^[a-z0-9][a-z0-9_-]{0,63}$ (lower-case letters, digits, - and _)'),
+    agentId: Type.Optional(NonEmpty('string')),
+    mqtt: Type.Object(
+      {
+        url: msg(Type.String({ pattern: '^(mqtts?|wss?|tcp|tls)://.+' }), 'must be a URL like mqtt://host:1883'),
+        username: Type.Optional(NonEmpty('string')),
+        password: Type.Optional(Type.String({ maxLength: 1024 })),
+        topicRoot: Type.String({ default: DEFAULT_TOPIC_ROOT, minLength: 1, maxLength: 200 }),
+        clientId: Type.Optional(NonEmpty('string')),
+        maxInFlight: Type.Integer({ minimum: 1, maximum: 65535, default: 256 }),
+      },
+      { additionalProperties: false },
+    ),
+    hub: Type.Optional(
+      Type.Object(
+        {
+          url: msg(Type.String({ pattern: '^https?://.+' }), 'must be an http(s) URL'),
+          token: NonEmpty('site token'),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    cameras: msg(Type.Array(CameraConfigSchema, { maxItems: 1024 }), 'must be a list of cameras'),
+    discovery: Type.Boolean({ default: false }),
+    dataDir: NonEmpty('directory path'),
+    outbox: Type.Object(
+      {
+        maxBytes: msg(
+          Type.Integer({ minimum: 65536, maximum: Number.MAX_SAFE_INTEGER }),
+          'must be an integer of at least 65536',
+        ),
+        // Why configurable: fsync per batch is the durable default; `none` trades power-loss safety for SD-card wear.
+        fsync: Type.Union([Type.Literal('batch'), Type.Literal('none')], { default: 'batch' }),
+      },
+      { additionalProperties: false },
+    ),
+    media: Type.Object(
+      {
+        maxBytes: Type.Integer({ minimum: 0, default: 64 * 1024 * 1024 }),
+        snapshotTimeoutMs: msg(
+          Type.Integer({ minimum: 1, maximum: 60_000, default: 1500 }),
+          'must be an integer 1-60000 (milliseconds)',
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    motionTimeoutSec: Type.Integer({ minimum: 1, maximum: 86_400, default: 60 }),
+    onvif: Type.Object(
+      {
+        requestTimeoutMs: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
+        pullTimeoutSec: Type.Integer({ minimum: 1, maximum: 600, default: 60 }),
+        messageLimit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+        leaseSec: Type.Integer({ minimum: 10, maximum: 86_400, default: 600 }),
+        renewSec: Type.Integer({ minimum: 5, maximum: 86_400, default: 480 }),
+        backoffMinMs: Type.Integer({ minimum: 10, maximum: 600_000, default: 1_000 }),
+        backoffMaxMs: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 60_000 }),
+        clockCheckSec: Type.Integer({ minimum: 5, maximum: 86_400, default: 300 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    health: Type.Optional(
+      Type.Object(
+        { intervalSec: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }) },
+        { additionalProperties: true, description: 'Reserved for the health-probe work; only intervalSec is read' },
+      ),
+    ),
+    logLevel: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { default: 'info' },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type AgentConfig = Static<typeof AgentConfigSchema> & { agentId: string };
+export type CameraConfig = Static<typeof CameraConfigSchema>;
+
+const compiled = TypeCompiler.Compile(AgentConfigSchema);
+
+/** `/cameras/2/port` → `cameras[2].port`, the way people read their config file. */
+export function fieldName(path: string): string {
+  if (!path || path === '/') return '(root)';
+  return path
+    .slice(1)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
+}
+
+function formatError(e: ValueError): string {
+  const custom = (e.schema as { errorMessage?: string }).errorMessage;
+  switch (e.type) {
+    case ValueErrorType.ObjectRequiredProperty:
+      return `${fieldName(e.path)}: is required`;
+    case ValueErrorType.ObjectAdditionalProperties:
+      return `${fieldName(e.path)}: is not a known field`;
+    default:
+      return `${fieldName(e.path)}: ${custom ?? e.message.replace(/^Expected/, 'must be')}`;
+  }
+}
+
+/** Every problem in the value, one per field, in file order. */
+export function configProblems(value: unknown): string[] {
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  for (const e of compiled.Errors(value)) {
+    // A union or an integer bound can report several errors for one field; people need one.
+    if (seen.has(e.path)) continue;
+    // A missing required property also yields a type error at the same path; the "is required" one wins.
+    seen.add(e.path);
+    problems.push(formatError(e));
+  }
+  if (problems.length === 0) problems.push(...semanticProblems(value as Static<typeof AgentConfigSchema>));
+  return problems;
+}
+
+function semanticProblems(config: Static<typeof AgentConfigSchema>): string[] {
+  const problems: string[] = [];
+  const ids = new Map<string, number>();
+  config.cameras.forEach((camera, i) => {
+    const first = ids.get(camera.id);
+    if (first !== undefined) problems.push(`cameras[${i}].id: "${camera.id}" is already used by cameras[${first}]`);
+    else ids.set(camera.id, i);
+  });
+  if (config.onvif.renewSec >= config.onvif.leaseSec) {
+    problems.push(`onvif.renewSec: must be less than onvif.leaseSec (${config.onvif.leaseSec})`);
+  }
+  if (config.onvif.backoffMaxMs < config.onvif.backoffMinMs) {
+    problems.push(`onvif.backoffMaxMs: must be at least onvif.backoffMinMs (${config.onvif.backoffMinMs})`);
+  }
+  return problems;
+}
+
+/** The environment variable that overrides camera `id`'s password: CAMHUB_CAMERA_CAM_03_PASSWORD. */
+export function cameraEnvName(id: string, field: 'USERNAME' | 'PASSWORD'): string {
+  return `CAMHUB_CAMERA_${id.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${field}`;
+}
+
+/** Secrets may come from the environment so the file can be committed or shared without them. */
+export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const config = raw as Record<string, unknown>;
+  const section = (name: string): Record<string, unknown> => {
+    const existing = config[name];
+    if (typeof existing === 'object' && existing !== null && !Array.isArray(existing)) {
+      return existing as Record<string, unknown>;
+    }
+    const created: Record<string, unknown> = {};
+    config[name] = created;
+    return created;
+  };
+  if (env.CAMHUB_MQTT_URL) section('mqtt').url = env.CAMHUB_MQTT_URL;
+  if (env.CAMHUB_MQTT_USERNAME) section('mqtt').username = env.CAMHUB_MQTT_USERNAME;
+  if (env.CAMHUB_MQTT_PASSWORD) section('mqtt').password = env.CAMHUB_MQTT_PASSWORD;
+  if (env.CAMHUB_HUB_TOKEN) section('hub').token = env.CAMHUB_HUB_TOKEN;
+  if (Array.isArray(config.cameras)) {
+    for (const camera of config.cameras as unknown[]) {
+      if (typeof camera !== 'object' || camera === null) continue;
+      const c = camera as Record<string, unknown>;
+      if (typeof c.id !== 'string') continue;
+      const user = env[cameraEnvName(c.id, 'USERNAME')];
+      const pass = env[cameraEnvName(c.id, 'PASSWORD')];
+      if (user) c.username = user;
+      if (pass) c.password = pass;
+    }
+  }
+  return config;
+}
+
+/** Validates an already-parsed config object: defaults applied, every problem reported at once. */
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): AgentConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError('config: must be an object with site, mqtt, cameras, dataDir and outbox', [
+      '(root): must be an object',
+    ]);
+  }
+  const value = applyEnvOverrides(structuredClone(raw), env);
+  Value.Default(AgentConfigSchema, value);
+  const problems = configProblems(value);
+  if (problems.length > 0) {
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`, problems);
+  }
+  const config = value as AgentConfig;
+  config.agentId ??= `${config.site}@${hostname()}`;
+  return config;
+}
+
+/** Reads a YAML or JSON file (JSON is YAML) and validates it. */
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${errorMessage(err)}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${file} is not valid YAML/JSON: ${errorMessage(err)}`);
+  }
+  return parseConfig(raw, env);
+}
