@@ -20,6 +20,8 @@ export const RejectionReasonEnum = {
   unsupported_version: 'unsupported_version',
   invalid_payload: 'invalid_payload',
   topic_mismatch: 'topic_mismatch',
+  /** Valid by the schema, yet PostgreSQL refused to store it (e.g. a number out of range). */
+  storage_rejected: 'storage_rejected',
 } as const;
 export type RejectionReason = keyof typeof RejectionReasonEnum;
 export const REJECTION_REASONS = Object.keys(RejectionReasonEnum) as RejectionReason[];

@@ -1,0 +1,98 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyError, FastifyInstance, FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import type { HubConfig } from './config.js';
+import { AppError } from './errors.js';
+import configPlugin from './plugins/config.js';
+import ingestPlugin, { type IngestPluginOptions } from './plugins/ingest.js';
+import pgPlugin from './plugins/pg.js';
+import redisPlugin from './plugins/redis.js';
+import servicesPlugin from './plugins/services.js';
+import camerasRoutes from './routes/cameras.routes.js';
+import eventsRoutes from './routes/events.routes.js';
+import ingestRoutes from './routes/ingest.routes.js';
+import mediaRoutes from './routes/media.routes.js';
+import opsRoutes from './routes/ops.routes.js';
+
+export interface AppOptions {
+  config: HubConfig;
+  ingest?: IngestPluginOptions;
+}
+
+/** Fastify's own 4xx codes, renamed to our machine codes. */
+function fastifyErrorCode(err: FastifyError): string {
+  if (err.validation) return 'invalid_request';
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'payload_too_large';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'unsupported_media_type';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return 'invalid_body';
+    default:
+      return 'bad_request';
+  }
+}
+
+/** The hub, as a plugin: infrastructure, then services, then routes. `server.ts` boots it. */
+const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
+  const instance = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  await instance.register(configPlugin, { config: opts.config });
+  await instance.register(pgPlugin);
+  await instance.register(redisPlugin);
+  await instance.register(servicesPlugin);
+  await instance.register(ingestPlugin, opts.ingest ?? {});
+
+  await instance.register(swagger, {
+    openapi: {
+      info: { title: 'camhub hub API', version: '1.0.0', description: 'Events, cameras and health (contract v1)' },
+    },
+  });
+  await instance.register(swaggerUi, { routePrefix: '/docs' });
+
+  instance.setErrorHandler((err: FastifyError | AppError, req, reply) => {
+    if (err instanceof AppError) {
+      if (err.statusCode >= 500) req.log.error({ err }, err.message);
+      return reply.code(err.statusCode).send({ error: { code: err.code, message: err.message } });
+    }
+    const status = (err as FastifyError).statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return reply.code(status).send({ error: { code: fastifyErrorCode(err as FastifyError), message: err.message } });
+    }
+    req.log.error({ err }, 'request failed');
+    // 5xx details stay in the log: they may name tables, hosts or credentials.
+    return reply.code(status).send({ error: { code: 'internal_error', message: 'internal server error' } });
+  });
+  instance.setNotFoundHandler((req, reply) =>
+    reply
+      .code(404)
+      .send({ error: { code: 'route_not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
+  );
+
+  await instance.register(opsRoutes);
+  await instance.register(
+    async (api) => {
+      await api.register(eventsRoutes);
+      await api.register(camerasRoutes);
+      await api.register(ingestRoutes);
+      await api.register(mediaRoutes);
+    },
+    { prefix: '/api/v1' },
+  );
+};
+
+export default fp(app, { name: 'camhub-hub' });
+
+/** Fastify options shared by the server and tests: strict query validation, unknown parameters refused. */
+export const fastifyOptions = {
+  ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+  bodyLimit: 1024 * 1024,
+  // Header/connection timeouts protect against slow clients holding sockets.
+  requestTimeout: 30_000,
+  connectionTimeout: 60_000,
+} as const;
+
+export type HubApp = FastifyInstance;

@@ -1,0 +1,92 @@
+import { hostname } from 'node:os';
+import { type Static, Type } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Value } from '@sinclair/typebox/value';
+import { ConfigError } from './errors.js';
+
+const Int = (def: number, min: number, max: number, description: string) =>
+  Type.Integer({ default: def, minimum: min, maximum: max, description });
+
+/** Every setting of the hub, from the environment. Parsed once at start (`loadConfig`). */
+export const HubConfigSchema = Type.Object({
+  PORT: Int(8080, 0, 65535, 'HTTP port'),
+  HOST: Type.String({ default: '0.0.0.0', description: 'HTTP bind address' }),
+  DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/camhub', pattern: '^postgres(ql)?://' }),
+  REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379', pattern: '^rediss?://' }),
+  MQTT_URL: Type.String({ default: 'mqtt://127.0.0.1:1883', pattern: '^(mqtts?|wss?|tcp|ssl)://' }),
+  MQTT_USERNAME: Type.Optional(Type.String()),
+  MQTT_PASSWORD: Type.Optional(Type.String()),
+  MQTT_CLIENT_ID: Type.String({
+    default: `camhub-hub-${hostname()}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64),
+    minLength: 1,
+    maxLength: 64,
+    description: 'Stable client id: the broker keeps this persistent session while the hub restarts',
+  }),
+  MQTT_TOPIC_ROOT: Type.String({ default: 'camhub/v1', minLength: 1 }),
+  MQTT_SHARE_GROUP: Type.Optional(
+    Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'MQTT 5 shared subscription group for scale-out' }),
+  ),
+  MQTT_SESSION_EXPIRY_SEC: Int(7 * 24 * 3600, 0, 0xffffffff, 'How long the broker keeps the hub session offline'),
+  MQTT_RECEIVE_MAXIMUM: Int(2000, 1, 65535, 'Unacknowledged QoS 1 messages the broker may send (flow control)'),
+  QUEUE_PREFIX: Type.String({ default: 'camhub', pattern: '^[A-Za-z0-9_:-]{1,64}$' }),
+  INGEST_BATCH_MAX: Int(1000, 1, 10000, 'Messages per ingest batch'),
+  INGEST_BATCH_MS: Int(50, 1, 5000, 'Longest wait before a partial batch is queued'),
+  INGEST_WORKER_CONCURRENCY: Int(2, 0, 64, 'Batches written to PostgreSQL at once by this process (0: no worker)'),
+  INGEST_MAX_QUEUED_BATCHES: Int(500, 1, 1_000_000, 'Backpressure: stop acknowledging MQTT beyond this queue depth'),
+  REJECTION_PAYLOAD_MAX_BYTES: Int(4096, 64, 65536, 'Raw payload bytes kept with a rejection'),
+  SNAPSHOT_DIR: Type.String({ default: './data/snapshots' }),
+  SNAPSHOT_MAX_BYTES: Int(5 * 1024 * 1024, 1024, 100 * 1024 * 1024, 'Largest accepted snapshot upload'),
+  AGENT_TOKENS: Type.Optional(
+    Type.String({ description: 'Per-site upload tokens: "site-a=token1,site-b=token2" (see docs/security.md)' }),
+  ),
+  DB_POOL_MAX: Int(10, 1, 200, 'PostgreSQL connections per hub process'),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+  CAMHUB_ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8 })),
+});
+export type HubConfig = Static<typeof HubConfigSchema>;
+
+const compiled = TypeCompiler.Compile(HubConfigSchema);
+const INTEGER_KEYS = new Set(
+  Object.entries(HubConfigSchema.properties)
+    .filter(([, s]) => (s as { type?: string }).type === 'integer')
+    .map(([k]) => k),
+);
+
+/** Reads the hub configuration from an environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<HubConfig> = {}): HubConfig {
+  const raw: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const key of Object.keys(HubConfigSchema.properties)) {
+    const value = env[key];
+    if (value === undefined || value === '') continue;
+    if (INTEGER_KEYS.has(key)) {
+      if (!/^-?\d+$/.test(value.trim())) {
+        problems.push(`${key}: "${value}" is not an integer`);
+        continue;
+      }
+      raw[key] = Number(value);
+    } else raw[key] = value;
+  }
+  Object.assign(raw, overrides);
+  const withDefaults = Value.Default(HubConfigSchema, raw);
+  for (const err of compiled.Errors(withDefaults)) {
+    const key = err.path.replace(/^\//, '') || '(root)';
+    if (!problems.some((p) => p.startsWith(`${key}:`))) problems.push(`${key}: ${err.message}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return withDefaults as HubConfig;
+}
+
+/** Parses AGENT_TOKENS ("site=token,…") into a map; null when agent upload auth is not configured. */
+export function parseAgentTokens(value: string | undefined): Map<string, string> | null {
+  if (!value) return null;
+  const map = new Map<string, string>();
+  for (const pair of value.split(',')) {
+    const [site, token] = pair.split('=').map((s) => s.trim());
+    if (site && token) map.set(site, token);
+  }
+  return map;
+}

@@ -1,0 +1,97 @@
+import type { EventItem, EventType } from '@camhub/shared';
+import type { Queryable } from '../db/queryable.js';
+import type { EventCursor } from './cursor.js';
+
+export interface EventFilter {
+  site?: string;
+  camera?: string;
+  type?: EventType;
+  from?: string;
+  to?: string;
+  /** Restrict to these sites (access control); undefined = all. */
+  sites?: string[];
+}
+
+interface EventRow {
+  id: string;
+  site: string;
+  camera: string;
+  seq: number;
+  type: string;
+  state: string;
+  at: Date;
+  received_at: Date;
+  source_kind: string;
+  source_topic: string | null;
+  data: Record<string, unknown> | null;
+  snapshot: string | null;
+}
+
+const COLUMNS = 'id, site, camera, seq, type, state, at, received_at, source_kind, source_topic, data, snapshot';
+
+export function rowToEvent(r: EventRow): EventItem {
+  const e: EventItem = {
+    v: 1,
+    id: r.id,
+    site: r.site,
+    camera: r.camera,
+    seq: r.seq,
+    type: r.type as EventItem['type'],
+    state: r.state as EventItem['state'],
+    at: r.at.toISOString(),
+    source: r.source_topic
+      ? { kind: r.source_kind as EventItem['source']['kind'], topic: r.source_topic }
+      : { kind: r.source_kind as EventItem['source']['kind'] },
+    receivedAt: r.received_at.toISOString(),
+  };
+  if (r.data !== null) e.data = r.data;
+  if (r.snapshot !== null) e.snapshot = r.snapshot;
+  return e;
+}
+
+/** Builds the WHERE clause shared by history search and exports; values are always parameters. */
+export function eventWhere(filter: EventFilter, cursor?: EventCursor): { sql: string; values: unknown[] } {
+  const where: string[] = [];
+  const values: unknown[] = [];
+  const add = (clause: string, ...vals: unknown[]) => {
+    let c = clause;
+    for (const v of vals) {
+      values.push(v);
+      c = c.replace('?', `$${values.length}`);
+    }
+    where.push(c);
+  };
+  if (filter.site) add('site = ?', filter.site);
+  if (filter.sites) add('site = ANY(?::text[])', filter.sites);
+  if (filter.camera) add('camera = ?', filter.camera);
+  if (filter.type) add('type = ?', filter.type);
+  if (filter.from) add('at >= ?::timestamptz', filter.from);
+  if (filter.to) add('at < ?::timestamptz', filter.to);
+  if (cursor) add('(at, id) < (?::timestamptz, ?::uuid)', cursor.at, cursor.id);
+  return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', values };
+}
+
+export function createEventsRepository(db: Queryable) {
+  return {
+    /** One page, newest first, plus one extra row to know whether another page exists. */
+    async page(
+      filter: EventFilter,
+      limit: number,
+      cursor?: EventCursor,
+    ): Promise<{ items: EventItem[]; more: boolean }> {
+      const { sql, values } = eventWhere(filter, cursor);
+      values.push(limit + 1);
+      const { rows } = await db.query<EventRow>(
+        `SELECT ${COLUMNS} FROM events ${sql} ORDER BY at DESC, id DESC LIMIT $${values.length}`,
+        values,
+      );
+      return { items: rows.slice(0, limit).map(rowToEvent), more: rows.length > limit };
+    },
+
+    async get(id: string): Promise<EventItem | null> {
+      const { rows } = await db.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE id = $1`, [id]);
+      return rows[0] ? rowToEvent(rows[0]) : null;
+    },
+  };
+}
+export type EventsRepository = ReturnType<typeof createEventsRepository>;

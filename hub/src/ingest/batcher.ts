@@ -1,0 +1,129 @@
+import { decodeMessage } from '@camhub/shared';
+import type { AcceptedMessage, IngestBatch, Rejection } from './ingest-types.js';
+
+export interface BatcherOptions {
+  maxMessages: number;
+  maxWaitMs: number;
+  topicRoot: string;
+  rejectionPayloadMaxBytes: number;
+  /** Makes a sealed batch durable (queues it); resolves only when it is. */
+  persist: (batch: IngestBatch) => Promise<void>;
+  /** Called, in order, once a sealed batch is durable: acknowledge its `acks` QoS 1 messages of `generation`. */
+  onDurable: (generation: number, acks: number) => void;
+  onDecoded?: (outcome: { ok: true; kind: string } | { ok: false; reason: string }) => void;
+  onPersistError?: (err: Error, attempt: number) => void;
+  /** Wait before persisting again (backpressure: queue too deep). Resolves when it is fine to go on. */
+  admit?: () => Promise<void>;
+  now?: () => Date;
+}
+
+interface OpenBatch {
+  generation: number;
+  acks: number;
+  batch: IngestBatch;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Collects decoded messages into short batches and persists them strictly in order, retrying until each is durable.
+ * Ordering matters twice: acknowledgements must go out in arrival order, and per-camera order is kept for the worker.
+ */
+export class IngestBatcher {
+  private open: OpenBatch | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+  private inFlight = 0;
+  private readonly now: () => Date;
+
+  constructor(private readonly opts: BatcherOptions) {
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  /** Batches sealed but not yet durable. */
+  get backlog(): number {
+    return this.inFlight;
+  }
+
+  /** Feeds one raw MQTT message. Never throws: invalid input becomes a rejection in the same batch. */
+  add(topic: string, payload: Buffer, qos: number, generation: number): void {
+    if (this.open && this.open.generation !== generation) this.seal();
+    const open = (this.open ??= { generation, acks: 0, batch: { accepted: [], rejected: [] } });
+    const receivedAt = this.now().toISOString();
+    const result = decodeMessage(topic, payload, this.opts.topicRoot);
+    if (result.ok) {
+      open.batch.accepted.push({ kind: result.kind, receivedAt, payload: result.payload } as AcceptedMessage);
+      this.opts.onDecoded?.({ ok: true, kind: result.kind });
+    } else {
+      open.batch.rejected.push(this.rejection(topic, payload, result.reason, result.detail, receivedAt));
+      this.opts.onDecoded?.({ ok: false, reason: result.reason });
+    }
+    if (qos > 0) open.acks += 1;
+    if (open.batch.accepted.length + open.batch.rejected.length >= this.opts.maxMessages) this.seal();
+    else this.timer ??= setTimeout(() => this.seal(), this.opts.maxWaitMs);
+  }
+
+  /** Seals the open batch now (e.g. the connection closed: its acknowledgements must not mix with the next one). */
+  seal(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const sealed = this.open;
+    this.open = null;
+    if (!sealed) return;
+    this.inFlight += 1;
+    this.chain = this.chain.then(() => this.persistUntilDone(sealed));
+  }
+
+  /** Seals what is open and waits until every sealed batch is durable (or the batcher is stopped). */
+  async drain(): Promise<void> {
+    this.seal();
+    await this.chain;
+  }
+
+  /** Stops retrying; batches not yet durable stay unacknowledged, so the broker redelivers them. */
+  stop(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private async persistUntilDone(sealed: OpenBatch): Promise<void> {
+    for (let attempt = 1; !this.closed; attempt++) {
+      try {
+        if (this.opts.admit) await this.opts.admit();
+        if (this.closed) break;
+        await this.opts.persist(sealed.batch);
+        this.inFlight -= 1;
+        this.opts.onDurable(sealed.generation, sealed.acks);
+        return;
+      } catch (err) {
+        this.opts.onPersistError?.(err as Error, attempt);
+        await sleep(Math.min(5000, 50 * 2 ** Math.min(attempt, 10)));
+      }
+    }
+    this.inFlight -= 1;
+  }
+
+  private rejection(
+    topic: string,
+    payload: Buffer,
+    reason: Rejection['reason'],
+    detail: string,
+    receivedAt: string,
+  ): Rejection {
+    const max = this.opts.rejectionPayloadMaxBytes;
+    const truncated = payload.byteLength > max;
+    // Text with U+FFFD for bytes that are not UTF-8: readable in the API, and PostgreSQL text rejects NUL.
+    const text = payload.subarray(0, max).toString('utf8').replaceAll('\u0000', '\uFFFD');
+    return {
+      topic: topic.slice(0, 1024),
+      reason,
+      detail,
+      receivedAt,
+      payload: text,
+      payloadBytes: payload.byteLength,
+      truncated,
+    };
+  }
+}

@@ -1,0 +1,170 @@
+import type pg from 'pg';
+import { withTransaction } from '../db/queryable.js';
+import type { HubMetrics } from '../metrics/metrics.js';
+import type { CameraTouch, IngestRepository } from './ingest.repository.js';
+import type { AcceptedMessage, IngestBatch, IngestResult, Rejection } from './ingest-types.js';
+
+/** SQLSTATE classes that mean "this data can never be stored", as opposed to "try again later". */
+const isDataError = (err: unknown) => {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+};
+
+const later = (a: string | null, b: string | null) => (a === null ? b : b === null ? a : a > b ? a : b);
+
+/** Folds a batch into one row per camera: what the cameras table learns from it. */
+export function cameraTouches(messages: AcceptedMessage[]): CameraTouch[] {
+  const byCamera = new Map<string, CameraTouch>();
+  for (const m of messages) {
+    if (m.kind === 'agent') continue;
+    const p = m.payload;
+    const key = `${p.site}/${p.camera}`;
+    let t = byCamera.get(key);
+    if (!t) {
+      t = {
+        site: p.site,
+        camera: p.camera,
+        lastSeenAt: m.receivedAt,
+        lastEventAt: null,
+        lastEventSeq: null,
+        healthAt: null,
+        health: null,
+        reportedStatus: null,
+        reportedSince: null,
+        reportedProblems: null,
+      };
+      byCamera.set(key, t);
+    }
+    t.lastSeenAt = later(t.lastSeenAt, m.receivedAt)!;
+    if (m.kind === 'events') {
+      const at = new Date(m.payload.at).toISOString();
+      t.lastEventAt = later(t.lastEventAt, at);
+      t.lastEventSeq = Math.max(t.lastEventSeq ?? -1, m.payload.seq);
+    } else if (m.kind === 'health') {
+      const at = new Date(m.payload.at).toISOString();
+      if (t.healthAt === null || at >= t.healthAt) {
+        t.healthAt = at;
+        t.health = m.payload;
+      }
+    } else {
+      const since = new Date(m.payload.since).toISOString();
+      if (t.reportedSince === null || since >= t.reportedSince) {
+        t.reportedSince = since;
+        t.reportedStatus = m.payload.status;
+        t.reportedProblems = m.payload.problems;
+      }
+    }
+  }
+  return [...byCamera.values()];
+}
+
+export interface StoredBatch {
+  /** Events stored for the first time by this batch (duplicates excluded), in batch order. */
+  newEvents: Extract<AcceptedMessage, { kind: 'events' }>[];
+  accepted: AcceptedMessage[];
+}
+
+export function createIngestService(deps: {
+  pool: pg.Pool;
+  repo: IngestRepository;
+  metrics: HubMetrics;
+  /** Called after a batch is committed (alerts, live feed, health state hook in here). */
+  afterStore?: (stored: StoredBatch) => Promise<void> | void;
+}) {
+  const { pool, repo, metrics } = deps;
+
+  async function writeOnce(batch: IngestBatch): Promise<{ result: IngestResult; stored: StoredBatch }> {
+    const seen = new Set<string>();
+    const events: Extract<AcceptedMessage, { kind: 'events' }>[] = [];
+    const health: Extract<AcceptedMessage, { kind: 'health' }>[] = [];
+    const agents: Extract<AcceptedMessage, { kind: 'agent' }>[] = [];
+    let status = 0;
+    for (const m of batch.accepted) {
+      if (m.kind === 'events') {
+        const id = m.payload.id.toLowerCase();
+        if (seen.has(id)) continue;
+        seen.add(id);
+        events.push(m);
+      } else if (m.kind === 'health') health.push(m);
+      else if (m.kind === 'agent') agents.push(m);
+      else status += 1;
+    }
+    const stop = metrics.insertSeconds.startTimer();
+    const out = await withTransaction(pool, async (tx) => {
+      const insertedIds = await repo.insertEvents(tx, events);
+      await repo.insertHealth(
+        tx,
+        health.map((h) => h.payload),
+      );
+      await repo.touchCameras(tx, cameraTouches(batch.accepted));
+      await repo.upsertAgents(tx, agents);
+      await repo.insertRejections(tx, batch.rejected);
+      return insertedIds;
+    });
+    stop();
+    const newEvents = events.filter((e) => out.has(e.payload.id.toLowerCase()));
+    const result: IngestResult = {
+      events: batch.accepted.filter((m) => m.kind === 'events').length,
+      eventsInserted: newEvents.length,
+      health: health.length,
+      status,
+      agent: agents.length,
+      rejected: batch.rejected.length,
+    };
+    return { result, stored: { newEvents, accepted: batch.accepted } };
+  }
+
+  return {
+    /**
+     * Writes one batch in one transaction. A batch PostgreSQL refuses for its data (not for being down) is split so
+     * that one bad message cannot hold back the rest: each message is retried alone and refusals become rejections.
+     */
+    async writeBatch(batch: IngestBatch): Promise<IngestResult> {
+      metrics.batchSize.observe(batch.accepted.length + batch.rejected.length);
+      let outcome: { result: IngestResult; stored: StoredBatch };
+      try {
+        outcome = await writeOnce(batch);
+      } catch (err) {
+        if (!isDataError(err) || batch.accepted.length + batch.rejected.length <= 1) throw err;
+        outcome = await writeSplit(batch);
+      }
+      metrics.stored.inc(outcome.result.eventsInserted);
+      metrics.duplicates.inc(outcome.result.events - outcome.result.eventsInserted);
+      if (deps.afterStore && (outcome.stored.accepted.length > 0 || outcome.stored.newEvents.length > 0)) {
+        await deps.afterStore(outcome.stored);
+      }
+      return outcome.result;
+    },
+  };
+
+  async function writeSplit(batch: IngestBatch) {
+    const total: IngestResult = { events: 0, eventsInserted: 0, health: 0, status: 0, agent: 0, rejected: 0 };
+    const stored: StoredBatch = { newEvents: [], accepted: [] };
+    const refused: Rejection[] = [];
+    for (const m of batch.accepted) {
+      try {
+        const { result, stored: s } = await writeOnce({ accepted: [m], rejected: [] });
+        for (const k of Object.keys(total) as (keyof IngestResult)[]) total[k] += result[k];
+        stored.newEvents.push(...s.newEvents);
+        stored.accepted.push(...s.accepted);
+      } catch (err) {
+        if (!isDataError(err)) throw err;
+        const payload = JSON.stringify(m.payload);
+        refused.push({
+          topic: `(${m.kind}) ${'camera' in m.payload ? `${m.payload.site}/${m.payload.camera}` : m.payload.site}`,
+          reason: 'storage_rejected',
+          detail: `PostgreSQL refused it: ${(err as Error).message}`.slice(0, 500),
+          receivedAt: m.receivedAt,
+          payload: payload.slice(0, 4096),
+          payloadBytes: Buffer.byteLength(payload),
+          truncated: payload.length > 4096,
+        });
+      }
+    }
+    const rejections = [...batch.rejected, ...refused];
+    await withTransaction(pool, (tx) => repo.insertRejections(tx, rejections));
+    total.rejected = rejections.length;
+    return { result: total, stored };
+  }
+}
+export type IngestService = ReturnType<typeof createIngestService>;

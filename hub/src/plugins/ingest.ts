@@ -1,0 +1,196 @@
+import { createTopics, sharedFilter, TOPIC_KINDS } from '@camhub/shared';
+import { Queue, Worker } from 'bullmq';
+import fp from 'fastify-plugin';
+import mqtt, { type MqttClient } from 'mqtt';
+import { AckGate } from '../ingest/ack-gate.js';
+import { IngestBatcher } from '../ingest/batcher.js';
+import { createIngestRepository } from '../ingest/ingest.repository.js';
+import { createIngestService, type IngestService, type StoredBatch } from '../ingest/ingest.service.js';
+import type { IngestBatch } from '../ingest/ingest-types.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ingest: {
+      mqtt: MqttClient | null;
+      queue: Queue<IngestBatch>;
+      service: IngestService;
+      /** Hooks run after each committed batch (registered by alerts, health, live feed). */
+      afterStore: ((stored: StoredBatch) => Promise<void> | void)[];
+      /** Seals the open batch and waits until every received message is queued (tests, shutdown). */
+      drain: () => Promise<void>;
+    };
+  }
+}
+
+export interface IngestPluginOptions {
+  /** Subscribe to MQTT and queue batches (default true). */
+  subscribe?: boolean;
+  /** Run the BullMQ worker that writes batches to PostgreSQL (default: INGEST_WORKER_CONCURRENCY > 0). */
+  work?: boolean;
+}
+
+export const INGEST_QUEUE = 'ingest';
+
+export default fp<IngestPluginOptions>(
+  async (app, opts) => {
+    const cfg = app.config;
+    const queue = new Queue<IngestBatch>(INGEST_QUEUE, {
+      connection: app.redisConnection(),
+      prefix: cfg.QUEUE_PREFIX,
+      defaultJobOptions: {
+        // A batch is never given up: PostgreSQL being down is a reason to wait, not to drop events.
+        attempts: 1_000_000,
+        backoff: { type: 'capped' },
+        removeOnComplete: true,
+        removeOnFail: false,
+      },
+    });
+    queue.on('error', (err) => app.log.warn({ err: err.message }, 'ingest queue error'));
+
+    const afterStore: ((stored: StoredBatch) => Promise<void> | void)[] = [];
+    const service = createIngestService({
+      pool: app.pg,
+      repo: createIngestRepository(),
+      metrics: app.metrics,
+      afterStore: async (stored) => {
+        for (const hook of afterStore) {
+          try {
+            await hook(stored);
+          } catch (err) {
+            // The batch is committed; a failing follower (alerts, live feed) must not make it retry and duplicate work.
+            app.log.error({ err }, 'after-store hook failed');
+          }
+        }
+      },
+    });
+
+    let worker: Worker<IngestBatch> | null = null;
+    if (opts.work ?? cfg.INGEST_WORKER_CONCURRENCY > 0) {
+      worker = new Worker<IngestBatch>(INGEST_QUEUE, async (job) => service.writeBatch(job.data), {
+        connection: app.redisConnection(),
+        prefix: cfg.QUEUE_PREFIX,
+        concurrency: Math.max(1, cfg.INGEST_WORKER_CONCURRENCY),
+        settings: { backoffStrategy: (attemptsMade: number) => Math.min(30_000, 100 * 2 ** Math.min(attemptsMade, 9)) },
+      });
+      worker.on('error', (err) => app.log.warn({ err: err.message }, 'ingest worker error'));
+      worker.on('failed', (job, err) =>
+        app.log.warn({ err: err.message, attempts: job?.attemptsMade }, 'ingest batch failed; will retry'),
+      );
+    }
+
+    // Backpressure: when PostgreSQL falls behind, stop acknowledging MQTT. The broker then holds messages in our
+    // persistent session (bounded by the receive maximum we announce) instead of this process growing without bound.
+    let depth = 0;
+    const refreshDepth = async () => {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      depth = (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0);
+      app.metrics.queueDepth.set({ state: 'waiting' }, counts.waiting ?? 0);
+      app.metrics.queueDepth.set({ state: 'active' }, counts.active ?? 0);
+      app.metrics.queueDepth.set({ state: 'delayed' }, counts.delayed ?? 0);
+    };
+    const depthTimer = setInterval(() => {
+      refreshDepth().catch((err: Error) => app.log.debug({ err: err.message }, 'queue depth refresh failed'));
+    }, 250);
+    depthTimer.unref();
+    const admit = async () => {
+      while (depth >= cfg.INGEST_MAX_QUEUED_BATCHES) {
+        await new Promise((r) => setTimeout(r, 100));
+        await refreshDepth();
+      }
+    };
+
+    let closing = false;
+    let client: MqttClient | null = null;
+    let gate: AckGate | null = null;
+    const batcher = new IngestBatcher({
+      maxMessages: cfg.INGEST_BATCH_MAX,
+      maxWaitMs: cfg.INGEST_BATCH_MS,
+      topicRoot: cfg.MQTT_TOPIC_ROOT,
+      rejectionPayloadMaxBytes: cfg.REJECTION_PAYLOAD_MAX_BYTES,
+      persist: async (batch) => {
+        await queue.add('batch', batch);
+      },
+      onDurable: (generation, acks) => {
+        gate?.release(generation, acks);
+        app.metrics.pendingAcks.set(gate?.pending ?? 0);
+      },
+      onDecoded: (o) => {
+        app.metrics.received.inc();
+        if (o.ok) app.metrics.accepted.inc({ kind: o.kind });
+        else app.metrics.rejected.inc({ reason: o.reason });
+      },
+      onPersistError: (err, attempt) => {
+        app.metrics.persistErrors.inc();
+        if (attempt === 1 || attempt % 20 === 0) app.log.warn({ err: err.message, attempt }, 'queueing batch failed');
+      },
+      admit,
+    });
+
+    if (opts.subscribe ?? true) {
+      const topics = createTopics(cfg.MQTT_TOPIC_ROOT);
+      client = mqtt.connect(cfg.MQTT_URL, {
+        clientId: cfg.MQTT_CLIENT_ID,
+        username: cfg.MQTT_USERNAME,
+        password: cfg.MQTT_PASSWORD,
+        protocolVersion: 5,
+        clean: false,
+        reconnectPeriod: 1000,
+        connectTimeout: 10_000,
+        properties: {
+          sessionExpiryInterval: cfg.MQTT_SESSION_EXPIRY_SEC,
+          receiveMaximum: cfg.MQTT_RECEIVE_MAXIMUM,
+        },
+        resubscribe: true,
+      });
+      gate = new AckGate(client);
+      // Every batch belongs to one connection: acknowledgements never cross a reconnect.
+      client.on('close', () => batcher.seal());
+      client.on('message', (topic, payload, packet) => {
+        // While closing, take nothing new: its acknowledgement stays held, so the broker redelivers it later.
+        if (closing) return;
+        batcher.add(topic, payload, packet.qos, gate!.currentGeneration);
+        app.metrics.pendingAcks.set(gate!.pending + 1);
+      });
+      client.on('error', (err) => app.log.warn({ err: err.message }, 'mqtt error'));
+      client.on('connect', (connack) => {
+        app.log.info({ sessionPresent: connack.sessionPresent }, 'mqtt connected');
+        // Subscribing again on a present session is harmless and repairs a session the broker lost.
+        // Events and health may be split across hubs (shared subscription); retained status and agent topics
+        // are never delivered to shared subscriptions, so every hub reads those itself (upserts are idempotent).
+        const share = (filter: string) => (cfg.MQTT_SHARE_GROUP ? sharedFilter(cfg.MQTT_SHARE_GROUP, filter) : filter);
+        const subs: Record<string, { qos: 1 }> = {};
+        for (const kind of TOPIC_KINDS) {
+          const filter = topics.filters[kind];
+          subs[kind === 'events' || kind === 'health' ? share(filter) : filter] = { qos: 1 };
+        }
+        client!.subscribe(subs, (err) => {
+          if (err) app.log.error({ err: err.message }, 'mqtt subscribe failed');
+        });
+      });
+    }
+
+    app.decorate('ingest', {
+      mqtt: client,
+      queue,
+      service,
+      afterStore,
+      drain: () => batcher.drain(),
+    });
+
+    app.addHook('onClose', async () => {
+      clearInterval(depthTimer);
+      closing = true;
+      if (client) {
+        // Never unsubscribe: the persistent session must keep collecting messages while the hub is down.
+        // Make what we already took durable so it is acknowledged before we go.
+        const c = client;
+        await Promise.race([batcher.drain(), new Promise((r) => setTimeout(r, 5000))]);
+        batcher.stop();
+        await c.endAsync().catch((err: Error) => app.log.warn({ err: err.message }, 'mqtt end failed'));
+      } else batcher.stop();
+      if (worker) await worker.close();
+      await queue.close();
+    });
+  },
+  { name: 'ingest', dependencies: ['config', 'pg', 'redis'] },
+);

@@ -1,0 +1,29 @@
+import fp from 'fastify-plugin';
+import { Redis } from 'ioredis';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** General-purpose Redis connection (readiness, pub/sub fan-out publishing). BullMQ makes its own. */
+    redis: Redis;
+    redisConnection: () => Redis;
+  }
+}
+
+export default fp(
+  async (app) => {
+    const made: Redis[] = [];
+    // BullMQ needs maxRetriesPerRequest: null on connections it blocks on; we use the same settings everywhere.
+    const connect = () => {
+      const r = new Redis(app.config.REDIS_URL, { maxRetriesPerRequest: null, enableReadyCheck: true });
+      r.on('error', (err) => app.log.warn({ err: err.message }, 'redis connection error'));
+      made.push(r);
+      return r;
+    };
+    app.decorate('redis', connect());
+    app.decorate('redisConnection', connect);
+    app.addHook('onClose', async () => {
+      await Promise.all(made.map((r) => r.quit().catch(() => r.disconnect())));
+    });
+  },
+  { name: 'redis', dependencies: ['config'] },
+);

@@ -1,0 +1,18 @@
+import { ErrorResponseSchema, RejectionsQuerySchema, RejectionsResponseSchema } from '@camhub/shared';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+
+const ingestRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/ingest/rejections',
+    {
+      schema: {
+        tags: ['ingest'],
+        summary: 'Messages the hub could not accept, newest first, each with its reason',
+        querystring: RejectionsQuerySchema,
+        response: { 200: RejectionsResponseSchema, 400: ErrorResponseSchema },
+      },
+    },
+    async (req) => ({ items: await app.repositories.rejections.latest(req.query.limit ?? 100, req.query.reason) }),
+  );
+};
+export default ingestRoutes;
