@@ -6,7 +6,8 @@
 #
 # Without a password, a strong one is generated. The credentials are printed once and stored nowhere in
 # clear text. Environment: MOSQUITTO_PASSWORD_FILE (default deploy/mosquitto/secrets/mosquitto.passwd),
-# MOSQUITTO_FILE_GROUP (group to give the file, e.g. 1883 for the container or mosquitto on Debian).
+# MOSQUITTO_FILE_GROUP (the broker's group, given the file: 1883, the container's, by default for the default
+# file; set it to mosquitto on a Debian-package install).
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -28,8 +28,7 @@ check_password() {
 }
 
 # Adds the user or changes its password. The file is created on first use, readable by its owner and group
-# only: mosquitto reads it after dropping privileges, so the group must be the broker's (see
-# MOSQUITTO_FILE_GROUP in docs/operations.md).
+# only: mosquitto 2 reads it after dropping privileges, so the group must be the broker's.
 set_mosquitto_password() {
   local file="$1" user="$2" password="$3" dir
   dir="$(dirname "$file")"
@@ -47,8 +46,13 @@ set_mosquitto_password() {
     die "neither mosquitto_passwd (apt install mosquitto) nor docker is available"
   fi
   chmod 0640 "$file"
-  if [ -n "${MOSQUITTO_FILE_GROUP:-}" ]; then
-    chgrp "$MOSQUITTO_FILE_GROUP" "$file"
+  local group="${MOSQUITTO_FILE_GROUP:-}"
+  # The compose file mounts the default location into the eclipse-mosquitto image, whose broker runs as
+  # gid 1883; anywhere else the caller says which group the broker runs as.
+  if [ -z "$group" ] && [ -z "${MOSQUITTO_PASSWORD_FILE:-}" ]; then group=1883; fi
+  if [ -n "$group" ]; then
+    chgrp "$group" "$file" ||
+      die "could not give $file to group $group (the broker's); run as root or set MOSQUITTO_FILE_GROUP"
   fi
 }
 
