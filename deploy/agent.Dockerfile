@@ -9,6 +9,8 @@ ARG NODE_IMAGE=node:22-bookworm-slim
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 # npm ci checks the lockfile against every workspace's manifest, so all of them come in, not only ours.
+# Workspace-local node_modules exist only when npm could not hoist a package; mkdir makes them always exist
+# so the runtime stage can copy them unconditionally.
 COPY package.json package-lock.json ./
 COPY shared/package.json shared/
 COPY hub/package.json hub/
@@ -16,8 +18,6 @@ COPY edge-agent/package.json edge-agent/
 COPY test/package.json test/
 RUN npm ci --omit=dev --no-audit --no-fund \
       --workspace=@camhub/edge-agent --workspace=@camhub/shared --include-workspace-root \
- # Workspace-local node_modules exist only when npm could not hoist a package; make them always exist so
- # the runtime stage can copy them unconditionally.
  && mkdir -p edge-agent/node_modules shared/node_modules
 
 # --- runtime ---------------------------------------------------------------------------------------------

@@ -1,0 +1,448 @@
+// The deployment files, checked as far as this machine allows: it has no Docker engine, so the compose file and
+// Dockerfiles are checked structurally (services, paths on disk, healthchecks, secrets only from the environment),
+// and the parts that can run here do: the container health probe, the systemd units (systemd-analyze), the
+// credential script.
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+const execFileAsync = promisify(execFile);
+
+interface ComposeHealthcheck {
+  test: string | string[];
+}
+interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  command?: string[];
+  environment?: Record<string, string>;
+  ports?: string[];
+  volumes?: (string | { type: string; source: string; target: string; bind?: { create_host_path?: boolean } })[];
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: ComposeHealthcheck;
+  profiles?: string[];
+}
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+  volumes: Record<string, unknown>;
+}
+
+const compose = parseYaml(read('docker-compose.yml'), { merge: true }) as ComposeFile;
+const service = (name: string): ComposeService => {
+  const s = compose.services[name];
+  if (!s) throw new Error(`docker-compose.yml has no service "${name}"`);
+  return s;
+};
+
+/** `${NAME}`, `${NAME:-default}`, `${NAME:?message}` references in a compose string. */
+function interpolations(value: string): { name: string; op: string; arg: string }[] {
+  return [...value.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}/g)].map((m) => ({
+    name: m[1]!,
+    op: m[2] ?? '',
+    arg: m[3] ?? '',
+  }));
+}
+
+const SECRET_NAME = /PASS|SECRET|TOKEN|AUTH|KEY/i;
+
+describe('docker-compose.yml', () => {
+  it('has the four server services and an edge agent only under the edge profile', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['agent', 'hub', 'mosquitto', 'postgres', 'redis']);
+    expect(service('postgres').image).toMatch(/^postgres:16(\b|-)/);
+    expect(service('redis').image).toMatch(/^redis:7(\b|-)/);
+    expect(service('mosquitto').image).toMatch(/^eclipse-mosquitto:2(\b|$|\.)/);
+    expect(service('agent').profiles).toEqual(['edge']);
+    for (const name of ['postgres', 'redis', 'mosquitto', 'hub']) expect(service(name).profiles).toBeUndefined();
+  });
+
+  it('builds hub and agent from Dockerfiles that exist, with the repository root as context', () => {
+    for (const [name, dockerfile] of [
+      ['hub', 'deploy/hub.Dockerfile'],
+      ['agent', 'deploy/agent.Dockerfile'],
+    ] as const) {
+      const build = service(name).build;
+      expect(build, name).toEqual({ context: '.', dockerfile });
+      expect(existsSync(join(ROOT, build!.dockerfile))).toBe(true);
+    }
+  });
+
+  it('starts the hub only once PostgreSQL, Redis and Mosquitto are healthy', () => {
+    expect(service('hub').depends_on).toEqual({
+      postgres: { condition: 'service_healthy' },
+      redis: { condition: 'service_healthy' },
+      mosquitto: { condition: 'service_healthy' },
+    });
+  });
+
+  it('gives every stateful service and the hub a healthcheck that exercises the service', () => {
+    const test = (name: string) => [service(name).healthcheck?.test].flat().join(' ');
+    expect(test('postgres')).toContain('pg_isready');
+    expect(test('redis')).toContain('redis-cli ping');
+    expect(test('mosquitto')).toContain('mosquitto_sub');
+    expect(test('hub')).toContain('/readyz');
+  });
+
+  it('publishes the hub on 8080, the broker on loopback only, and neither database', () => {
+    expect(service('hub').ports).toEqual(['${CAMHUB_HTTP_PORT:-8080}:8080']);
+    expect(service('mosquitto').ports).toEqual(['127.0.0.1:1883:1883']);
+    expect(service('postgres').ports).toBeUndefined();
+    expect(service('redis').ports).toBeUndefined();
+  });
+
+  it('declares every named volume, and every bind-mounted file exists (or must exist: create_host_path false)', () => {
+    const named = new Set<string>();
+    for (const [name, s] of Object.entries(compose.services)) {
+      for (const v of s.volumes ?? []) {
+        const source = typeof v === 'string' ? v.split(':')[0]! : v.source;
+        if (source.startsWith('.') || source.startsWith('/') || source.startsWith('${')) {
+          if (typeof v !== 'string' && v.bind?.create_host_path === false) continue;
+          expect(existsSync(join(ROOT, source)), `${name}: bind source ${source}`).toBe(true);
+        } else named.add(source);
+      }
+    }
+    expect([...named].sort()).toEqual(Object.keys(compose.volumes).sort());
+    // The data that matters lives on volumes, not in containers.
+    const targets = (name: string) => (service(name).volumes ?? []).map((v) => (typeof v === 'string' ? v : v.target));
+    expect(targets('postgres')).toContain('postgres-data:/var/lib/postgresql/data');
+    expect(targets('redis')).toContain('redis-data:/data');
+    expect(targets('mosquitto')).toEqual(
+      expect.arrayContaining(['mosquitto-data:/mosquitto/data', 'mosquitto-log:/mosquitto/log']),
+    );
+    expect(targets('hub')).toContain('snapshots:/var/lib/camhub/snapshots');
+    expect(targets('agent')).toEqual(['/etc/camhub/agent.yaml', 'agent-outbox:/var/lib/camhub-agent']);
+  });
+
+  it('runs Redis with our durability settings (AOF, fsync every second, no eviction)', () => {
+    expect(service('redis').command?.slice(0, 2)).toEqual(['redis-server', '/usr/local/etc/redis/camhub.conf']);
+    expect(service('redis').volumes).toContain('./deploy/redis/redis.conf:/usr/local/etc/redis/camhub.conf:ro');
+    const conf = read('deploy/redis/redis.conf')
+      .split('\n')
+      .filter((l) => l.trim() && !l.startsWith('#'));
+    expect(conf).toEqual(
+      expect.arrayContaining(['appendonly yes', 'appendfsync everysec', 'maxmemory-policy noeviction']),
+    );
+  });
+
+  it('takes every secret from the environment, required for the server services', () => {
+    const problems: string[] = [];
+    for (const [name, s] of Object.entries(compose.services)) {
+      const optionalService = (s.profiles ?? []).length > 0;
+      const values: [string, string][] = Object.entries(s.environment ?? {}).map(([k, v]) => [k, String(v)]);
+      // Secrets passed as arguments (redis-server --requirepass <secret>).
+      (s.command ?? []).forEach((arg, i, all) => {
+        if (i > 0 && /pass|secret|token/i.test(all[i - 1]!)) values.push([`command ${all[i - 1]}`, arg]);
+      });
+      for (const [key, value] of values) {
+        // Credentials inside URLs: scheme://user:SECRET@host.
+        const inUrl = /^[a-z]+:\/\/[^:/@]*:([^@]+)@/.exec(value)?.[1];
+        const secret = inUrl ?? (SECRET_NAME.test(key) && !/USERNAME$/.test(key) ? value : undefined);
+        if (secret === undefined) continue;
+        const refs = interpolations(secret);
+        const only = refs.length === 1 && refs[0] && secret === secret.match(/\$\{[^}]*\}/)?.[0];
+        if (!only) {
+          problems.push(`${name}.${key}: "${secret}" is not a single \${VAR} reference`);
+          continue;
+        }
+        const ref = refs[0]!;
+        if (ref.op.endsWith('-') && ref.arg !== '') problems.push(`${name}.${key}: has a literal default "${ref.arg}"`);
+        // Compose interpolates every service, even those whose profile is off, so optional services cannot
+        // require a variable; the server services must.
+        if (!optionalService && ref.op !== ':?') problems.push(`${name}.${key}: must be \${${ref.name}:?message}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('documents every variable it uses in deploy/.env.example, with no secret filled in', () => {
+    const used = new Set(interpolations(read('docker-compose.yml')).map((r) => r.name));
+    const example = new Map(
+      read('deploy/.env.example')
+        .split('\n')
+        .filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const),
+    );
+    expect([...used].filter((name) => !example.has(name))).toEqual([]);
+    for (const [name, value] of example) {
+      if (SECRET_NAME.test(name) && !name.endsWith('USERNAME')) expect(value, name).toBe('');
+    }
+  });
+
+  it('gives the hub a stable MQTT client id (its persistent session outlives restarts)', () => {
+    expect(service('hub').environment?.MQTT_CLIENT_ID).toBe('${MQTT_CLIENT_ID:-camhub-hub-1}');
+    expect(service('hub').environment?.MQTT_URL).toBe('mqtt://mosquitto:1883');
+  });
+});
+
+// --- Dockerfiles -----------------------------------------------------------------------------------------------
+
+interface Instruction {
+  op: string;
+  args: string;
+}
+
+/** Instructions with continuation lines joined and comments dropped, as Docker reads them. */
+function parseDockerfile(text: string): Instruction[] {
+  const logical: string[] = [];
+  let current = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('#') || (!line && !current)) continue;
+    current += (current ? ' ' : '') + line.replace(/\\$/, '').trim();
+    if (!line.endsWith('\\')) {
+      logical.push(current);
+      current = '';
+    }
+  }
+  return logical.map((l) => {
+    const [op = '', ...rest] = l.split(/\s+/);
+    return { op: op.toUpperCase(), args: rest.join(' ') };
+  });
+}
+
+/** A .dockerignore as Docker applies it: the last matching pattern wins, and a pattern matches a path or a parent. */
+function dockerignore(text: string): (path: string) => boolean {
+  const rules = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => {
+      const negate = l.startsWith('!');
+      const pattern = (negate ? l.slice(1) : l).replace(/^\/+|\/+$/g, '');
+      const source = pattern
+        .split('/')
+        .map((part) =>
+          part === '**'
+            ? '.*'
+            : part
+                .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+                .replace(/\*/g, '[^/]*')
+                .replace(/\?/g, '[^/]'),
+        )
+        .join('/')
+        .replace(/\.\*\//g, '(?:.*/)?');
+      return { negate, regex: new RegExp(`^${source}$`) };
+    });
+  return (path) => {
+    const parts = path.split('/');
+    const candidates = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+    let excluded = false;
+    for (const rule of rules) {
+      if (candidates.some((c) => rule.regex.test(c))) excluded = !rule.negate;
+    }
+    return excluded;
+  };
+}
+
+function filesUnder(path: string): string[] {
+  const full = join(ROOT, path);
+  if (!statSync(full).isDirectory()) return [path];
+  return readdirSync(full, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && !`${e.parentPath}/`.includes('/node_modules/'))
+    .map((e) => relative(ROOT, join(e.parentPath, e.name)));
+}
+
+const isIgnored = dockerignore(read('.dockerignore'));
+
+describe.each([
+  { file: 'deploy/hub.Dockerfile', user: 'camhub', entry: 'hub/src/server.ts' },
+  { file: 'deploy/agent.Dockerfile', user: 'camhub-agent', entry: 'edge-agent/src/main.ts' },
+])('$file', ({ file, user, entry }) => {
+  const instructions = parseDockerfile(read(file));
+  const stages = instructions.filter((i) => i.op === 'FROM');
+
+  it('is multi-stage on Node 22 bookworm-slim, ending in the runtime stage', () => {
+    expect(instructions.find((i) => i.op === 'ARG')?.args).toBe('NODE_IMAGE=node:22-bookworm-slim');
+    expect(stages.map((s) => s.args)).toEqual(['${NODE_IMAGE} AS deps', '${NODE_IMAGE} AS runtime']);
+    const deps = instructions.slice(0, instructions.indexOf(stages[1]!));
+    expect(deps.some((i) => i.op === 'RUN' && /npm ci --omit=dev .*--workspace=/.test(i.args))).toBe(true);
+  });
+
+  it('runs as a non-root user, with a healthcheck and the process entry point', () => {
+    const users = instructions.filter((i) => i.op === 'USER').map((i) => i.args);
+    expect(users.at(-1)).toBe(user);
+    expect(instructions.some((i) => i.op === 'HEALTHCHECK' && i.args.includes('CMD'))).toBe(true);
+    const start = instructions
+      .filter((i) => i.op === 'CMD' || i.op === 'ENTRYPOINT')
+      .map((i) => i.args)
+      .join(' ');
+    expect(start).toContain(`"--import", "tsx", "${entry}"`);
+  });
+
+  it('copies only files that exist and that .dockerignore lets into the build context', () => {
+    const copies = instructions.filter((i) => i.op === 'COPY' && !i.args.startsWith('--from'));
+    expect(copies.length).toBeGreaterThan(0);
+    for (const copy of copies) {
+      const sources = copy.args.split(/\s+/).slice(0, -1);
+      for (const source of sources) {
+        const path = source.replace(/\/$/, '');
+        expect(existsSync(join(ROOT, path)), `${file}: COPY ${source}`).toBe(true);
+        const sent = filesUnder(path).filter((f) => !isIgnored(f));
+        expect(sent.length, `${file}: COPY ${source} sends nothing`).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('refers to an entry point that exists in the repository', () => {
+    expect(existsSync(join(ROOT, entry)), entry).toBe(true);
+  });
+});
+
+describe('.dockerignore', () => {
+  it('sends sources, manifests and migrations but no secrets, tests, dependencies or history', () => {
+    for (const path of [
+      'package.json',
+      'package-lock.json',
+      'hub/src/server.ts',
+      'hub/migrations/001_ingest.sql',
+      'shared/src/index.ts',
+      'edge-agent/src/config.ts',
+      'test/package.json',
+      'deploy/docker/healthcheck.mjs',
+    ]) {
+      expect(isIgnored(path), path).toBe(false);
+    }
+    for (const path of [
+      '.env',
+      '.git/HEAD',
+      'node_modules/mqtt/package.json',
+      'hub/node_modules/x/index.js',
+      'deploy/mosquitto/secrets/mosquitto.passwd',
+      'deploy/agent/agent.yaml',
+      'hub/src/config.spec.ts',
+      'test/integration/deploy.test.ts',
+      'docs/operations.md',
+    ]) {
+      expect(isIgnored(path), path).toBe(true);
+    }
+  });
+});
+
+// --- the hub's container health probe, run for real -------------------------------------------------------
+
+describe('deploy/docker/healthcheck.mjs', () => {
+  let server: Server;
+  let port: number;
+  let readyStatus = 200;
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      res.statusCode = req.url === '/readyz' ? readyStatus : 404;
+      res.end(readyStatus === 200 ? '{"status":"ok"}' : '{"status":"redis down"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const probe = (env: Record<string, string>) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(ROOT, 'deploy/docker/healthcheck.mjs'), '/readyz'], {
+        env: { ...process.env, ...env },
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+
+  it('exits 0 when /readyz answers 2xx', async () => {
+    readyStatus = 200;
+    expect((await probe({ PORT: String(port) })).code).toBe(0);
+  });
+
+  it('exits 1 and reports the body when /readyz answers 503', async () => {
+    readyStatus = 503;
+    const result = await probe({ PORT: String(port) });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('HTTP 503');
+    expect(result.stderr).toContain('redis down');
+  });
+
+  it('exits 1 when nothing listens', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const freePort = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    expect((await probe({ PORT: String(freePort) })).code).toBe(1);
+  });
+});
+
+// --- systemd units --------------------------------------------------------------------------------------------
+
+/** `Key=value` lines of a unit file; keys that repeat keep every value. */
+function unitSettings(text: string): Map<string, string[]> {
+  const settings = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    const m = /^([A-Za-z]+)=(.*)$/.exec(line.trim());
+    if (m) settings.set(m[1]!, [...(settings.get(m[1]!) ?? []), m[2]!]);
+  }
+  return settings;
+}
+
+describe.each([
+  { unit: 'camhub-hub.service', user: 'camhub', state: 'camhub camhub/snapshots', writable: '/var/lib/camhub' },
+  { unit: 'camhub-agent.service', user: 'camhub-agent', state: 'camhub-agent', writable: '/var/lib/camhub-agent' },
+])('deploy/systemd/$unit', ({ unit, user, state, writable }) => {
+  const text = read(`deploy/systemd/${unit}`);
+  const s = unitSettings(text);
+  const one = (key: string) => s.get(key)?.[0];
+
+  it('runs as its own user, restarts on failure with a delay, and keeps its data under StateDirectory', () => {
+    expect(one('User')).toBe(user);
+    expect(one('Restart')).toBe('on-failure');
+    expect(one('RestartSec')).toBeDefined();
+    expect(one('StartLimitIntervalSec')).toBe('0');
+    expect(one('StateDirectory')).toBe(state);
+    expect(one('ReadWritePaths')).toBe(writable);
+  });
+
+  it('is hardened', () => {
+    expect(one('NoNewPrivileges')).toBe('yes');
+    expect(one('ProtectSystem')).toBe('strict');
+    expect(one('PrivateTmp')).toBe('yes');
+    expect(one('CapabilityBoundingSet')).toBe('');
+  });
+
+  it('starts an entry point that exists, reading /etc/camhub', () => {
+    const exec = one('ExecStart')!;
+    const script = /--import tsx (\S+)/.exec(exec)?.[1];
+    expect(script).toBeDefined();
+    expect(existsSync(join(ROOT, script!)), script).toBe(true);
+    if (unit === 'camhub-hub.service') expect(one('EnvironmentFile')).toBe('/etc/camhub/hub.env');
+    else expect(exec).toContain('--config /etc/camhub/agent.yaml');
+  });
+
+  it.skipIf(!onPath('systemd-analyze'))(
+    'passes systemd-analyze verify (only the systemd >= 254 restart keys may be unknown)',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'camhub-units-'));
+      try {
+        writeFileSync(join(dir, unit), text);
+        const result = await execFileAsync('systemd-analyze', ['verify', '--man=no', join(dir, unit)], {
+          env: { ...process.env, SYSTEMD_LOG_LEVEL: 'notice' },
+        }).catch((err: { stdout: string; stderr: string; code: number }) => err);
+        const complaints = `${result.stdout}${result.stderr}`
+          .split('\n')
+          .filter((l) => l.trim() && !/Unknown key '(RestartSteps|RestartMaxDelaySec)'/.test(l));
+        expect(complaints).toEqual([]);
+        expect('code' in result ? result.code : 0).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});
+
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => existsSync(join(dir, command)));
+}
