@@ -10,7 +10,7 @@ export type OutboxKind = 'events' | 'health';
 export interface OutboxItem {
   readonly kind: OutboxKind;
   readonly record: LogRecord;
-  readonly topic: string;
+  /** The JSON message as appended; its topic is derived from it when published. */
   readonly payload: Buffer;
 }
 
@@ -86,18 +86,13 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
    * Appends a message. Resolves once it is durable by the fsync policy (events) or written (health).
    * Rejects with OutboxRejectedError for a health sample when only events are left and the box is full.
    */
-  append(kind: OutboxKind, topic: string, message: unknown): Promise<void> {
-    const body = Buffer.from(JSON.stringify(message));
-    if (body.length > MAX_MESSAGE_BYTES) {
+  append(kind: OutboxKind, message: unknown): Promise<void> {
+    const payload = Buffer.from(JSON.stringify(message));
+    if (payload.length > MAX_MESSAGE_BYTES) {
       return Promise.reject(
-        new OutboxRejectedError(`${kind} message is ${body.length} bytes (max ${MAX_MESSAGE_BYTES})`),
+        new OutboxRejectedError(`${kind} message is ${payload.length} bytes (max ${MAX_MESSAGE_BYTES})`),
       );
     }
-    const topicBytes = Buffer.from(topic);
-    const payload = Buffer.allocUnsafe(2 + topicBytes.length + body.length);
-    payload.writeUInt16LE(topicBytes.length, 0);
-    topicBytes.copy(payload, 2);
-    body.copy(payload, 2 + topicBytes.length);
 
     if (!this.makeRoom(kind, payload.length + 12)) {
       this.droppedHealth += 1;
@@ -179,16 +174,7 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
   next(): OutboxItem | null {
     for (const kind of ['events', 'health'] as const) {
       const record = this.logs[kind].next();
-      if (record) {
-        const payload = this.logs[kind].read(record);
-        const topicLength = payload.readUInt16LE(0);
-        return {
-          kind,
-          record,
-          topic: payload.subarray(2, 2 + topicLength).toString(),
-          payload: payload.subarray(2 + topicLength),
-        };
-      }
+      if (record) return { kind, record, payload: this.logs[kind].read(record) };
     }
     return null;
   }

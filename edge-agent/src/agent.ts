@@ -1,0 +1,170 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AgentStatus, CameraStatus, DiscoveredCamera } from '@camhub/shared';
+import type { Logger } from 'pino';
+import { CameraSupervisor } from './camera/camera-supervisor.js';
+import type { AgentConfig } from './config.js';
+import { errorMessage, OutboxRejectedError } from './errors.js';
+import { MediaQueue } from './media/media-queue.js';
+import { Forwarder } from './mqtt/forwarder.js';
+import { MqttLink } from './mqtt/link.js';
+import { probe, unadopted } from './onvif/discovery.js';
+import { Outbox } from './outbox/outbox.js';
+import { SeqStore } from './seq-store.js';
+import { AGENT_VERSION } from './version.js';
+
+const DISCOVERY_INTERVAL_MS = 5 * 60_000;
+
+/** Composition root: builds every part from the config, starts them, and stops them in the right order. */
+export class Agent {
+  readonly outbox: Outbox;
+  readonly seq: SeqStore;
+  readonly media: MediaQueue | null;
+  readonly link: MqttLink;
+  readonly forwarder: Forwarder;
+  readonly cameras: CameraSupervisor[];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private unadopted: DiscoveredCamera[] = [];
+  private readonly lastCameraStatus = new Map<string, CameraStatus>();
+  private stopping = false;
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly logger: Logger,
+  ) {
+    mkdirSync(config.dataDir, { recursive: true });
+    this.outbox = Outbox.open(join(config.dataDir, 'outbox'), {
+      maxBytes: config.outbox.maxBytes,
+      fsync: config.outbox.fsync,
+      logger: logger.child({ part: 'outbox' }),
+    });
+    this.seq = new SeqStore(join(config.dataDir, 'seq'));
+    this.media = config.hub
+      ? new MediaQueue({
+          dir: join(config.dataDir, 'media'),
+          maxBytes: config.media.maxBytes,
+          hub: config.hub,
+          logger: logger.child({ part: 'media' }),
+        })
+      : null;
+    this.link = new MqttLink(config, this.status('offline'), logger.child({ part: 'mqtt' }));
+    this.forwarder = new Forwarder(
+      this.outbox,
+      this.link,
+      config.mqtt.maxInFlight,
+      logger.child({ part: 'forwarder' }),
+    );
+    this.cameras = config.cameras.map(
+      (camera) =>
+        new CameraSupervisor({ config, camera, outbox: this.outbox, seq: this.seq, media: this.media, logger }),
+    );
+  }
+
+  status(state: AgentStatus['state']): AgentStatus {
+    const o = this.outbox?.stats();
+    const status: AgentStatus = {
+      v: 1,
+      site: this.config.site,
+      agent: this.config.agentId,
+      state,
+      version: AGENT_VERSION,
+      at: new Date().toISOString(),
+      cameras: this.config.cameras.length,
+    };
+    if (this.unadopted?.length) status.unadopted = this.unadopted.slice(0, 64);
+    // Optional camhub addition: lets the hub and people see a backlog or a full outbox.
+    if (o && state === 'online') {
+      Object.assign(status, {
+        outbox: {
+          bytes: o.bytes,
+          maxBytes: o.maxBytes,
+          pendingEvents: o.pendingEvents,
+          droppedHealth: o.droppedHealth,
+          pressure: o.pressure,
+        },
+      });
+    }
+    return status;
+  }
+
+  private publishStatus(): void {
+    if (!this.link.connected || this.stopping) return;
+    this.link
+      .publish('agent', this.status('online'))
+      .catch((err: unknown) => this.logger.warn({ err: errorMessage(err) }, 'agent status not published'));
+  }
+
+  start(): void {
+    this.link.client.on('connect', () => {
+      this.publishStatus();
+      for (const s of this.lastCameraStatus.values()) void this.link.publish('status', s).catch(() => undefined);
+    });
+    this.media?.start();
+    for (const camera of this.cameras) camera.start();
+    const healthMs = (this.config.health?.intervalSec ?? 30) * 1000;
+    this.timers.push(setInterval(() => this.sampleHealth(), healthMs));
+    this.timers.push(setInterval(() => this.publishStatus(), 60_000));
+    if (this.config.discovery) {
+      void this.discover();
+      this.timers.push(setInterval(() => void this.discover(), DISCOVERY_INTERVAL_MS));
+    }
+    for (const t of this.timers) t.unref();
+    this.logger.info({ site: this.config.site, cameras: this.cameras.length, version: AGENT_VERSION }, 'agent started');
+  }
+
+  private sampleHealth(): void {
+    for (const camera of this.cameras) {
+      const sample = camera.healthSample();
+      this.outbox.append('health', sample).catch((err: unknown) => {
+        if (err instanceof OutboxRejectedError) this.logger.debug({ camera: camera.id }, err.message);
+        else this.logger.warn({ err: errorMessage(err) }, 'health sample not stored');
+      });
+      const previous = this.lastCameraStatus.get(camera.id);
+      const codes = (s: { problems: Array<{ code: string }> }) => s.problems.map((p) => p.code).join(',');
+      if (!previous || previous.status !== sample.status || codes(previous) !== codes(sample)) {
+        const status: CameraStatus = {
+          v: 1,
+          site: sample.site,
+          camera: sample.camera,
+          status: sample.status,
+          since: sample.at,
+          problems: sample.problems,
+        };
+        this.lastCameraStatus.set(camera.id, status);
+        if (this.link.connected) void this.link.publish('status', status).catch(() => undefined);
+      }
+    }
+  }
+
+  private async discover(): Promise<void> {
+    const found = await probe(3000, this.logger);
+    const next = unadopted(found, this.config.cameras);
+    for (const cam of next) this.logger.info({ endpoint: cam.endpoint, xaddrs: cam.xaddrs }, 'unadopted camera found');
+    if (JSON.stringify(next) !== JSON.stringify(this.unadopted)) {
+      this.unadopted = next;
+      this.publishStatus();
+    }
+  }
+
+  /** Unsubscribe, flush what can be flushed, say offline, close files. Events still unsent stay in the outbox. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    await Promise.all(this.cameras.map((c) => c.stop()));
+    const flushed = await this.forwarder.flush(5000);
+    if (!flushed) this.logger.warn(this.outbox.stats(), 'shutdown: publishes still in flight; they stay in the outbox');
+    this.forwarder.stop();
+    if (this.link.connected) {
+      await Promise.race([
+        this.link.publish('agent', this.status('offline')),
+        new Promise((r) => setTimeout(r, 2000)),
+      ]).catch((err: unknown) => this.logger.warn({ err: errorMessage(err) }, 'offline status not published'));
+    }
+    await this.link.close();
+    await this.media?.stop();
+    await this.outbox.close();
+    this.seq.close();
+    this.logger.info('agent stopped');
+  }
+}

@@ -1,0 +1,219 @@
+import type { CameraEvent, HealthSample, Problem } from '@camhub/shared';
+import type { Logger } from 'pino';
+import { v7 as uuidv7 } from 'uuid';
+import { Backoff, sleep } from '../backoff.js';
+import type { AgentConfig, CameraConfig } from '../config.js';
+import { errorMessage } from '../errors.js';
+import type { MediaQueue } from '../media/media-queue.js';
+import { fetchSnapshot, type SnapshotSource } from '../media/snapshot.js';
+import { OnvifClient } from '../onvif/client.js';
+import { PullPointSupervisor, SoapPullPointTransport } from '../onvif/events.js';
+import { normalise, type RawNotification } from '../onvif/normalise.js';
+import type { Outbox } from '../outbox/outbox.js';
+import type { SeqStore } from '../seq-store.js';
+import { type EventDraft, EventStateTracker } from './event-state.js';
+
+export interface CameraDeps {
+  config: AgentConfig;
+  camera: CameraConfig;
+  outbox: Outbox;
+  seq: SeqStore;
+  media: MediaQueue | null;
+  logger: Logger;
+}
+
+/**
+ * Everything about one camera: connection, clock, PullPoint loop, event state, snapshots. Each camera has its own
+ * supervisor with its own timers and backoff, so one hanging or rebooting camera never delays another.
+ */
+export class CameraSupervisor {
+  private readonly client: OnvifClient;
+  private readonly tracker: EventStateTracker;
+  private pullPoint: PullPointSupervisor | null = null;
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | null = null;
+  private clockTimer: NodeJS.Timeout | null = null;
+  /** Events leave in the order they happened, even when an earlier one waits for its snapshot. */
+  private chain: Promise<void> = Promise.resolve();
+  private reachable = false;
+  private lastError: string | null = null;
+  private readonly log: Logger;
+  eventsEmitted = 0;
+
+  constructor(private readonly deps: CameraDeps) {
+    this.log = deps.logger.child({ camera: deps.camera.id });
+    this.client = new OnvifClient(deps.camera, deps.config.onvif.requestTimeoutMs, this.log);
+    this.tracker = new EventStateTracker({
+      motionTimeoutMs: deps.config.motionTimeoutSec * 1000,
+      emit: (draft) => this.enqueue(draft),
+    });
+  }
+
+  get id(): string {
+    return this.deps.camera.id;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  private async run(): Promise<void> {
+    const o = this.deps.config.onvif;
+    const backoff = new Backoff(o.backoffMinMs, o.backoffMaxMs);
+    while (!this.abort.signal.aborted) {
+      try {
+        await this.client.connect();
+        this.reachable = true;
+        this.lastError = null;
+        break;
+      } catch (err) {
+        this.reachable = false;
+        this.lastError = errorMessage(err);
+        const delay = backoff.next();
+        this.log.warn({ err: this.lastError, retryInMs: delay }, 'camera connect failed');
+        await sleep(delay, this.abort.signal);
+      }
+    }
+    if (this.abort.signal.aborted) return;
+    const info = this.client.info!;
+    this.log.info(
+      {
+        model: info.model,
+        manufacturer: info.manufacturer,
+        clockOffsetMs: this.client.clockOffsetMs,
+        events: info.eventsUrl,
+      },
+      'camera connected',
+    );
+    const transport = new SoapPullPointTransport(
+      () => this.client.reachable(info.eventsUrl),
+      this.client.credentials,
+      () => this.client.clockOffsetMs ?? 0,
+      (address) => this.client.reachable(address),
+    );
+    this.pullPoint = new PullPointSupervisor(
+      transport,
+      o,
+      {
+        onNotifications: (list, receivedAt) => this.onNotifications(list, receivedAt),
+        onNotAuthorized: async () => {
+          await this.client.measureClock();
+        },
+        onStateChange: (subscribed, reason) => {
+          if (subscribed) this.reachable = true;
+          this.lastError = subscribed ? null : (reason ?? null);
+        },
+      },
+      this.log,
+    );
+    this.pullPoint.start();
+    this.clockTimer = setInterval(() => {
+      this.client.measureClock().then(
+        () => (this.reachable = true),
+        (err: unknown) => {
+          this.reachable = false;
+          this.log.debug({ err: errorMessage(err) }, 'clock check failed');
+        },
+      );
+    }, o.clockCheckSec * 1000);
+    this.clockTimer.unref();
+  }
+
+  /** Camera time → hub time with the measured offset; missing or bogus camera times → when we received it. */
+  private onNotifications(list: RawNotification[], receivedAt: Date): void {
+    for (const raw of list) {
+      const n = normalise(raw);
+      const offset = this.client.clockOffsetMs ?? 0;
+      const at = n.cameraTime ? new Date(n.cameraTime.getTime() - offset) : receivedAt;
+      this.log.debug({ type: n.type, active: n.active, topic: n.topic, initialized: n.initialized }, 'notification');
+      this.tracker.handle(n, at);
+    }
+  }
+
+  private snapshotSource(): SnapshotSource | null {
+    const mode = this.deps.camera.snapshot ?? 'onvif';
+    const info = this.client.info;
+    if (mode === 'off' || !info || !this.deps.media) return null;
+    if (mode === 'onvif' && info.snapshotUri) {
+      return { kind: 'onvif', uri: this.client.reachable(info.snapshotUri), credentials: this.client.credentials };
+    }
+    if (info.streamUri && mode !== 'onvif') return { kind: 'rtsp', uri: info.streamUri };
+    return null;
+  }
+
+  private enqueue(draft: EventDraft): void {
+    const source = draft.state === 'start' ? this.snapshotSource() : null;
+    const timeoutMs = this.deps.config.media.snapshotTimeoutMs;
+    // The fetch starts now, in parallel with earlier events' fetches; only the publishing is serialised.
+    const snapshot: Promise<string | undefined> = source
+      ? fetchSnapshot(source, timeoutMs).then(
+          (jpeg) => this.deps.media!.put(jpeg),
+          (err: unknown) => {
+            this.log.info({ err: errorMessage(err) }, 'no snapshot for this event');
+            return undefined;
+          },
+        )
+      : Promise.resolve(undefined);
+    this.chain = this.chain
+      .then(async () => this.store(draft, await snapshot))
+      .catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'could not store an event'));
+  }
+
+  private async store(draft: EventDraft, snapshot: string | undefined): Promise<void> {
+    const { config, camera } = this.deps;
+    const event: CameraEvent = {
+      v: 1,
+      id: uuidv7(),
+      site: config.site,
+      camera: camera.id,
+      seq: this.deps.seq.take(camera.id),
+      type: draft.type,
+      state: draft.state,
+      at: draft.at.toISOString(),
+      source: { kind: 'onvif', topic: draft.topic.slice(0, 512) },
+    };
+    if (Object.keys(draft.data).length > 0) event.data = draft.data;
+    if (snapshot) event.snapshot = snapshot;
+    this.eventsEmitted += 1;
+    this.log.info({ id: event.id, seq: event.seq, type: event.type, state: event.state, at: event.at }, 'event');
+    await this.deps.outbox.append('events', event);
+  }
+
+  /** A basic ONVIF-side health sample (stream probing is the health issue's work). */
+  healthSample(): HealthSample {
+    const stats = this.pullPoint?.stats;
+    const problems: Problem[] = [];
+    if (!this.reachable) problems.push({ code: 'unreachable', message: this.lastError ?? 'camera not reachable' });
+    if (this.reachable && !stats?.subscribed) {
+      problems.push({ code: 'events_unsubscribed', message: this.lastError ?? 'no event subscription' });
+    }
+    const skew = this.client.clockOffsetMs;
+    if (skew !== null && Math.abs(skew) > 5000) {
+      problems.push({ code: 'clock_skew', message: `camera clock is ${(skew / 1000).toFixed(1)} s off` });
+    }
+    return {
+      v: 1,
+      site: this.deps.config.site,
+      camera: this.deps.camera.id,
+      at: new Date().toISOString(),
+      status: !this.reachable ? 'offline' : problems.length > 0 ? 'degraded' : 'online',
+      onvif: {
+        reachable: this.reachable,
+        eventsSubscribed: stats?.subscribed ?? false,
+        lastPullAt: stats?.lastPullAt?.toISOString() ?? null,
+        clockSkewMs: skew,
+      },
+      problems,
+    };
+  }
+
+  /** Stops pulling, unsubscribes, and waits for events already received to reach the outbox. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    if (this.clockTimer) clearInterval(this.clockTimer);
+    await this.loop;
+    await this.pullPoint?.stop();
+    this.tracker.dispose();
+    await this.chain;
+  }
+}

@@ -1,0 +1,202 @@
+import { Cam } from 'onvif';
+import type { Logger } from 'pino';
+import type { CameraConfig } from '../config.js';
+import { CameraTimeoutError, CameraTransportError, errorMessage, SoapFaultError } from '../errors.js';
+import { textOf } from './normalise.js';
+import { assertXmlSafe, child, type Credentials, soapCall, wsSecurityHeader } from './soap.js';
+
+export interface CameraInfo {
+  manufacturer?: string;
+  model?: string;
+  firmware?: string;
+  serial?: string;
+  profileToken?: string;
+  streamUri?: string;
+  snapshotUri?: string;
+  eventsUrl: string;
+}
+
+/** Runs one callback-style `onvif` call with our own deadline (its socket timeout does not cover every path). */
+function call<T>(
+  operation: string,
+  timeoutMs: number,
+  fn: (cb: (err: unknown, value?: T) => void) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new CameraTimeoutError(operation, timeoutMs)), timeoutMs);
+    try {
+      fn((err, value) => {
+        clearTimeout(timer);
+        if (err) reject(err instanceof Error ? err : new CameraTransportError(operation, String(err)));
+        else resolve(value as T);
+      });
+    } catch (err) {
+      clearTimeout(timer);
+      reject(err);
+    }
+  });
+}
+
+/** GetSystemDateAndTime → the camera's UTC time in ms, or null when it does not say. */
+function parseSystemDateAndTime(body: unknown): number | null {
+  const info = child(child(body, 'GetSystemDateAndTimeResponse'), 'SystemDateAndTime');
+  const utc = child(info, 'UTCDateTime');
+  if (!utc) return null;
+  const d = child(utc, 'Date');
+  const t = child(utc, 'Time');
+  const n = (node: unknown, name: string) => Number(textOf(child(node, name)));
+  const ms = Date.UTC(n(d, 'Year'), n(d, 'Month') - 1, n(d, 'Day'), n(t, 'Hour'), n(t, 'Minute'), n(t, 'Second'));
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/**
+ * The camera's device side: identity, media URIs and its clock. Wraps the `onvif` package for discovery of services
+ * and media (it handles GetServices/GetCapabilities fallbacks and Media2), but signs its requests with OUR
+ * WS-Security header: escaped username, UTF-8 password, and the clock offset we measure (its own timeShift is computed
+ * once per Cam, so after a camera's clock jumps every request would fail until the Cam is rebuilt).
+ */
+export class OnvifClient {
+  private cam: Cam | null = null;
+  /** camera clock − our clock, ms; null until measured. */
+  clockOffsetMs: number | null = null;
+  info: CameraInfo | null = null;
+  readonly credentials: Credentials;
+
+  constructor(
+    private readonly camera: CameraConfig,
+    private readonly timeoutMs: number,
+    private readonly logger: Logger,
+  ) {
+    this.credentials = { username: camera.username, password: camera.password };
+    assertXmlSafe(camera.id, this.credentials);
+  }
+
+  get deviceServiceUrl(): string {
+    return `http://${this.camera.host}:${this.camera.port}/onvif/device_service`;
+  }
+
+  /**
+   * Measures camera clock − our clock. ONVIF gives whole seconds, so the camera's time is taken as the middle of
+   * its second (±0.5 s) and our time as the middle of the round trip.
+   */
+  async measureClock(): Promise<number> {
+    const request = async (credentials?: Credentials) => {
+      const before = Date.now();
+      const { body } = await soapCall({
+        url: this.deviceServiceUrl,
+        action: 'http://www.onvif.org/ver10/device/wsdl/GetSystemDateAndTime',
+        body: '<tds:GetSystemDateAndTime/>',
+        credentials,
+        cameraOffsetMs: this.clockOffsetMs ?? 0,
+        timeoutMs: this.timeoutMs,
+      });
+      const after = Date.now();
+      const cameraMs = parseSystemDateAndTime(body);
+      if (cameraMs === null) return 0; // Some cameras leave UTCDateTime out; assume they are right.
+      return cameraMs + 500 - (before + after) / 2;
+    };
+    let offset: number;
+    try {
+      offset = await request();
+    } catch (err) {
+      // Some firmware wants this call authenticated too.
+      if (!(err instanceof SoapFaultError)) throw err;
+      offset = await request(this.credentials);
+    }
+    const previous = this.clockOffsetMs;
+    this.clockOffsetMs = Math.round(offset);
+    if (previous !== null && Math.abs(previous - this.clockOffsetMs) > 2000) {
+      this.logger.warn({ previous, now: this.clockOffsetMs }, 'camera clock jumped: rebuilding the ONVIF client');
+      this.cam = null;
+    }
+    return this.clockOffsetMs;
+  }
+
+  private buildCam(): Cam {
+    const cam = new Cam({
+      hostname: this.camera.host,
+      port: this.camera.port,
+      username: this.camera.username,
+      password: this.camera.password,
+      timeout: this.timeoutMs,
+      autoconnect: false,
+      // Cameras behind NAT or with a stale network config advertise addresses we cannot reach.
+      preserveAddress: true,
+    });
+    // Our header instead of the library's (see the class comment). The property is the library's own hook.
+    const header = (openHeader?: boolean) =>
+      '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://www.w3.org/2005/08/addressing">' +
+      `<s:Header>${wsSecurityHeader(this.credentials, Date.now() + (this.clockOffsetMs ?? 0))}` +
+      (openHeader
+        ? ''
+        : '</s:Header><s:Body xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">');
+    (cam as unknown as { _envelopeHeader: typeof header })._envelopeHeader = header;
+    return cam;
+  }
+
+  /** Connects (services, profiles) and reads identity and media URIs. Each step has a deadline. */
+  async connect(): Promise<CameraInfo> {
+    if (this.clockOffsetMs === null) await this.measureClock();
+    const cam = this.buildCam();
+    const t = this.timeoutMs;
+    await call<void>('connect', t * 4, (cb) => cam.connect((err) => cb(err)));
+    this.cam = cam;
+    const eventsUrl = cam.uri?.events?.href ?? this.deviceServiceUrl;
+    const info: CameraInfo = { eventsUrl };
+    try {
+      const d = await call<Record<string, unknown>>('GetDeviceInformation', t, (cb) =>
+        cam.getDeviceInformation((err, value) => cb(err, value as unknown as Record<string, unknown>)),
+      );
+      info.manufacturer = textOf(d.manufacturer) || undefined;
+      info.model = textOf(d.model) || undefined;
+      info.firmware = textOf(d.firmwareVersion) || undefined;
+      info.serial = textOf(d.serialNumber) || undefined;
+    } catch (err) {
+      this.logger.debug({ err: errorMessage(err) }, 'GetDeviceInformation failed (optional)');
+    }
+    const profiles = cam.profiles ?? [];
+    const chosen = this.camera.profile
+      ? profiles.find((p) => p.token === this.camera.profile || p.$?.token === this.camera.profile)
+      : (cam.activeSource?.profileToken ?? profiles[0]?.token ?? profiles[0]?.$?.token);
+    const profileToken = typeof chosen === 'string' ? chosen : (chosen?.token ?? chosen?.$?.token);
+    if (this.camera.profile && !profileToken) {
+      this.logger.warn({ profile: this.camera.profile }, 'configured profile not found; using the camera default');
+    }
+    info.profileToken = profileToken ?? cam.activeSource?.profileToken;
+    const options = info.profileToken ? { profileToken: info.profileToken } : {};
+    try {
+      const s = await call<{ uri: string }>('GetStreamUri', t, (cb) =>
+        cam.getStreamUri({ protocol: 'RTSP', ...options }, (err, value) => cb(err, value)),
+      );
+      info.streamUri = textOf(s.uri) || undefined;
+    } catch (err) {
+      this.logger.debug({ err: errorMessage(err) }, 'GetStreamUri failed');
+    }
+    try {
+      const s = await call<{ uri: string }>('GetSnapshotUri', t, (cb) =>
+        cam.getSnapshotUri(options, (err, value) => cb(err, value)),
+      );
+      info.snapshotUri = textOf(s.uri) || undefined;
+    } catch (err) {
+      this.logger.debug({ err: errorMessage(err) }, 'GetSnapshotUri failed (camera has no snapshots?)');
+    }
+    this.info = info;
+    return info;
+  }
+
+  get connected(): boolean {
+    return this.cam !== null;
+  }
+
+  /** Rewrites the host of an address the camera advertised to the host we were configured with (NAT, stale IP). */
+  reachable(address: string): string {
+    try {
+      const url = new URL(address);
+      url.hostname = this.camera.host;
+      return url.toString();
+    } catch {
+      this.logger.warn({ address }, 'camera advertised an address that is not a URL; using it as given');
+      return address;
+    }
+  }
+}
