@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { loadConfig as loadAgentConfig } from '../../edge-agent/src/config.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -179,6 +180,15 @@ describe('docker-compose.yml', () => {
   it('gives the hub a stable MQTT client id (its persistent session outlives restarts)', () => {
     expect(service('hub').environment?.MQTT_CLIENT_ID).toBe('${MQTT_CLIENT_ID:-camhub-hub-1}');
     expect(service('hub').environment?.MQTT_URL).toBe('mqtt://mosquitto:1883');
+  });
+});
+
+describe('deploy/agent/agent.example.yaml', () => {
+  it("is a valid agent config whose outbox is the image's volume", () => {
+    const config = loadAgentConfig(join(ROOT, 'deploy/agent/agent.example.yaml'), {});
+    expect(config.dataDir).toBe('/var/lib/camhub-agent');
+    expect(config.mqtt.username).toBe(config.site);
+    expect(read('deploy/agent.Dockerfile')).toContain('VOLUME ["/var/lib/camhub-agent"]');
   });
 });
 
