@@ -70,6 +70,11 @@ export default fp<IngestPluginOptions>(
         connection: app.redisConnection(),
         prefix: cfg.QUEUE_PREFIX,
         concurrency: Math.max(1, cfg.INGEST_WORKER_CONCURRENCY),
+        // A hub killed mid-batch leaves its job "active"; another worker takes it over once the lock lapses.
+        // Batches are idempotent, so a stalled batch is simply written again, however often that happens.
+        lockDuration: 15_000,
+        stalledInterval: 5_000,
+        maxStalledCount: 1_000_000,
         settings: { backoffStrategy: (attemptsMade: number) => Math.min(30_000, 100 * 2 ** Math.min(attemptsMade, 9)) },
       });
       worker.on('error', (err) => app.log.warn({ err: err.message }, 'ingest worker error'));

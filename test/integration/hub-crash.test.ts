@@ -1,0 +1,67 @@
+import { createTopics } from '@camhub/shared';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeEvent } from '../support/factories.js';
+import { createHubEnv, type TestHubEnv } from '../support/hub.js';
+import { connectPublisher } from '../support/mqtt.js';
+import { type HubProcess, spawnHub } from '../support/processes.js';
+import { sleep, waitFor } from '../support/wait.js';
+
+let env: TestHubEnv;
+let db: pg.Pool;
+const hubs: HubProcess[] = [];
+
+beforeAll(async () => {
+  env = await createHubEnv({ INGEST_BATCH_MS: 100 });
+  db = new pg.Pool({ connectionString: env.db.url });
+});
+
+afterAll(async () => {
+  await Promise.all(hubs.map((h) => h.stop('SIGKILL')));
+  await db?.end();
+  await env?.cleanup();
+});
+
+const count = async () =>
+  (await db.query('SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM events')).rows[0] as {
+    n: number;
+    d: number;
+  };
+
+describe('hub killed mid-batch', () => {
+  it('loses no event acknowledged to the broker when SIGKILLed twice under load, and stores none twice', async () => {
+    const t = createTopics(env.config.MQTT_TOPIC_ROOT);
+    hubs.push(await spawnHub(env.config));
+    const pub = await connectPublisher(undefined, { protocolVersion: 5 });
+    const total = 3000;
+    const events = Array.from({ length: total }, (_, i) =>
+      makeEvent({ site: 'crash', camera: `cam-${i % 10}`, seq: Math.floor(i / 10) }),
+    );
+
+    // Publish steadily while the hub is killed twice without warning and started again.
+    const publishing = (async () => {
+      for (let i = 0; i < total; i++) {
+        const e = events[i]!;
+        await pub.publishAsync(t.events(e.site, e.camera), JSON.stringify(e), { qos: 1 });
+        // ~300 events/s: while the hub is down (≈2 s) the broker queues them for its session, and the machine's
+        // stock Mosquitto keeps at most 1000 per offline client (max_queued_messages; the deploy config raises it).
+        if (i % 10 === 9) await sleep(30);
+      }
+    })();
+    for (let kill = 0; kill < 2; kill++) {
+      await waitFor(async () => (await count()).n > (kill + 1) * 600, {
+        timeoutMs: 30_000,
+        what: `progress before kill ${kill + 1}`,
+      });
+      await hubs.at(-1)!.stop('SIGKILL');
+      await sleep(300);
+      hubs.push(await spawnHub(env.config));
+    }
+    await publishing;
+    await pub.endAsync();
+
+    await waitFor(async () => (await count()).d === total, { timeoutMs: 60_000, what: `all ${total} events stored` });
+    const c = await count();
+    expect(c).toEqual({ n: total, d: total });
+  }, 180_000);
+});

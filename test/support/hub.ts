@@ -1,0 +1,95 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import app, { fastifyOptions } from '../../hub/src/app.js';
+import { type HubConfig, loadConfig } from '../../hub/src/config.js';
+import type { IngestPluginOptions } from '../../hub/src/plugins/ingest.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+import { uniqueQueuePrefix, uniqueToken, uniqueTopicRoot } from './ids.js';
+
+export interface TestHubEnv {
+  db: TestDatabase;
+  config: HubConfig;
+  snapshotDir: string;
+  /** Removes the database, the queue keys and the snapshot directory. */
+  cleanup: () => Promise<void>;
+}
+
+/** Everything one test file needs of its own: database, queue prefix, topic root, MQTT client id. */
+export async function createHubEnv(overrides: Partial<HubConfig> = {}): Promise<TestHubEnv> {
+  const db = await createTestDatabase();
+  const snapshotDir = await mkdtemp(join(tmpdir(), 'camhub-snap-'));
+  const config = loadConfig(
+    {},
+    {
+      DATABASE_URL: db.url,
+      QUEUE_PREFIX: uniqueQueuePrefix(),
+      MQTT_TOPIC_ROOT: uniqueTopicRoot(),
+      MQTT_CLIENT_ID: `camhub-test-${uniqueToken()}`,
+      SNAPSHOT_DIR: snapshotDir,
+      LOG_LEVEL: 'silent',
+      PORT: 0,
+      HOST: '127.0.0.1',
+      INGEST_BATCH_MS: 20,
+      ...overrides,
+    },
+  );
+  return {
+    db,
+    config,
+    snapshotDir,
+    cleanup: async () => {
+      await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+      await removeMqttSession(config);
+      await db.drop();
+      await rm(snapshotDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Builds the hub app (not listening) against an env; close it with app.close(). */
+export async function buildHub(
+  config: HubConfig,
+  opts: { ingest?: IngestPluginOptions; listen?: boolean } = {},
+): Promise<FastifyInstance> {
+  const server = Fastify({ ...fastifyOptions, logger: false });
+  await server.register(app, { config, ingest: opts.ingest });
+  await server.ready();
+  if (opts.listen) await server.listen({ port: 0, host: '127.0.0.1' });
+  return server;
+}
+
+export function hubUrl(server: FastifyInstance): string {
+  const addr = server.server.address();
+  if (!addr || typeof addr === 'string') throw new Error('hub is not listening');
+  return `http://127.0.0.1:${addr.port}`;
+}
+
+async function deleteQueueKeys(redisUrl: string, prefix: string) {
+  const r = new Redis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await r.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Ends the hub's persistent MQTT session so the broker stops queueing for a client id nobody will reuse. */
+async function removeMqttSession(config: HubConfig) {
+  const { default: mqtt } = await import('mqtt');
+  const c = await mqtt.connectAsync(config.MQTT_URL, {
+    clientId: config.MQTT_CLIENT_ID,
+    protocolVersion: 5,
+    clean: true,
+    properties: { sessionExpiryInterval: 0 },
+    reconnectPeriod: 0,
+  });
+  await c.endAsync();
+}

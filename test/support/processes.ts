@@ -1,0 +1,65 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { HubConfig } from '../../hub/src/config.js';
+import { waitFor } from './wait.js';
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** A TCP port nobody listens on right now (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      s.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface HubProcess {
+  proc: ChildProcess;
+  url: string;
+  output: () => string;
+  /** Sends a signal and waits for the process to exit. */
+  stop: (signal?: NodeJS.Signals) => Promise<void>;
+}
+
+/** Starts the real hub (`hub/src/cli.ts serve`) as a child process and waits until /readyz says ready. */
+export async function spawnHub(config: HubConfig, extraEnv: Record<string, string> = {}): Promise<HubProcess> {
+  const port = await freePort();
+  const env: Record<string, string> = { ...(process.env as Record<string, string>), ...extraEnv };
+  for (const [k, v] of Object.entries(config)) if (v !== undefined) env[k] = String(v);
+  env.PORT = String(port);
+  env.HOST = '127.0.0.1';
+  env.LOG_LEVEL = extraEnv.LOG_LEVEL ?? 'warn';
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'hub/src/cli.ts'), 'serve'], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  await waitFor(
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`hub exited with ${proc.exitCode}: ${out}`);
+      const res = await fetch(`${url}/readyz`);
+      return res.status === 200;
+    },
+    { timeoutMs: 30_000, intervalMs: 200, what: `hub ready on ${url}` },
+  );
+  return {
+    proc,
+    url,
+    output: () => out,
+    stop: async (signal = 'SIGTERM') => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      await exited;
+    },
+  };
+}
