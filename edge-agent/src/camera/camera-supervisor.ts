@@ -95,6 +95,7 @@ export class CameraSupervisor {
       transport,
       o,
       {
+        onPulled: (currentTime, receivedAt) => this.client.observeCameraTime(currentTime, receivedAt.getTime()),
         onNotifications: (list, receivedAt) => this.onNotifications(list, receivedAt),
         onNotAuthorized: async () => {
           await this.client.measureClock();

@@ -112,6 +112,21 @@ export class OnvifClient {
     return this.clockOffsetMs;
   }
 
+  /**
+   * Refines the offset from a PullMessagesResponse's CurrentTime. Many cameras give it with milliseconds, which beats
+   * GetSystemDateAndTime's whole seconds; a whole-second CurrentTime only corrects a jump of more than 1.5 s.
+   */
+  observeCameraTime(currentTime: string | undefined, receivedAtMs: number): void {
+    if (!currentTime) return;
+    const cameraMs = Date.parse(currentTime);
+    if (Number.isNaN(cameraMs)) return;
+    const precise = /T\d{2}:\d{2}:\d{2}\.\d+/.test(currentTime);
+    const estimate = precise ? cameraMs - receivedAtMs : cameraMs + 500 - receivedAtMs;
+    if (precise || this.clockOffsetMs === null || Math.abs(estimate - this.clockOffsetMs) > 1500) {
+      this.clockOffsetMs = Math.round(estimate);
+    }
+  }
+
   private buildCam(): Cam {
     const cam = new Cam({
       hostname: this.camera.host,

@@ -155,6 +155,8 @@ export interface PullPointTimings {
 
 export interface PullPointHooks {
   onNotifications(notifications: RawNotification[], receivedAt: Date): void;
+  /** Every successful pull, with the camera's CurrentTime when it sent one. */
+  onPulled?(currentTime: string | undefined, receivedAt: Date): void;
   /** WS-Security refused: the camera's clock probably jumped. Re-measure before the next attempt. */
   onNotAuthorized(): Promise<void>;
   onStateChange?(subscribed: boolean, reason?: string): void;
@@ -232,6 +234,8 @@ export class PullPointSupervisor {
         this.stats.pulls += 1;
         this.stats.lastPullAt = receivedAt;
         this.backoff.reset();
+        this.setSubscribed(true);
+        this.hooks.onPulled?.(result.currentTime, receivedAt);
         if (result.notifications.length > 0) this.hooks.onNotifications(result.notifications, receivedAt);
       } catch (err) {
         if (this.stopping) break;

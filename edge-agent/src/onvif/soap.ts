@@ -105,7 +105,7 @@ export function escapeXml(s: string): string {
 
 /** Throws for credentials XML cannot carry at all; everything else is escaped where it is inserted. */
 export function assertXmlSafe(camera: string, credentials: Credentials): void {
-  if (hasXmlUnsafeChar(credentials.username) || hasXmlUnsafeChar(credentials.password)) throw new UnsafeCredentialsError(camera);
+  if (hasXmlUnsafeChar(credentials.username)) throw new UnsafeCredentialsError(camera);
 }
 
 /**
