@@ -23,11 +23,12 @@ gi.require_version("GstVideo", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer, GstVideo  # noqa: E402
 
 FEED_PATTERNS = {
-    # Moving bars and a running clock: live, never black, never frozen.
-    "live": "videotestsrc is-live=true pattern=smpte horizontal-speed=4 ! {caps} "
+    # Moving bars and a running clock: live, never black, never frozen. (smpte75, not smpte: the latter has a
+    # patch of random snow, which would make the "frozen" picture move.)
+    "live": "videotestsrc is-live=true pattern=smpte75 horizontal-speed=4 ! {caps} "
     "! timeoverlay font-desc=\"Sans 20\" valignment=bottom",
     # The same bars standing still: what a camera with a hung encoder keeps sending.
-    "frozen": "videotestsrc is-live=true pattern=smpte ! {caps}",
+    "frozen": "videotestsrc is-live=true pattern=smpte75 ! {caps}",
     "black": "videotestsrc is-live=true pattern=black ! {caps}",
 }
 H264_CAPS = "video/x-h264,stream-format=byte-stream,alignment=au"
@@ -41,11 +42,13 @@ class Feed:
     """One encoded source shared by every client currently showing it."""
 
     def __init__(self, name, width, height, fps, bitrate_kbps):
-        raw_caps = f"video/x-raw,width={width},height={height},framerate={fps}/1"
+        # I420 + constrained-baseline: what every decoder (browsers, ffmpeg, NVRs) accepts, and the cheapest to encode.
+        raw_caps = f"video/x-raw,format=I420,width={width},height={height},framerate={fps}/1"
         description = (
             FEED_PATTERNS[name].format(caps=raw_caps)
-            + f" ! videoconvert ! x264enc tune=zerolatency speed-preset=ultrafast bitrate={bitrate_kbps}"
+            + f" ! videoconvert ! video/x-raw,format=I420 ! x264enc tune=zerolatency speed-preset=ultrafast bitrate={bitrate_kbps}"
             f" key-int-max={fps * 2} threads=1"
+            " ! video/x-h264,profile=constrained-baseline"
             f" ! h264parse config-interval=-1 ! {H264_CAPS} ! appsink name=sink emit-signals=true sync=false"
             " max-buffers=4 drop=true"
         )
