@@ -175,9 +175,10 @@ export class CameraSupervisor {
     };
     if (Object.keys(draft.data).length > 0) event.data = draft.data;
     if (snapshot) event.snapshot = snapshot;
-    this.eventsEmitted += 1;
-    this.log.info({ id: event.id, seq: event.seq, type: event.type, state: event.state, at: event.at }, 'event');
     await this.deps.outbox.append('events', event);
+    this.eventsEmitted += 1;
+    // Logged once durable: this line is the agent's own record of what it promised to deliver.
+    this.log.info({ id: event.id, seq: event.seq, type: event.type, state: event.state, at: event.at }, 'event stored');
   }
 
   /** A basic ONVIF-side health sample (stream probing is the health issue's work). */

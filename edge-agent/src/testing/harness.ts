@@ -1,0 +1,228 @@
+/**
+ * Helpers for the agent's integration tests (test/integration/agent*.test.ts): a real MQTT subscriber, a real
+ * Mosquitto process on a spare port, the agent as a child process, and a tiny HTTP receiver standing in for the hub's
+ * media endpoint. Nothing here is a fake: they drive and observe real processes.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+
+export interface Received {
+  topic: string;
+  payload: Record<string, unknown>;
+  receivedAt: number;
+}
+
+/** Subscribes to `${root}/#` and records every message (re-subscribing after a broker restart). */
+export class Collector {
+  readonly messages: Received[] = [];
+  readonly client: MqttClient;
+
+  private constructor(url: string, root: string) {
+    this.client = mqtt.connect(url, { reconnectPeriod: 200, clean: true, protocolVersion: 5 });
+    this.client.on('message', (topic, payload) => {
+      this.messages.push({
+        topic,
+        payload: JSON.parse(payload.toString()) as Record<string, unknown>,
+        receivedAt: Date.now(),
+      });
+    });
+    this.client.on('connect', () => this.client.subscribe(`${root}/#`, { qos: 1 }));
+    this.client.on('error', () => undefined);
+  }
+
+  static async connect(url: string, root: string): Promise<Collector> {
+    const c = new Collector(url, root);
+    await new Promise<void>((resolve) => c.client.once('connect', () => resolve()));
+    await c.client.subscribeAsync(`${root}/#`, { qos: 1 });
+    return c;
+  }
+
+  /** Resolves once subscribed again after a reconnect. */
+  async resubscribed(root: string, timeoutMs = 10_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!this.client.connected) {
+      if (Date.now() > end) throw new Error('collector did not reconnect');
+      await sleep(50);
+    }
+    await this.client.subscribeAsync(`${root}/#`, { qos: 1 });
+  }
+
+  events(camera?: string): Array<Record<string, unknown>> {
+    return this.messages
+      .filter((m) => m.topic.endsWith('/events') && (!camera || m.payload.camera === camera))
+      .map((m) => m.payload);
+  }
+
+  async waitFor<T>(find: () => T | undefined | false, timeoutMs = 10_000, what = 'message'): Promise<T> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const found = find();
+      if (found) return found;
+      if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await sleep(20);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.endAsync(true);
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`port ${port} did not open`);
+    await sleep(50);
+  }
+}
+
+/** A Mosquitto of our own on `port`, so a test can take "the broker" away and bring it back. */
+export class MosquittoProcess {
+  private proc: ChildProcess | null = null;
+  constructor(readonly port: number) {}
+
+  async start(): Promise<void> {
+    const dir = mkdtempSync(join(tmpdir(), 'agent-mosq-'));
+    const conf = join(dir, 'mosquitto.conf');
+    writeFileSync(conf, `listener ${this.port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+    this.proc = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+    await waitForPort(this.port);
+  }
+
+  async stop(): Promise<void> {
+    const p = this.proc;
+    this.proc = null;
+    if (!p || p.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      p.once('exit', () => resolve());
+      p.kill('SIGKILL');
+    });
+  }
+}
+
+export const REPO_ROOT = resolve(new URL('../../../', import.meta.url).pathname);
+
+/** The agent exactly as operators run it: `tsx edge-agent/src/main.ts --config <file>`. */
+export class AgentProcess {
+  readonly proc: ChildProcess;
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(configFile: string, env: NodeJS.ProcessEnv = {}) {
+    this.proc = spawn(process.execPath, ['--import', 'tsx', 'edge-agent/src/main.ts', '--config', configFile], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
+    this.proc.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.exited = new Promise((resolve) => this.proc.once('exit', (code) => resolve(code)));
+  }
+
+  /** Parsed JSON log lines. */
+  logs(): Array<Record<string, unknown>> {
+    return this.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return []; // a line cut by SIGKILL
+        }
+      });
+  }
+
+  storedEvents(): Array<{ id: string; seq: number; camera: string }> {
+    return this.logs()
+      .filter((l) => l.msg === 'event stored')
+      .map((l) => ({ id: l.id as string, seq: l.seq as number, camera: l.camera as string }));
+  }
+
+  async waitForLog(pred: (l: Record<string, unknown>) => boolean, timeoutMs = 15_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!this.logs().some(pred)) {
+      if (Date.now() > end) throw new Error(`agent log line not seen; stderr: ${this.stderr.slice(-2000)}`);
+      await sleep(50);
+    }
+  }
+
+  kill(signal: NodeJS.Signals): Promise<number | null> {
+    if (this.proc.exitCode === null) this.proc.kill(signal);
+    return this.exited;
+  }
+}
+
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export interface MediaUpload {
+  ref: string;
+  authorization: string | undefined;
+  contentType: string | undefined;
+  sha256: string;
+  bytes: number;
+}
+
+/** Stands in for the hub's `PUT /api/v1/media/{ref}`: records uploads, answers 201. */
+export async function startMediaReceiver(): Promise<{ url: string; uploads: MediaUpload[]; close(): Promise<void> }> {
+  const uploads: MediaUpload[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const m = /^\/api\/v1\/media\/(sha256:[0-9a-f]{64})$/.exec(req.url ?? '');
+      if (req.method !== 'PUT' || !m) {
+        res.writeHead(404).end();
+        return;
+      }
+      const body = Buffer.concat(chunks);
+      uploads.push({
+        ref: m[1]!,
+        authorization: req.headers.authorization,
+        contentType: req.headers['content-type'],
+        sha256: `sha256:${createHash('sha256').update(body).digest('hex')}`,
+        bytes: body.length,
+      });
+      res.writeHead(201).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    uploads,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}

@@ -1,0 +1,201 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Agent } from '../../edge-agent/src/agent.js';
+import { parseConfig } from '../../edge-agent/src/config.js';
+import { Collector, startMediaReceiver, tempDir } from '../../edge-agent/src/testing/harness.js';
+import { startSimulator, type Simulator } from '../simulator/index.js';
+import { uniqueToken, uniqueTopicRoot } from '../support/ids.js';
+
+// The agent in-process against the real simulator (SOAP over HTTP) and the real Mosquitto on 1883.
+const BASE_PORT = 24_000 + Math.floor(Math.random() * 900) * 10;
+const ROOT = uniqueTopicRoot();
+const SITE = `ev-${uniqueToken()}`;
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+let sim: Simulator;
+let agent: Agent;
+let collector: Collector;
+let receiver: Awaited<ReturnType<typeof startMediaReceiver>>;
+let dataDir: string;
+
+beforeAll(async () => {
+  sim = await startSimulator({ cameras: 2, basePort: BASE_PORT, rtsp: false, discovery: false });
+  receiver = await startMediaReceiver();
+  collector = await Collector.connect('mqtt://127.0.0.1:1883', ROOT);
+  dataDir = tempDir('agent-events-');
+  const config = parseConfig({
+    site: SITE,
+    mqtt: { url: 'mqtt://127.0.0.1:1883', topicRoot: ROOT },
+    hub: { url: receiver.url, token: 'site-token-123' },
+    dataDir,
+    outbox: { maxBytes: 4 * 1024 * 1024 },
+    motionTimeoutSec: 3,
+    onvif: { pullTimeoutSec: 1, requestTimeoutMs: 2000, backoffMinMs: 100, backoffMaxMs: 1000 },
+    health: { intervalSec: 2 },
+    cameras: sim.cameras.map((c, i) => ({
+      id: `cam-${i}`,
+      name: `Camera ${i}`,
+      host: c.host,
+      port: c.port,
+      username: c.username,
+      password: c.password,
+    })),
+  });
+  agent = new Agent(config, pino({ level: process.env.AGENT_TEST_LOG ?? 'silent' }));
+  agent.start();
+  // Subscribed on both cameras before any test triggers anything.
+  await collector.waitFor(() => sim.cameras.every((c) => c.stats().activeSubscriptions === 1), 10_000, 'subscriptions');
+});
+
+afterAll(async () => {
+  await agent?.stop();
+  await collector?.close();
+  await receiver?.close();
+  await sim?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+const eventsOf = (camera: string) => collector.events(camera);
+
+describe('edge agent against the simulator: events', () => {
+  it('publishes the retained agent status (online, camera count, version)', async () => {
+    const status = await collector.waitFor(
+      () => collector.messages.find((m) => m.topic === `${ROOT}/${SITE}/agent`),
+      5000,
+      'agent status',
+    );
+    expect(status.payload).toMatchObject({ v: 1, site: SITE, state: 'online', cameras: 2, version: '0.1.0' });
+  });
+
+  it('turns CellMotionDetector and MotionAlarm motion into start/end with the right times, ids and seq', async () => {
+    for (const [index, cam] of sim.cameras.entries()) {
+      const before = Date.now();
+      cam.setMotion(true);
+      const start = await collector.waitFor(
+        () => eventsOf(`cam-${index}`).find((e) => e.type === 'motion' && e.state === 'start'),
+        5000,
+        'motion start',
+      );
+      cam.setMotion(false);
+      const end = await collector.waitFor(
+        () => eventsOf(`cam-${index}`).find((e) => e.type === 'motion' && e.state === 'end'),
+        5000,
+        'motion end',
+      );
+      const after = Date.now();
+      expect(start.id).toMatch(UUID_V7);
+      expect(end.id).not.toBe(start.id);
+      expect(end.seq).toBe((start.seq as number) + 1);
+      expect(start.source).toEqual({
+        kind: 'onvif',
+        topic: index === 0 ? 'tns1:RuleEngine/CellMotionDetector/Motion' : 'tns1:VideoSource/MotionAlarm',
+      });
+      // Camera time corrected by the measured offset: within a second of when it really happened.
+      const startAt = Date.parse(start.at as string);
+      expect(startAt).toBeGreaterThan(before - 1000);
+      expect(startAt).toBeLessThan(after + 1000);
+      expect(Date.parse(end.at as string)).toBeGreaterThanOrEqual(startAt - 1000);
+      expect(end.data).not.toHaveProperty('reason');
+    }
+  });
+
+  it('attaches a snapshot to a start and uploads the JPEG to the hub with the site token', async () => {
+    const start = eventsOf('cam-0').find((e) => e.state === 'start')!;
+    expect(start.snapshot).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const upload = await collector.waitFor(
+      () => receiver.uploads.find((u) => u.ref === start.snapshot),
+      10_000,
+      'snapshot upload',
+    );
+    expect(upload).toMatchObject({ authorization: 'Bearer site-token-123', contentType: 'image/jpeg' });
+    expect(upload.sha256).toBe(start.snapshot);
+    // Nothing but events' end carries no snapshot.
+    expect(eventsOf('cam-0').find((e) => e.state === 'end')!.snapshot).toBeUndefined();
+  });
+
+  it('ends a motion whose false never comes after motionTimeoutSec, with reason timeout', async () => {
+    const cam = sim.cameras[1]!;
+    const seen = eventsOf('cam-1').length;
+    cam.setMotion(true);
+    const started = Date.now();
+    const end = await collector.waitFor(
+      () =>
+        eventsOf('cam-1')
+          .slice(seen)
+          .find((e) => e.state === 'end'),
+      8000,
+      'timeout end',
+    );
+    expect(end.data).toMatchObject({ reason: 'timeout' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2500);
+    // The camera's real false later does not produce a second end.
+    cam.setMotion(false);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(
+      eventsOf('cam-1')
+        .slice(seen)
+        .filter((e) => e.state === 'end'),
+    ).toHaveLength(1);
+  });
+
+  it('normalises vendor topics, "1" values and bogus dates (receive time is used)', async () => {
+    const cam = sim.cameras[0]!;
+    const seen = eventsOf('cam-0').length;
+    const before = Date.now();
+    cam.emit('tns1:VideoSource/ImageTooBlurry/AnalyticsService', { State: '1' }, { utcTime: '0000-00-00T00:00:00Z' });
+    cam.emit('tns1:RuleEngine/LineDetector/Crossed', { ObjectId: '12' });
+    cam.emit('tns1:Vendor/Frobnicator', { Level: '3', Mode: 'x' });
+    const got = await collector.waitFor(
+      () => {
+        const list = eventsOf('cam-0').slice(seen);
+        return list.length >= 3 ? list : undefined;
+      },
+      5000,
+      'vendor events',
+    );
+    expect(got.map((e) => [e.type, e.state])).toEqual([
+      ['tamper', 'start'],
+      ['line_crossing', 'pulse'],
+      ['other', 'pulse'],
+    ]);
+    expect(got[0]!.data).toMatchObject({ tamper: 'blurry' });
+    expect(Math.abs(Date.parse(got[0]!.at as string) - before)).toBeLessThan(2000);
+    expect(got[2]!.source).toEqual({ kind: 'onvif', topic: 'tns1:Vendor/Frobnicator' });
+    // seq counts up by one per event.
+    const seqs = eventsOf('cam-0').map((e) => e.seq as number);
+    expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i));
+  });
+
+  it('publishes health samples and a retained camera status', async () => {
+    const health = await collector.waitFor(
+      () => collector.messages.find((m) => m.topic === `${ROOT}/${SITE}/cameras/cam-0/health`),
+      5000,
+      'health',
+    );
+    expect(health.payload).toMatchObject({ status: 'online', onvif: { reachable: true, eventsSubscribed: true } });
+    await collector.waitFor(
+      () => collector.messages.find((m) => m.topic === `${ROOT}/${SITE}/cameras/cam-1/status`),
+      5000,
+      'status',
+    );
+  });
+
+  it('keeps one subscription per camera and unsubscribes on stop', async () => {
+    for (const cam of sim.cameras) expect(cam.stats().activeSubscriptions).toBe(1);
+    const outboxDir = join(dataDir, 'outbox');
+    expect(outboxDir).toContain(dataDir);
+    await agent.stop();
+    for (const cam of sim.cameras) {
+      expect(cam.stats().activeSubscriptions).toBe(0);
+      expect(cam.stats().subscriptionsCreated).toBe(1);
+    }
+    const offline = await collector.waitFor(
+      () => collector.messages.find((m) => m.topic === `${ROOT}/${SITE}/agent` && m.payload.state === 'offline'),
+      5000,
+      'offline status',
+    );
+    expect(offline.payload).toMatchObject({ site: SITE, cameras: 2 });
+  });
+});
