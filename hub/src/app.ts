@@ -6,7 +6,9 @@ import fp from 'fastify-plugin';
 import type { HubConfig } from './config.js';
 import { AppError } from './errors.js';
 import configPlugin from './plugins/config.js';
+import followersPlugin from './plugins/followers.js';
 import ingestPlugin, { type IngestPluginOptions } from './plugins/ingest.js';
+import maintenancePlugin from './plugins/maintenance.js';
 import pgPlugin from './plugins/pg.js';
 import redisPlugin from './plugins/redis.js';
 import servicesPlugin from './plugins/services.js';
@@ -19,6 +21,8 @@ import opsRoutes from './routes/ops.routes.js';
 export interface AppOptions {
   config: HubConfig;
   ingest?: IngestPluginOptions;
+  /** Run periodic jobs (heartbeat sweep, retention) in this process (default true). */
+  maintenance?: boolean;
 }
 
 /** Fastify's own 4xx codes, renamed to our machine codes. */
@@ -45,6 +49,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await instance.register(redisPlugin);
   await instance.register(servicesPlugin);
   await instance.register(ingestPlugin, opts.ingest ?? {});
+  await instance.register(followersPlugin);
+  await instance.register(maintenancePlugin, { work: opts.maintenance ?? true });
 
   await instance.register(swagger, {
     openapi: {

@@ -101,3 +101,22 @@ export const RejectionItemSchema = Type.Object({
   truncated: Type.Boolean(),
 });
 export const RejectionsResponseSchema = Type.Object({ items: Type.Array(RejectionItemSchema) });
+
+export const TransitionSchema = Type.Object({
+  from: CameraViewStatusSchema,
+  to: CameraViewStatusSchema,
+  problems: Type.Array(ProblemSchema),
+  at: IsoTimeSchema,
+});
+
+export const TransitionsResponseSchema = Type.Object({
+  items: Type.Array(TransitionSchema),
+  uptime: Type.Object({
+    from: IsoTimeSchema,
+    to: IsoTimeSchema,
+    pct: Type.Union([Type.Number(), Type.Null()], {
+      description: 'Percent of observed time the camera was online or degraded; null when never observed',
+    }),
+    seconds: Type.Record(Type.String(), Type.Number(), { description: 'Seconds spent in each status' }),
+  }),
+});

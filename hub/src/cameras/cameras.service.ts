@@ -11,8 +11,7 @@ export function createCamerasService(deps: { cameras: CamerasRepository; health:
   const now = deps.now ?? (() => new Date());
   return {
     async list(q: CamerasQuery, scope?: { sites?: string[] }): Promise<CameraItem[]> {
-      const items = await deps.cameras.list({ site: q.site, sites: scope?.sites });
-      return q.status ? items.filter((c) => c.status === q.status) : items;
+      return deps.cameras.list({ site: q.site, sites: scope?.sites, status: q.status });
     },
 
     async health(site: string, camera: string, from?: string, to?: string): Promise<HealthSample[]> {

@@ -7,6 +7,7 @@ import {
 } from '@camhub/shared';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { EVENT_READERS } from '../auth/access.js';
 import { NotFoundError } from '../errors.js';
 
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema };
@@ -15,6 +16,7 @@ const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/events',
     {
+      config: { access: { roles: EVENT_READERS, siteQuery: 'site' } },
       schema: {
         tags: ['events'],
         summary: 'Search event history, newest first (keyset pagination)',
@@ -28,6 +30,7 @@ const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/events/:id',
     {
+      config: { access: { roles: EVENT_READERS } },
       schema: {
         tags: ['events'],
         summary: 'One event',
@@ -41,6 +44,7 @@ const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/events/:id/snapshot',
     {
+      config: { access: { roles: EVENT_READERS } },
       schema: {
         tags: ['events'],
         summary: "The event's snapshot (JPEG)",

@@ -5,6 +5,7 @@ const ingestRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/ingest/rejections',
     {
+      config: { access: { roles: ['admin', 'technician'] } },
       schema: {
         tags: ['ingest'],
         summary: 'Messages the hub could not accept, newest first, each with its reason',

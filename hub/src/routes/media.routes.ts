@@ -27,6 +27,7 @@ const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/media/:ref',
     {
       bodyLimit: app.config.SNAPSHOT_MAX_BYTES,
+      config: { access: { roles: 'agent' } },
       schema: {
         tags: ['media'],
         summary: 'Upload a snapshot JPEG under its sha256 reference (idempotent; agent token)',

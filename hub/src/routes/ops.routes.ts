@@ -20,6 +20,7 @@ const opsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/readyz',
     {
+      config: { access: { roles: 'public' } },
       schema: {
         tags: ['ops'],
         response: {
@@ -50,8 +51,11 @@ const opsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.get('/metrics', { schema: { tags: ['ops'], hide: true } }, async (_req, reply) =>
-    reply.header('content-type', app.metrics.registry.contentType).send(await app.metrics.registry.metrics()),
+  app.get(
+    '/metrics',
+    { config: { access: { roles: 'public' } }, schema: { tags: ['ops'], hide: true } },
+    async (_req, reply) =>
+      reply.header('content-type', app.metrics.registry.contentType).send(await app.metrics.registry.metrics()),
   );
 };
 export default opsRoutes;

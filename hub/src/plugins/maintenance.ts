@@ -1,0 +1,65 @@
+import { Queue, Worker } from 'bullmq';
+import fp from 'fastify-plugin';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    maintenance: { queue: Queue; runNow: (name: MaintenanceJob) => Promise<unknown> };
+  }
+}
+
+export type MaintenanceJob = 'health-sweep' | 'health-retention';
+export const MAINTENANCE_QUEUE = 'maintenance';
+
+/**
+ * Periodic work that must run once per tick however many hubs there are: BullMQ job schedulers put one job in the
+ * shared queue per interval, and whichever hub's worker takes it does it.
+ */
+export default fp<{ work?: boolean }>(
+  async (app, opts) => {
+    const cfg = app.config;
+    const queue = new Queue(MAINTENANCE_QUEUE, { connection: app.redisConnection(), prefix: cfg.QUEUE_PREFIX });
+    queue.on('error', (err) => app.log.warn({ err: err.message }, 'maintenance queue error'));
+
+    const handlers: Record<MaintenanceJob, () => Promise<unknown>> = {
+      'health-sweep': async () => {
+        const changed = await app.services.status.sweep();
+        if (changed > 0) app.log.info({ changed }, 'heartbeat sweep changed camera status');
+        return changed;
+      },
+      'health-retention': async () => {
+        const before = new Date(Date.now() - cfg.HEALTH_RETENTION_DAYS * 86_400_000);
+        let deleted = 0;
+        // Bounded batches: never one long DELETE holding locks against ingest.
+        for (let n = -1; n !== 0;) {
+          n = await app.repositories.status.deleteHealthBefore(app.pg, before, 5000);
+          deleted += n;
+        }
+        return deleted;
+      },
+    };
+
+    let worker: Worker | null = null;
+    if (opts.work ?? true) {
+      await queue.upsertJobScheduler('health-sweep', { every: cfg.HEALTH_SWEEP_SEC * 1000 }, { name: 'health-sweep' });
+      await queue.upsertJobScheduler('health-retention', { every: 3600_000 }, { name: 'health-retention' });
+      worker = new Worker(
+        MAINTENANCE_QUEUE,
+        async (job) => {
+          const handler = handlers[job.name as MaintenanceJob];
+          if (!handler) throw new Error(`no handler for maintenance job ${job.name}`);
+          return handler();
+        },
+        { connection: app.redisConnection(), prefix: cfg.QUEUE_PREFIX, concurrency: 1 },
+      );
+      worker.on('error', (err) => app.log.warn({ err: err.message }, 'maintenance worker error'));
+      worker.on('failed', (job, err) => app.log.warn({ job: job?.name, err: err.message }, 'maintenance job failed'));
+    }
+
+    app.decorate('maintenance', { queue, runNow: (name: MaintenanceJob) => handlers[name]() });
+    app.addHook('onClose', async () => {
+      if (worker) await worker.close();
+      await queue.close();
+    });
+  },
+  { name: 'maintenance', dependencies: ['config', 'redis', 'services'] },
+);
