@@ -39,7 +39,7 @@ export const HubConfigSchema = Type.Object({
   AGENT_TOKENS: Type.Optional(
     Type.String({ description: 'Per-site upload tokens: "site-a=token1,site-b=token2" (see docs/security.md)' }),
   ),
-  HEALTH_STALE_SEC: Int(90, 5, 86_400, 'No health sample for this long: the camera is offline (no_heartbeat)'),
+  HEALTH_STALE_SEC: Int(90, 1, 86_400, 'No health sample for this long: the camera is offline (no_heartbeat)'),
   HEALTH_SWEEP_SEC: Int(10, 1, 3600, 'How often one hub looks for silent cameras'),
   HEALTH_RETENTION_DAYS: Int(30, 1, 3650, 'Health samples older than this are deleted'),
   DB_POOL_MAX: Int(10, 1, 200, 'PostgreSQL connections per hub process'),
