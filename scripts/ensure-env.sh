@@ -14,7 +14,8 @@ need=()
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
 command -v mosquitto_pub >/dev/null || need+=(mosquitto-clients)
 command -v chromium >/dev/null || need+=(chromium)
-if ! python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0")' >/dev/null 2>&1; then
+# The GStreamer bindings live in Debian's python3 (a pyenv shim on PATH may not have them).
+if ! /usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0")' >/dev/null 2>&1; then
   need+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly)
 fi
 command -v gst-launch-1.0 >/dev/null || need+=(gstreamer1.0-tools)
