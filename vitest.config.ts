@@ -6,6 +6,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          // Projects run one after another: fast unit specs first, then the tiers that share the real services.
+          sequence: { groupOrder: 0 },
           include: [
             'shared/src/**/*.spec.ts',
             'hub/src/**/*.spec.ts',
@@ -18,6 +20,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          sequence: { groupOrder: 1 },
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/integration/global-setup.ts'],
