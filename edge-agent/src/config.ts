@@ -41,6 +41,8 @@ export const AgentConfigSchema = Type.Object(
         topicRoot: Type.String({ default: DEFAULT_TOPIC_ROOT, minLength: 1, maxLength: 200 }),
         clientId: Type.Optional(NonEmpty('string')),
         maxInFlight: Type.Integer({ minimum: 1, maximum: 65535, default: 256 }),
+        // 4 = MQTT 3.1.1, for brokers without MQTT 5 (the demo's embedded Aedes); nothing the agent sends needs 5.
+        protocolVersion: msg(Type.Union([Type.Literal(4), Type.Literal(5)], { default: 5 }), 'must be 4 or 5'),
       },
       { additionalProperties: false },
     ),

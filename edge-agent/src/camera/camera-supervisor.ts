@@ -1,4 +1,6 @@
 import type { CameraEvent, HealthSample, Problem } from '@camhub/shared';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { Backoff, sleep } from '../backoff.js';
@@ -7,7 +9,7 @@ import { errorMessage } from '../errors.js';
 import type { MediaQueue } from '../media/media-queue.js';
 import { fetchSnapshot, type SnapshotSource } from '../media/snapshot.js';
 import { OnvifClient } from '../onvif/client.js';
-import { PullPointSupervisor, SoapPullPointTransport } from '../onvif/events.js';
+import { PullPointSupervisor, SoapPullPointTransport, type Subscription } from '../onvif/events.js';
 import { normalise, type RawNotification } from '../onvif/normalise.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { SeqStore } from '../seq-store.js';
@@ -100,6 +102,7 @@ export class CameraSupervisor {
         onNotAuthorized: async () => {
           await this.client.measureClock();
         },
+        onSubscription: (sub) => this.rememberSubscription(sub),
         onStateChange: (subscribed, reason) => {
           if (subscribed) this.reachable = true;
           this.lastError = subscribed ? null : (reason ?? null);
@@ -107,7 +110,7 @@ export class CameraSupervisor {
       },
       this.log,
     );
-    this.pullPoint.start();
+    this.pullPoint.start(this.leftoverSubscription());
     this.clockTimer = setInterval(() => {
       this.client.measureClock().then(
         () => (this.reachable = true),
@@ -118,6 +121,39 @@ export class CameraSupervisor {
       );
     }, o.clockCheckSec * 1000);
     this.clockTimer.unref();
+  }
+
+  private get subscriptionFile(): string {
+    return join(this.deps.config.dataDir, 'subscriptions', `${this.deps.camera.id}.json`);
+  }
+
+  /** Written atomically (tmp + rename); losing it only means a leftover lease runs out on the camera by itself. */
+  private rememberSubscription(sub: Subscription | null): void {
+    try {
+      if (!sub) {
+        rmSync(this.subscriptionFile, { force: true });
+        return;
+      }
+      mkdirSync(join(this.deps.config.dataDir, 'subscriptions'), { recursive: true });
+      writeFileSync(`${this.subscriptionFile}.tmp`, JSON.stringify(sub));
+      renameSync(`${this.subscriptionFile}.tmp`, this.subscriptionFile);
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, 'could not record the subscription address');
+    }
+  }
+
+  private leftoverSubscription(): Subscription | null {
+    try {
+      const parsed = JSON.parse(readFileSync(this.subscriptionFile, 'utf8')) as Partial<Subscription>;
+      if (typeof parsed.address !== 'string') return null;
+      this.log.info({ address: parsed.address }, 'unsubscribing the subscription a previous run left behind');
+      return { address: parsed.address, referenceParameters: parsed.referenceParameters ?? '' };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.log.warn({ err: errorMessage(err) }, 'unreadable subscription record ignored');
+      }
+      return null;
+    }
   }
 
   /** Camera time → hub time with the measured offset; missing or bogus camera times → when we received it. */

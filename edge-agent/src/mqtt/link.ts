@@ -34,7 +34,7 @@ export class MqttLink {
   ) {
     this.topics = createTopics(config.mqtt.topicRoot);
     this.client = mqtt.connect(config.mqtt.url, {
-      protocolVersion: 5,
+      protocolVersion: config.mqtt.protocolVersion,
       clientId: config.mqtt.clientId ?? `camhub-agent-${config.site}-${process.pid}`,
       username: config.mqtt.username,
       password: config.mqtt.password,

@@ -160,6 +160,8 @@ export interface PullPointHooks {
   /** WS-Security refused: the camera's clock probably jumped. Re-measure before the next attempt. */
   onNotAuthorized(): Promise<void>;
   onStateChange?(subscribed: boolean, reason?: string): void;
+  /** The live subscription changed (null = none): persisted so a restarted agent can Unsubscribe a leftover. */
+  onSubscription?(sub: Subscription | null): void;
 }
 
 export interface PullPointStats {
@@ -202,8 +204,18 @@ export class PullPointSupervisor {
     this.backoff = new Backoff(timings.backoffMinMs, timings.backoffMaxMs);
   }
 
-  start(): void {
-    this.loop ??= this.run();
+  /**
+   * Starts the loop. `leftover` is the subscription a previous run of the agent had when it died (SIGKILL, power
+   * loss): it is unsubscribed first, so crashes do not fill the camera's few subscription slots.
+   */
+  start(leftover?: Subscription | null): void {
+    this.loop ??= (async () => {
+      if (leftover) {
+        this.sub = leftover;
+        await this.dropSubscription();
+      }
+      await this.run();
+    })();
   }
 
   private setSubscribed(subscribed: boolean, reason?: string): void {
@@ -248,6 +260,7 @@ export class PullPointSupervisor {
     const t = this.timings;
     const sub = await this.transport.create(t.leaseSec, t.requestTimeoutMs);
     this.sub = sub;
+    this.hooks.onSubscription?.(sub);
     this.leaseFrom = this.now();
     this.stats.created += 1;
     this.logger.info({ address: sub.address }, 'pull-point subscription created');
@@ -298,6 +311,7 @@ export class PullPointSupervisor {
     this.sub = null;
     this.setSubscribed(false, 'subscription gone');
     if (!sub) return;
+    this.hooks.onSubscription?.(null);
     try {
       await this.transport.unsubscribe(sub, Math.min(this.timings.requestTimeoutMs, 2000));
     } catch (err) {
