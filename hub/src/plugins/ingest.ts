@@ -137,14 +137,15 @@ export default fp<IngestPluginOptions>(
         clientId: cfg.MQTT_CLIENT_ID,
         username: cfg.MQTT_USERNAME,
         password: cfg.MQTT_PASSWORD,
-        protocolVersion: 5,
+        protocolVersion: cfg.MQTT_PROTOCOL_VERSION === 4 ? 4 : 5,
         clean: false,
         reconnectPeriod: 1000,
         connectTimeout: 10_000,
-        properties: {
-          sessionExpiryInterval: cfg.MQTT_SESSION_EXPIRY_SEC,
-          receiveMaximum: cfg.MQTT_RECEIVE_MAXIMUM,
-        },
+        // MQTT 3.1.1 has no properties: clean:false alone keeps the session, with no expiry and no flow control.
+        properties:
+          cfg.MQTT_PROTOCOL_VERSION === 4
+            ? undefined
+            : { sessionExpiryInterval: cfg.MQTT_SESSION_EXPIRY_SEC, receiveMaximum: cfg.MQTT_RECEIVE_MAXIMUM },
         resubscribe: true,
       });
       gate = new AckGate(client);
