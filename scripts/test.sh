@@ -6,4 +6,7 @@ bash scripts/ensure-env.sh
 npx eslint . --max-warnings 0
 npx prettier --check .
 npx tsc -p tsconfig.json --noEmit
+npx tsc -p hub/console/tsconfig.json --noEmit
+# The browser tests (vitest project e2e) drive the built console.
+npx vite build hub/console
 npx vitest run "$@"

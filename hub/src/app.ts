@@ -6,6 +6,7 @@ import fp from 'fastify-plugin';
 import type { HubConfig } from './config.js';
 import { AppError } from './errors.js';
 import configPlugin from './plugins/config.js';
+import consolePlugin from './plugins/console.js';
 import followersPlugin from './plugins/followers.js';
 import ingestPlugin, { type IngestPluginOptions } from './plugins/ingest.js';
 import maintenancePlugin from './plugins/maintenance.js';
@@ -88,6 +89,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
     },
     { prefix: '/api/v1' },
   );
+  // The web console at `/`: a catch-all file route; API routes still win (the router prefers static paths).
+  await instance.register(consolePlugin);
 };
 
 export default fp(app, { name: 'camhub-hub' });

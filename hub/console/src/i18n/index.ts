@@ -1,0 +1,113 @@
+import { en } from './en.js';
+import { vi } from './vi.js';
+
+export type MessageKey = keyof typeof vi;
+export type Lang = 'vi' | 'en';
+
+const CATALOGUES: Record<Lang, Record<MessageKey, string>> = { vi, en };
+const LOCALES: Record<Lang, string> = { vi: 'vi-VN', en: 'en-GB' };
+const LANG_KEY = 'camhub.lang';
+export const DEFAULT_TIME_ZONE = 'Asia/Ho_Chi_Minh';
+
+let lang: Lang = localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'vi';
+const siteTimeZones = new Map<string, string>();
+const listeners = new Set<() => void>();
+
+export function currentLang(): Lang {
+  return lang;
+}
+
+export function setLang(next: Lang): void {
+  lang = next;
+  localStorage.setItem(LANG_KEY, next);
+  document.documentElement.lang = next;
+  for (const l of listeners) l();
+}
+
+export function onLangChange(fn: () => void): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+/** A message in the current language; `{name}` placeholders are filled from `params`. */
+export function t(key: MessageKey, params: Record<string, string | number> = {}): string {
+  const text = CATALOGUES[lang][key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name: string) => (name in params ? String(params[name]) : `{${name}}`));
+}
+
+/** A label for a value from an open set (status, type, severity): the catalogue's word, or the raw value. */
+export function label(
+  prefix: 'status' | 'type' | 'severity' | 'alertStatus' | 'role' | 'state',
+  value: string,
+): string {
+  const key = `${prefix}.${value}` as MessageKey;
+  return key in vi ? t(key) : value;
+}
+
+/** Sites may have their own time zone (from the sites API); everything else shows in the default one. */
+export function setSiteTimeZone(site: string, timeZone: string): void {
+  siteTimeZones.set(site, timeZone);
+}
+
+export function timeZoneOf(site?: string): string {
+  return (site && siteTimeZones.get(site)) || DEFAULT_TIME_ZONE;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function dateFormat(style: 'full' | 'time' | 'short', timeZone: string): Intl.DateTimeFormat {
+  const key = `${lang}|${style}|${timeZone}`;
+  let f = formatters.get(key);
+  if (!f) {
+    const opts: Intl.DateTimeFormatOptions =
+      style === 'time'
+        ? { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false }
+        : style === 'short'
+          ? { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false }
+          : { dateStyle: 'short', timeStyle: 'medium', hour12: false };
+    f = new Intl.DateTimeFormat(LOCALES[lang], { ...opts, timeZone });
+    formatters.set(key, f);
+  }
+  return f;
+}
+
+/** A date-time in the site's time zone and the user's language. */
+export function formatDateTime(
+  iso: string | null | undefined,
+  site?: string,
+  style: 'full' | 'time' | 'short' = 'full',
+): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : dateFormat(style, timeZoneOf(site)).format(d);
+}
+
+export function formatNumber(n: number | null | undefined, maximumFractionDigits = 1): string {
+  if (n === null || n === undefined || Number.isNaN(n)) return '—';
+  return new Intl.NumberFormat(LOCALES[lang], { maximumFractionDigits }).format(n);
+}
+
+export function formatPercent(pct: number | null | undefined): string {
+  if (pct === null || pct === undefined) return '—';
+  return new Intl.NumberFormat(LOCALES[lang], { style: 'percent', maximumFractionDigits: 2 }).format(pct / 100);
+}
+
+/** `2026-05-01T10:00` in the site's zone → ISO instant (for <input type="datetime-local">). */
+export function localInputToIso(value: string, site?: string): string | undefined {
+  if (!value) return undefined;
+  const asUtc = Date.parse(`${value}:00Z`);
+  if (Number.isNaN(asUtc)) return undefined;
+  // The zone's offset at that moment: format the UTC guess in the zone and compare.
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: timeZoneOf(site),
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(asUtc));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  const zoned = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return new Date(asUtc - (zoned - asUtc)).toISOString();
+}

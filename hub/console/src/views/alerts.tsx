@@ -1,0 +1,213 @@
+import { useEffect, useState } from 'preact/hooks';
+import { type Alert, api, ApiError, SEVERITY_ORDER } from '../api.js';
+import { ErrorNotice, Loading, SeverityBadge } from '../components/common.js';
+import { useConsole } from '../context.js';
+import { useAsync } from '../hooks.js';
+import { formatDateTime, label, t } from '../i18n/index.js';
+import { href, navigate, type Route } from '../router.js';
+import { EventGrid } from './camera.js';
+
+const STATUS_ORDER: Record<string, number> = { open: 0, acknowledged: 1, resolved: 2, false_alarm: 3 };
+const ACTIVE = new Set(['open', 'acknowledged']);
+
+export function sortAlerts(list: Alert[]): Alert[] {
+  return [...list].sort(
+    (a, b) =>
+      (STATUS_ORDER[a.status] ?? 9) - (STATUS_ORDER[b.status] ?? 9) ||
+      (SEVERITY_ORDER[a.severity] ?? 9) - (SEVERITY_ORDER[b.severity] ?? 9) ||
+      b.openedAt.localeCompare(a.openedAt),
+  );
+}
+
+/** Alerts for operators and the committee: open first by severity; act on one at a time. */
+export function AlertsView({ route }: { route: Route }) {
+  const { live } = useConsole();
+  const selected = route.parts[1] ?? null;
+  const showAll = route.query.get('show') === 'all';
+  const alerts = useAsync(() => api.alerts(), [], 10_000);
+  useEffect(() => live.subscribe((m) => m.kind === 'alert' && alerts.reload()), [live]);
+  const list = sortAlerts((alerts.data ?? []).filter((a) => showAll || ACTIVE.has(a.status)));
+  return (
+    <section aria-labelledby="alerts-title" class="alerts-view">
+      <div class="toolbar">
+        <h1 id="alerts-title">{t('alerts.title')}</h1>
+        <fieldset class="grid-choice">
+          <legend class="sr-only">{t('common.status')}</legend>
+          <button type="button" aria-pressed={!showAll} onClick={() => navigate(route.parts, {})}>
+            {t('alerts.filter.active')}
+          </button>
+          <button type="button" aria-pressed={showAll} onClick={() => navigate(route.parts, { show: 'all' })}>
+            {t('alerts.filter.all')}
+          </button>
+        </fieldset>
+        <span class="muted small">{t('alerts.openFirst')}</span>
+      </div>
+      <ErrorNotice error={alerts.error} what="GET /alerts" />
+      <div class="split">
+        <Loading when={alerts.loading && !alerts.data}>
+          {list.length === 0 ? (
+            <p class="muted">{t('alerts.none')}</p>
+          ) : (
+            <ul class="alert-list">
+              {list.map((a) => (
+                <li key={a.id} class={`alert-item status-${a.status}`} data-alert={a.id}>
+                  <a
+                    href={href(['alerts', a.id], showAll ? { show: 'all' } : {})}
+                    aria-current={a.id === selected ? 'true' : undefined}
+                  >
+                    <SeverityBadge severity={a.severity} /> <strong>{a.title || a.camera}</strong>
+                    <br />
+                    <span class="small muted">
+                      {a.site}/{a.camera} · {formatDateTime(a.openedAt, a.site)} · {label('alertStatus', a.status)}
+                      {a.assignee ? ` · ${a.assignee}` : ''}
+                    </span>
+                  </a>
+                </li>
+              ))}
+            </ul>
+          )}
+        </Loading>
+        <div class="detail">
+          {selected ? (
+            <AlertDetail id={selected} onChanged={alerts.reload} />
+          ) : (
+            <p class="muted">{t('alerts.select')}</p>
+          )}
+        </div>
+      </div>
+    </section>
+  );
+}
+
+function AlertDetail({ id, onChanged }: { id: string; onChanged: () => void }) {
+  const alert = useAsync(() => api.alert(id), [id]);
+  const a = alert.data;
+  const events = useAsync(
+    async () =>
+      a && a.events.length === 0 && a.eventIds.length > 0
+        ? Promise.all(a.eventIds.slice(0, 24).map((e) => api.event(e)))
+        : (a?.events ?? []),
+    [a],
+  );
+  const [assignee, setAssignee] = useState('');
+  const [comment, setComment] = useState('');
+  const [actionError, setActionError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const act = async (fn: () => Promise<unknown>) => {
+    setBusy(true);
+    setActionError(null);
+    try {
+      await fn();
+      alert.reload();
+      onChanged();
+    } catch (err) {
+      setActionError(err instanceof ApiError ? err : new ApiError(0, 'client_error', String(err)));
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (!a)
+    return (
+      <>
+        <ErrorNotice error={alert.error} what={`GET /alerts/${id}`} />
+        <Loading when={alert.loading} />
+      </>
+    );
+  const active = ACTIVE.has(a.status);
+  return (
+    <article aria-labelledby="alert-title" data-status={a.status}>
+      <h2 id="alert-title">
+        <SeverityBadge severity={a.severity} /> {a.title || a.camera}
+      </h2>
+      <dl class="facts">
+        <dt>{t('common.status')}</dt>
+        <dd class="alert-status">{label('alertStatus', a.status)}</dd>
+        <dt>{t('common.camera')}</dt>
+        <dd>
+          <a href={href(['camera', a.site, a.camera])}>
+            {a.site}/{a.camera}
+          </a>
+        </dd>
+        <dt>{t('alerts.opened')}</dt>
+        <dd>{formatDateTime(a.openedAt, a.site)}</dd>
+        <dt>{t('alerts.assignee')}</dt>
+        <dd>{a.assignee ?? t('alerts.unassigned')}</dd>
+      </dl>
+      <div class="actions">
+        {a.status === 'open' && (
+          <button type="button" class="primary" disabled={busy} onClick={() => void act(() => api.acknowledge(a.id))}>
+            {t('alerts.ack')}
+          </button>
+        )}
+        {active && (
+          <>
+            <button
+              type="button"
+              disabled={busy}
+              onClick={() => void act(() => api.resolve(a.id, comment || undefined))}
+            >
+              {t('alerts.resolve')}
+            </button>
+            <button
+              type="button"
+              disabled={busy}
+              onClick={() => void act(() => api.falseAlarm(a.id, comment || undefined))}
+            >
+              {t('alerts.falseAlarm')}
+            </button>
+          </>
+        )}
+      </div>
+      {active && (
+        <form
+          class="inline"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (assignee.trim()) void act(() => api.assign(a.id, assignee.trim()));
+          }}
+        >
+          <label>
+            {t('alerts.assignTo')} <input value={assignee} onInput={(e) => setAssignee(e.currentTarget.value)} />
+          </label>
+          <button type="submit" disabled={busy}>
+            {t('alerts.assign')}
+          </button>
+        </form>
+      )}
+      <form
+        class="inline"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (comment.trim()) void act(() => api.comment(a.id, comment.trim()).then(() => setComment('')));
+        }}
+      >
+        <label>
+          {t('alerts.comment')} <textarea rows={2} value={comment} onInput={(e) => setComment(e.currentTarget.value)} />
+        </label>
+        <button type="submit" disabled={busy}>
+          {t('alerts.addComment')}
+        </button>
+      </form>
+      <ErrorNotice error={actionError} what="POST /alerts/:id/…" />
+      <h3>{t('alerts.events')}</h3>
+      <Loading when={events.loading && !events.data}>
+        <EventGrid items={events.data ?? []} />
+      </Loading>
+      <h3>{t('alerts.history')}</h3>
+      {a.history.length === 0 ? (
+        <p class="muted">{t('common.none')}</p>
+      ) : (
+        <ol class="history">
+          {a.history.map((h, i) => (
+            <li key={i}>
+              <time dateTime={h.at}>{formatDateTime(h.at, a.site)}</time>{' '}
+              <strong>{label('alertStatus', h.action)}</strong>
+              {h.by ? ` — ${h.by}` : ''}
+              {h.comment ? `: ${h.comment}` : ''}
+            </li>
+          ))}
+        </ol>
+      )}
+    </article>
+  );
+}

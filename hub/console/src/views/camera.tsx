@@ -1,0 +1,122 @@
+import { useEffect } from 'preact/hooks';
+import { api, type EventItem } from '../api.js';
+import { HEALTH_READERS, hasAnyRole } from '../access.js';
+import { ErrorNotice, Loading, ProtectedImage, StatusBadge } from '../components/common.js';
+import { useConsole } from '../context.js';
+import { useAsync } from '../hooks.js';
+import { formatDateTime, formatNumber, label, t } from '../i18n/index.js';
+import { href } from '../router.js';
+
+/** One camera for operators: latest snapshot, latest events with thumbnails, current health. */
+export function CameraView({ site, camera }: { site: string; camera: string }) {
+  const { user, live } = useConsole();
+  const info = useAsync(
+    () => api.cameras({ site }).then((l) => l.find((c) => c.camera === camera) ?? null),
+    [site, camera],
+    5000,
+  );
+  const events = useAsync(() => api.events({ site, camera, limit: 24 }), [site, camera], 15_000);
+  useEffect(
+    () =>
+      live.subscribe((m) => {
+        if (m.kind === 'event' && m.event.site === site && m.event.camera === camera) events.reload();
+      }),
+    [live, site, camera],
+  );
+  const cam = info.data;
+  const latest: EventItem | undefined = events.data?.items.find((e) => e.snapshot);
+  const h = cam?.health;
+  return (
+    <section aria-labelledby="camera-title" class="camera-view">
+      <p>
+        <a href={href(['wall'])}>← {t('common.back')}</a>
+      </p>
+      <h1 id="camera-title">
+        {t('camera.title', { name: cam?.name ?? camera })} {cam && <StatusBadge status={cam.status} />}
+      </h1>
+      <ErrorNotice error={info.error ?? events.error} what="GET /cameras, /events" />
+      <div class="camera-grid">
+        <div>
+          <h2>{t('camera.snapshot')}</h2>
+          {latest ? (
+            <ProtectedImage
+              path={api.snapshotPath(latest.id)}
+              alt={`${cam?.name ?? camera} ${formatDateTime(latest.at, site)}`}
+              class="big-img"
+            />
+          ) : (
+            <div class="noimg big-img">{t('wall.noSnapshot')}</div>
+          )}
+          <p class="muted small">{t('camera.liveUnavailable')}</p>
+        </div>
+        <div>
+          <h2>{t('camera.health')}</h2>
+          {cam ? (
+            <dl class="facts">
+              <dt>{t('common.status')}</dt>
+              <dd>
+                <StatusBadge status={cam.status} /> {t('common.since')} {formatDateTime(cam.since, site)}
+              </dd>
+              <dt>{t('camera.lastSeen')}</dt>
+              <dd>{formatDateTime(cam.lastSeenAt, site)}</dd>
+              <dt>{t('health.fps')}</dt>
+              <dd>{formatNumber(h?.stream?.fps)}</dd>
+              <dt>{t('health.bitrate')}</dt>
+              <dd>{formatNumber(h?.stream?.bitrateKbps, 0)}</dd>
+              <dt>{t('health.latency')}</dt>
+              <dd>{formatNumber(h?.onvif?.latencyMs, 0)}</dd>
+              <dt>{t('common.problems')}</dt>
+              <dd>{cam.problems.length ? cam.problems.map((p) => p.message || p.code).join('; ') : '—'}</dd>
+            </dl>
+          ) : (
+            <Loading when={info.loading} />
+          )}
+          {hasAnyRole(user, HEALTH_READERS) && <a href={href(['health', site, camera])}>{t('health.charts')} →</a>}
+        </div>
+      </div>
+      <h2>{t('camera.latestEvents')}</h2>
+      <Loading when={events.loading && !events.data}>
+        <EventGrid items={events.data?.items ?? []} />
+      </Loading>
+    </section>
+  );
+}
+
+export function EventGrid({ items, onOpen }: { items: EventItem[]; onOpen?: (e: EventItem) => void }) {
+  if (items.length === 0) return <p class="muted">{t('common.none')}</p>;
+  return (
+    <ul class="event-grid">
+      {items.map((e) => (
+        <li key={e.id} data-event={e.id}>
+          {e.snapshot ? (
+            onOpen ? (
+              <button
+                type="button"
+                class="thumb-button"
+                onClick={() => onOpen(e)}
+                aria-label={t('history.openSnapshot')}
+              >
+                <ProtectedImage path={api.snapshotPath(e.id)} alt="" class="thumb" />
+              </button>
+            ) : (
+              <ProtectedImage
+                path={api.snapshotPath(e.id)}
+                alt={`${label('type', e.type)} ${formatDateTime(e.at, e.site)}`}
+                class="thumb"
+              />
+            )
+          ) : (
+            <div class="noimg thumb">{t('history.noSnapshot')}</div>
+          )}
+          <div class="small">
+            <strong>{label('type', e.type)}</strong> ({label('state', e.state)})
+            <br />
+            <span class="muted">
+              {e.camera} · <time dateTime={e.at}>{formatDateTime(e.at, e.site)}</time>
+            </span>
+          </div>
+        </li>
+      ))}
+    </ul>
+  );
+}
