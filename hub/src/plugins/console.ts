@@ -49,12 +49,12 @@ export default fp(
         cacheControl: false,
         etag: true,
         lastModified: true,
-        setHeaders(res, path) {
+        setHeaders(reply, path) {
           const immutable = path.startsWith(join(root, 'assets'));
-          res.setHeader('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+          reply.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
           // The console never needs to be framed by another site.
-          res.setHeader('x-frame-options', 'DENY');
-          res.setHeader('x-content-type-options', 'nosniff');
+          reply.header('x-frame-options', 'DENY');
+          reply.header('x-content-type-options', 'nosniff');
         },
       });
     });
