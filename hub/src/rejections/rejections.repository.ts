@@ -1,15 +1,9 @@
 import type { RejectionReason } from '@camhub/shared';
 import type { Queryable } from '../db/queryable.js';
+import type { Rejection } from '../ingest/ingest-types.js';
 
-export interface RejectionItem {
-  topic: string;
-  reason: RejectionReason;
-  detail: string;
-  receivedAt: string;
-  payload: string;
-  payloadBytes: number;
-  truncated: boolean;
-}
+/** A stored rejection reads back exactly as it was queued. */
+export type RejectionItem = Rejection;
 
 export function createRejectionsRepository(db: Queryable) {
   return {
