@@ -1,4 +1,4 @@
-import { formatDateTime, formatNumber } from '../i18n/index.js';
+import { formatDateTime, formatNumber, t } from '../i18n/index.js';
 
 export interface Point {
   at: number;
@@ -29,6 +29,13 @@ export function LineChart(props: { title: string; points: Point[]; from: number;
   const yTicks = [0, 1, 2, 3].map((i) => (max / 3) * i);
   const xTicks = [0, 1, 2, 3].map((i) => props.from + ((props.to - props.from) / 3) * i);
   const last = values.at(-1);
+  if (values.length === 0)
+    return (
+      <figure class="chart empty">
+        <figcaption>{props.title}</figcaption>
+        <p class="muted">{t('chart.noData')}</p>
+      </figure>
+    );
   return (
     <figure class="chart">
       <figcaption>

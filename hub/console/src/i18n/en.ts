@@ -134,6 +134,7 @@ export const en: Record<keyof typeof vi, string> = {
   'health.charts': 'Charts',
   'health.noSamples': 'No health samples in this range.',
   'health.count': '{count} cameras',
+  'chart.noData': 'No data in this range.',
   'history.title': 'History search',
   'history.results': 'Results',
   'history.export': 'Export evidence',

@@ -132,6 +132,7 @@ export const vi = {
   'health.charts': 'Biểu đồ',
   'health.noSamples': 'Không có mẫu tình trạng trong khoảng này.',
   'health.count': '{count} camera',
+  'chart.noData': 'Không có số liệu trong khoảng này.',
   'history.title': 'Tra cứu lịch sử',
   'history.results': 'Kết quả',
   'history.export': 'Xuất bằng chứng',
