@@ -1,0 +1,209 @@
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import { createAuditRepository } from '../audit/audit.repository.js';
+import { type AuditService, createAuditService } from '../audit/audit.service.js';
+import type { RouteAccess } from '../auth/access.js';
+import { createAuthRepository } from '../auth/auth.repository.js';
+import { type AuthService, createAuthService } from '../auth/auth.service.js';
+import { type HubKeys, loadOrCreateHubKey } from '../auth/keys.js';
+import { auditActor, bearerToken, readCookie, SESSION_COOKIE } from '../auth/request-auth.js';
+import { parseAgentTokens } from '../config.js';
+import { AppError, ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.js';
+import { createExportsRepository } from '../exports/exports.repository.js';
+import { createExportsService, type ExportsService } from '../exports/exports.service.js';
+import { createRetentionRepository } from '../retention/retention.repository.js';
+import { createRetentionService, type RetentionService } from '../retention/retention.service.js';
+import { createUsersRepository } from '../users/users.repository.js';
+import { createUsersService, type UsersService } from '../users/users.service.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route writes its own audit entries; the generic "mutating request" entry is skipped. */
+    audited?: boolean;
+  }
+  interface FastifyInstance {
+    security: {
+      keys: HubKeys;
+      auth: AuthService;
+      users: UsersService;
+      audit: AuditService;
+      exports: ExportsService;
+      retention: RetentionService;
+    };
+    /** Every route registered after this plugin, with its declared access: the access test walks it. */
+    routeTable: RouteTableEntry[];
+  }
+}
+
+export interface RouteTableEntry {
+  method: string;
+  url: string;
+  access: RouteAccess | undefined;
+}
+
+/** A route under /api/v1 that declares no access: a programming error, so the request is refused, never served. */
+export class AccessNotDeclaredError extends AppError {
+  constructor(method: string, url: string) {
+    super('access_not_declared', `${method} ${url} declares no access rule`, 500);
+  }
+}
+
+export const API_PREFIX = '/api/v1';
+
+/** The host of an Origin header; null for "null" or garbage, which never matches. */
+function originHost(origin: string): string | null {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return null; // an unparseable Origin is treated as foreign
+  }
+}
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function build(app: FastifyInstance, keys: HubKeys) {
+  const cfg = app.config;
+  const auditRepo = createAuditRepository(app.pg);
+  const authRepo = createAuthRepository(app.pg);
+  const usersRepo = createUsersRepository(app.pg);
+  const audit = createAuditService(auditRepo);
+  const auth = createAuthService({
+    repo: authRepo,
+    users: usersRepo,
+    audit,
+    settings: {
+      tokenKey: keys.tokenKey,
+      tokenTtlSec: cfg.AUTH_TOKEN_TTL_SEC,
+      refreshTtlSec: cfg.AUTH_REFRESH_TTL_SEC,
+      userMaxFailures: cfg.AUTH_USER_MAX_FAILURES,
+      ipMaxFailures: cfg.AUTH_IP_MAX_FAILURES,
+      failureWindowSec: cfg.AUTH_FAILURE_WINDOW_SEC,
+      knownIpDays: cfg.AUTH_KNOWN_IP_DAYS,
+      envAgentTokens: parseAgentTokens(cfg.AGENT_TOKENS),
+    },
+  });
+  const users = createUsersService({ users: usersRepo, auth: authRepo, audit });
+  const exports = createExportsService({
+    repo: createExportsRepository(app.pg),
+    audit,
+    snapshots: app.snapshots,
+    keys,
+    dir: cfg.EXPORT_DIR,
+    maxEvents: cfg.EXPORT_MAX_EVENTS,
+  });
+  const retention = createRetentionService({
+    repo: createRetentionRepository(app.pg),
+    auditRepo,
+    authRepo,
+    audit,
+    snapshots: app.snapshots,
+    settings: {
+      eventsDays: cfg.RETENTION_EVENTS_DAYS,
+      snapshotsDays: cfg.RETENTION_SNAPSHOTS_DAYS,
+      auditDays: cfg.RETENTION_AUDIT_DAYS,
+      attemptsKeepSec: Math.max(cfg.AUTH_FAILURE_WINDOW_SEC, cfg.AUTH_KNOWN_IP_DAYS * 86_400),
+      batch: cfg.RETENTION_BATCH,
+    },
+  });
+  return { keys, auth, users, audit, exports, retention };
+}
+
+/**
+ * Access control in one place. Every route declares `config.access`; this hook enforces it before anything else
+ * runs (so an anonymous caller learns nothing from validation errors), sets `req.user` or `req.agent`, and hides
+ * other sites' resources behind 404. Mutating requests and refusals are written to the audit trail.
+ */
+export default fp(
+  async (app: FastifyInstance) => {
+    const keys = await loadOrCreateHubKey(app.config.HUB_KEY_FILE, (m) => app.log.warn(m));
+    const security = build(app, keys);
+    app.decorate('security', security);
+
+    const routeTable: RouteTableEntry[] = [];
+    app.decorate('routeTable', routeTable);
+    app.addHook('onRoute', (route: RouteOptions) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      for (const method of methods) {
+        // Read lazily: a later onRoute hook (e.g. the console's static files) may still set the route's config.
+        routeTable.push({
+          method,
+          url: route.url,
+          get access() {
+            return route.config?.access;
+          },
+        });
+      }
+    });
+
+    if (app.config.CAMHUB_ADMIN_PASSWORD) {
+      const r = await security.auth.ensureAdmin(app.config.CAMHUB_ADMIN_PASSWORD);
+      if (r.changed) app.log.info({ created: r.created }, 'admin user set from CAMHUB_ADMIN_PASSWORD');
+    }
+
+    const authenticateUser = async (req: FastifyRequest) => {
+      const bearer = bearerToken(req);
+      const token = bearer ?? readCookie(req, SESSION_COOKIE);
+      if (!token) throw new UnauthorizedError();
+      const user = await security.auth.authenticate(token);
+      if (!user) throw new UnauthorizedError('the token is invalid, expired or revoked', 'invalid_token');
+      // Cookies ride along on cross-site requests; SameSite=Strict stops that in browsers, this stops the rest.
+      if (!bearer && !SAFE_METHODS.has(req.method)) {
+        const origin = req.headers.origin;
+        if (origin !== undefined && originHost(origin) !== req.headers.host) {
+          throw new ForbiddenError('cross-origin request with a session cookie', 'cross_origin');
+        }
+      }
+      return user;
+    };
+
+    app.addHook('onRequest', async (req) => {
+      const url = req.routeOptions.url;
+      if (!url) return; // no route matched: the not-found handler answers
+      const access = req.routeOptions.config.access;
+      if (!access) {
+        if (url.startsWith(API_PREFIX)) throw new AccessNotDeclaredError(req.method, url);
+        return; // outside the API (docs, liveness): public unless declared otherwise
+      }
+      if (access.roles === 'public') return;
+      if (access.roles === 'agent') {
+        const site = await security.auth.authenticateAgent(bearerToken(req) ?? '');
+        if (!site) throw new UnauthorizedError('a valid agent token is required', 'invalid_agent_token');
+        req.agent = { site };
+        return;
+      }
+      const user = await authenticateUser(req);
+      req.user = user;
+      if (!user.roles.some((r) => (access.roles as readonly string[]).includes(r))) {
+        throw new ForbiddenError(`needs one of the roles: ${access.roles.join(', ')}`);
+      }
+      if (user.sites) {
+        const site = access.siteParam
+          ? (req.params as Record<string, string | undefined>)[access.siteParam]
+          : access.siteQuery
+            ? (req.query as Record<string, string | undefined>)[access.siteQuery]
+            : undefined;
+        if (site !== undefined && !user.sites.includes(site)) throw new NotFoundError('site');
+      }
+    });
+
+    app.addHook('onResponse', async (req, reply) => {
+      const url = req.routeOptions.url;
+      if (!url?.startsWith(API_PREFIX)) return;
+      const config = req.routeOptions.config;
+      const roles = config.access?.roles;
+      const denied = reply.statusCode === 403;
+      const mutated = !SAFE_METHODS.has(req.method) && reply.statusCode < 400 && !config.audited;
+      if (!denied && !(mutated && roles !== 'agent' && roles !== 'public')) return;
+      try {
+        await security.audit.record(auditActor(req), {
+          action: denied ? 'access.denied' : 'api.request',
+          target: `${req.method} ${url}`,
+          // Parameters name the thing acted on; bodies are left out (they may carry passwords or secrets).
+          detail: { params: req.params ?? {}, status: reply.statusCode },
+        });
+      } catch (err) {
+        req.log.error({ err, url }, 'could not write the audit entry for a request');
+      }
+    });
+  },
+  { name: 'auth', dependencies: ['config', 'pg', 'services'] },
+);

@@ -1,0 +1,103 @@
+import type { AuditRepository } from '../audit/audit.repository.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { AuthRepository } from '../auth/auth.repository.js';
+import type { SnapshotStore } from '../media/snapshot-store.js';
+import type { RetentionRepository } from './retention.repository.js';
+
+export interface RetentionSettings {
+  eventsDays: number;
+  snapshotsDays: number;
+  auditDays: number;
+  /** Failed logins older than this are forgotten (the throttle window, or the known-IP memory if longer). */
+  attemptsKeepSec: number;
+  batch: number;
+}
+
+export interface RetentionResult {
+  events: number;
+  snapshots: number;
+  audit: number;
+  auth: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Deletes what has expired, kind by kind, in bounded batches; held events and their snapshots stay. */
+export function createRetentionService(deps: {
+  repo: RetentionRepository;
+  auditRepo: AuditRepository;
+  authRepo: AuthRepository;
+  audit: AuditService;
+  snapshots: SnapshotStore;
+  settings: RetentionSettings;
+  now?: () => Date;
+}) {
+  const { repo, snapshots, settings: s } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  async function purgeSnapshots(before: Date): Promise<number> {
+    let purged = 0;
+    let after: { at: Date; id: string } | null = null;
+    for (;;) {
+      const rows = await repo.expiredSnapshotCandidates(before, after, s.batch);
+      const seen = new Set<string>();
+      for (const r of rows) {
+        if (seen.has(r.snapshot)) continue;
+        seen.add(r.snapshot);
+        // Content-addressed: two events may share a file, and the newer (or held) one keeps it.
+        if (await repo.snapshotStillNeeded(r.snapshot, before)) continue;
+        // File first, then the mark: a crash in between leaves the event a candidate, so the file is retried.
+        await snapshots.remove(r.snapshot);
+        await repo.markSnapshotPurged(r.snapshot);
+        purged += 1;
+      }
+      if (rows.length < s.batch) return purged;
+      const last = rows[rows.length - 1]!;
+      after = { at: last.at, id: last.id };
+    }
+  }
+
+  return {
+    async run(): Promise<RetentionResult> {
+      const t = now().getTime();
+      const result: RetentionResult = { events: 0, snapshots: 0, audit: 0, auth: 0 };
+
+      result.snapshots = await purgeSnapshots(new Date(t - s.snapshotsDays * DAY_MS));
+
+      for (let n = s.batch; n === s.batch;) {
+        const batch = await repo.deleteExpiredEvents(new Date(t - s.eventsDays * DAY_MS), s.batch);
+        n = batch.deleted;
+        result.events += batch.deleted;
+        for (const ref of batch.snapshots) {
+          if (!(await repo.snapshotReferenced(ref))) {
+            await snapshots.remove(ref);
+            result.snapshots += 1;
+          }
+        }
+      }
+
+      for (let n = -1; n !== 0;) {
+        n = await deps.auditRepo.pruneBefore(new Date(t - s.auditDays * DAY_MS), s.batch);
+        result.audit += n;
+      }
+
+      for (let n = -1; n !== 0;) {
+        n = await deps.authRepo.pruneAuth(new Date(t - s.attemptsKeepSec * 1000), new Date(t - DAY_MS), s.batch);
+        result.auth += n;
+      }
+
+      // Deleting evidence is itself worth a line in the trail.
+      if (result.events + result.snapshots + result.audit > 0) {
+        await deps.audit.record(
+          { actor: 'system', roles: [], ip: null },
+          {
+            action: 'retention.run',
+            detail: { ...result, days: { events: s.eventsDays, snapshots: s.snapshotsDays, audit: s.auditDays } },
+          },
+        );
+      }
+      return result;
+    },
+  };
+}
+export type RetentionService = ReturnType<typeof createRetentionService>;
