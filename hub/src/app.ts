@@ -5,19 +5,25 @@ import type { FastifyError, FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin';
 import type { HubConfig } from './config.js';
 import { AppError } from './errors.js';
+import alertsPlugin from './plugins/alerts.js';
 import configPlugin from './plugins/config.js';
 import consolePlugin from './plugins/console.js';
 import followersPlugin from './plugins/followers.js';
 import ingestPlugin, { type IngestPluginOptions } from './plugins/ingest.js';
+import livePlugin from './plugins/live.js';
 import maintenancePlugin from './plugins/maintenance.js';
 import pgPlugin from './plugins/pg.js';
 import redisPlugin from './plugins/redis.js';
 import servicesPlugin from './plugins/services.js';
+import alertsRoutes from './routes/alerts.routes.js';
 import camerasRoutes from './routes/cameras.routes.js';
 import eventsRoutes from './routes/events.routes.js';
 import ingestRoutes from './routes/ingest.routes.js';
+import liveRoutes from './routes/live.routes.js';
 import mediaRoutes from './routes/media.routes.js';
 import opsRoutes from './routes/ops.routes.js';
+import rulesRoutes from './routes/rules.routes.js';
+import webhooksRoutes from './routes/webhooks.routes.js';
 
 export interface AppOptions {
   config: HubConfig;
@@ -52,6 +58,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await instance.register(ingestPlugin, opts.ingest ?? {});
   await instance.register(followersPlugin);
   await instance.register(maintenancePlugin, { work: opts.maintenance ?? true });
+  await instance.register(alertsPlugin, { work: opts.maintenance ?? true });
+  await instance.register(livePlugin);
 
   await instance.register(swagger, {
     openapi: {
@@ -86,6 +94,10 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
       await api.register(camerasRoutes);
       await api.register(ingestRoutes);
       await api.register(mediaRoutes);
+      await api.register(alertsRoutes);
+      await api.register(rulesRoutes);
+      await api.register(webhooksRoutes);
+      await api.register(liveRoutes);
     },
     { prefix: '/api/v1' },
   );

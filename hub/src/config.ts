@@ -44,6 +44,21 @@ export const HubConfigSchema = Type.Object({
   HEALTH_SWEEP_SEC: Int(10, 1, 3600, 'How often one hub looks for silent cameras'),
   HEALTH_RETENTION_DAYS: Int(30, 1, 3650, 'Health samples older than this are deleted'),
   DB_POOL_MAX: Int(10, 1, 200, 'PostgreSQL connections per hub process'),
+  ALERT_TIME_ZONE: Type.String({
+    default: 'Asia/Ho_Chi_Minh',
+    description: 'Time zone of alert rule schedules for sites not listed in SITE_TIME_ZONES',
+  }),
+  SITE_TIME_ZONES: Type.Optional(
+    Type.String({ description: 'Per-site time zones for alert schedules: "td-01=Asia/Ho_Chi_Minh,hn-02=Asia/Bangkok"' }),
+  ),
+  ALERT_TICK_SEC: Int(15, 1, 3600, 'How often one hub escalates overdue alerts and re-judges health conditions'),
+  ALERT_ESCALATION_MIN: Int(15, 1, 10_080, 'Escalate a critical alert not acknowledged this long (rule may override)'),
+  WEBHOOK_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Global webhook: every alert change' })),
+  WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 16, description: 'HMAC SHA-256 key of WEBHOOK_URL' })),
+  WEBHOOK_ATTEMPTS: Int(8, 1, 100, 'Delivery attempts of one notification before it is marked failed'),
+  WEBHOOK_BACKOFF_MS: Int(5000, 10, 3_600_000, 'First retry delay; doubles on each further attempt'),
+  WEBHOOK_TIMEOUT_MS: Int(10_000, 100, 120_000, 'Longest wait for a webhook receiver to answer'),
+  LIVE_BUFFER_SIZE: Int(10_000, 100, 1_000_000, 'Live feed entries kept in Redis for Last-Event-ID resume'),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' },

@@ -3,3 +3,4 @@ export * from './decode.js';
 export * from './ids.js';
 export * from './schemas.js';
 export * from './topics.js';
+export * from './alerts.js';

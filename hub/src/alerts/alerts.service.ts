@@ -1,0 +1,481 @@
+import type { Alert, AlertAction, AlertDetail, AlertsQuery, EventItem } from '@camhub/shared';
+import type pg from 'pg';
+import { withTransaction } from '../db/queryable.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
+import { decodeCursor, encodeCursor } from '../events/cursor.js';
+import type { AlertChange, AlertChanges } from './alert-changes.js';
+import type { AlertsRepository, ConditionRow, GroupRef, HistoryRow } from './alerts.repository.js';
+import {
+  agentCondition,
+  alertTitle,
+  cameraCondition,
+  EVENT_CONDITIONS,
+  eventMatches,
+  FACT_CONDITIONS,
+  groupKeyOf,
+  inScope,
+} from './rules.js';
+import type { RulesService } from './rules.service.js';
+
+export const SYSTEM_ACTOR = 'system';
+const ALERT_EVENTS_SHOWN = 1000;
+const ref = (g: GroupRef) => `${g.ruleId}|${g.groupKey}`;
+
+export class AlertTransitionError extends ConflictError {}
+
+/**
+ * Alerts: turning stored events and camera/agent health into alerts (batch-aware: a handful of queries per batch,
+ * whatever its size and the number of rules), and the people's workflow on them (acknowledge, assign, comment,
+ * resolve, false alarm), with every change kept in the alert's history.
+ */
+export function createAlertsService(deps: {
+  pool: pg.Pool;
+  repo: AlertsRepository;
+  rules: RulesService;
+  changes: AlertChanges;
+  /** The time zone of a site, for schedules that do not name one. */
+  zoneOf: (site: string) => string;
+  /** Escalation delay of critical alerts whose rule sets none. */
+  defaultEscalationSec: number;
+  now?: () => Date;
+}) {
+  const now = deps.now ?? (() => new Date());
+  const { pool, repo, changes } = deps;
+  const emit = (list: AlertChange[]) => {
+    for (const c of list) changes.emit('change', c);
+  };
+  const change = (action: AlertChange['action'], alert: Alert, actor: string, at: Date, note?: string | null) => ({
+    action,
+    alert,
+    actor,
+    at: at.toISOString(),
+    note: note ?? null,
+  });
+
+  // ---------------------------------------------------------------- events → alerts
+
+  interface Group extends GroupRef {
+    rule: Awaited<ReturnType<RulesService['current']>>[number];
+    site: string;
+    camera: string | null;
+    events: EventItem[];
+  }
+
+  async function evaluateEvents(events: EventItem[]): Promise<void> {
+    const rules = await deps.rules.current();
+    const eventRules = rules.filter((r) => r.kind === 'event' && r.enabled);
+    const groups = new Map<string, Group>();
+    for (const e of events) {
+      for (const rule of eventRules) {
+        if (!eventMatches(rule, e, deps.zoneOf)) continue;
+        const groupKey = groupKeyOf(rule, e.site, e.camera);
+        const key = `${rule.id}|${groupKey}`;
+        let g = groups.get(key);
+        if (!g) {
+          g = {
+            rule,
+            ruleId: rule.id,
+            groupKey,
+            site: e.site,
+            camera: rule.groupBy === 'site' ? null : e.camera,
+            events: [],
+          };
+          groups.set(key, g);
+        }
+        g.events.push(e);
+      }
+    }
+    if (groups.size > 0) emit(await withTransaction(pool, (tx) => applyEventGroups(tx, [...groups.values()])));
+
+    const conditionRules = rules.filter(
+      (r) => r.kind === 'health' && r.enabled && r.condition !== null && r.condition in EVENT_CONDITIONS,
+    );
+    const relevant = events.filter((e) => e.type === 'tamper' || e.type === 'video_loss');
+    if (conditionRules.length > 0 && relevant.length > 0) await applyConditionEvents(conditionRules, relevant);
+  }
+
+  async function applyEventGroups(tx: pg.PoolClient, groups: Group[]): Promise<AlertChange[]> {
+    const t = now();
+    const out: AlertChange[] = [];
+    const unresolved = new Map((await repo.unresolvedOf(tx, groups)).map((a) => [`${a.ruleId}|${groupOfAlert(a)}`, a]));
+    const links: { alertId: string; eventId: string; at: string }[] = [];
+    const toOpen: { g: Group; events: { eventId: string; at: string }[] }[] = [];
+
+    const closed = groups.filter((g) => !unresolved.has(ref(g)));
+    const cooling = await repo.lastResolvedAt(
+      tx,
+      closed.filter((g) => g.rule.cooldownSec > 0),
+    );
+    const thresholdGroups: (Group & { since: Date })[] = [];
+    for (const g of groups) {
+      const open = unresolved.get(ref(g));
+      if (open) {
+        for (const e of g.events) links.push({ alertId: open.id, eventId: e.id, at: e.at });
+        continue;
+      }
+      // An `end` says something stopped: it belongs to an open alert, it never starts one.
+      const openers = g.events.filter((e) => e.state !== 'end');
+      if (openers.length === 0) continue;
+      const resolvedAt = cooling.get(ref(g));
+      if (resolvedAt && t.getTime() - resolvedAt.getTime() < g.rule.cooldownSec * 1000) continue;
+      if (g.rule.threshold) {
+        const latest = Math.max(...openers.map((e) => Date.parse(e.at)));
+        thresholdGroups.push({ ...g, events: openers, since: new Date(latest - g.rule.threshold.windowSec * 1000) });
+      } else {
+        toOpen.push({ g, events: openers.map((e) => ({ eventId: e.id, at: e.at })) });
+      }
+    }
+
+    if (thresholdGroups.length > 0) {
+      await repo.addCandidates(
+        tx,
+        thresholdGroups.flatMap((g) =>
+          g.events.map((e) => ({ ruleId: g.ruleId, groupKey: g.groupKey, eventId: e.id, at: e.at })),
+        ),
+      );
+      const candidates = await repo.candidatesSince(tx, thresholdGroups);
+      for (const g of thresholdGroups) {
+        const found = candidates.get(ref(g)) ?? [];
+        if (found.length >= g.rule.threshold!.count) toOpen.push({ g, events: found });
+      }
+    }
+
+    for (const { g, events } of toOpen) {
+      let alert = await repo.insertIfNone(tx, {
+        ruleId: g.ruleId,
+        groupKey: g.groupKey,
+        ruleName: g.rule.name,
+        kind: 'event',
+        severity: g.rule.severity,
+        site: g.site,
+        camera: g.camera,
+        title: alertTitle(g.rule, g.site, g.camera),
+        condition: null,
+        openedAt: t,
+      });
+      if (alert) {
+        await repo.addHistory(tx, [
+          { alertId: alert.id, at: t, actor: SYSTEM_ACTOR, action: 'opened', data: { events: events.length } },
+        ]);
+        out.push(change('opened', alert, SYSTEM_ACTOR, t));
+      } else {
+        // Another batch (or hub) opened it a moment ago: this is the same incident.
+        alert = (await repo.unresolvedOf(tx, [g]))[0] ?? null;
+      }
+      if (alert) for (const e of events) links.push({ alertId: alert.id, eventId: e.eventId, at: e.at });
+    }
+    await repo.deleteCandidates(
+      tx,
+      toOpen.filter((o) => o.g.rule.threshold).map((o) => o.g),
+    );
+
+    const attached = await repo.attachEvents(tx, links, t);
+    // Report counts as stored: an `opened` change carries the alert with its first events.
+    const opened = new Set(out.map((c) => c.alert.id));
+    for (const c of out) c.alert = { ...c.alert, eventCount: attached.get(c.alert.id) ?? 0 };
+    for (const [id, n] of attached) {
+      if (opened.has(id) || n === 0) continue;
+      const a = await repo.get(tx, id);
+      if (a) out.push(change('events_attached', a, SYSTEM_ACTOR, t));
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- health conditions → alerts
+
+  /** Tamper and video loss: a start (or pulse) begins the condition, the end clears it. */
+  async function applyConditionEvents(
+    rules: Awaited<ReturnType<RulesService['current']>>,
+    events: EventItem[],
+  ): Promise<void> {
+    const latest = new Map<string, ConditionRow & { state: string }>();
+    const sorted = [...events].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    const links = new Map<string, EventItem[]>();
+    for (const e of sorted) {
+      for (const rule of rules) {
+        if (rule.condition !== e.type || !inScope(rule, e.site, e.camera)) continue;
+        const groupKey = groupKeyOf({ groupBy: 'camera' }, e.site, e.camera);
+        const key = `${rule.id}|${groupKey}`;
+        latest.set(key, {
+          ruleId: rule.id,
+          groupKey,
+          site: e.site,
+          camera: e.camera,
+          since: new Date(e.at),
+          detail: `${e.type.replace('_', ' ')} reported by the camera`,
+          state: e.state,
+        });
+        links.set(key, [...(links.get(key) ?? []), e]);
+      }
+    }
+    const begun = [...latest.values()].filter((c) => c.state !== 'end');
+    const ended = [...latest.values()].filter((c) => c.state === 'end');
+    await repo.upsertConditions(pool, begun);
+    await repo.deleteConditions(pool, ended);
+    await settleHealth();
+    // Keep the evidence with the alert.
+    const open = await repo.unresolvedOf(pool, [...latest.values()]);
+    const eventLinks = open.flatMap((a) =>
+      (links.get(`${a.ruleId}|${groupOfAlert(a)}`) ?? []).map((e) => ({ alertId: a.id, eventId: e.id, at: e.at })),
+    );
+    await repo.attachEvents(pool, eventLinks, now());
+  }
+
+  /** Re-judges every fact-driven condition from the cameras and agents tables, then opens and resolves alerts. */
+  async function evaluateHealth(): Promise<void> {
+    const rules = (await deps.rules.current()).filter(
+      (r) => r.kind === 'health' && r.enabled && r.condition !== null && FACT_CONDITIONS.has(r.condition),
+    );
+    const t = now();
+    const [cameras, agents, existing] = await Promise.all([
+      rules.length ? repo.cameraFacts(pool, null) : [],
+      rules.some((r) => r.condition === 'agent_offline') ? repo.agentFacts(pool, null) : [],
+      repo.conditions(pool),
+    ]);
+    const active = new Map<string, ConditionRow>();
+    for (const rule of rules) {
+      const found =
+        rule.condition === 'agent_offline'
+          ? agents.filter((a) => inScope(rule, a.site, null)).map((a) => agentCondition(rule, a))
+          : cameras.filter((c) => inScope(rule, c.site, c.camera)).map((c) => cameraCondition(rule, c));
+      for (const c of found) {
+        if (!c) continue;
+        const groupKey = groupKeyOf({ groupBy: 'camera' }, c.site, c.camera);
+        active.set(`${rule.id}|${groupKey}`, { ruleId: rule.id, groupKey, ...c, since: c.since ?? t });
+      }
+    }
+    const judged = new Set(rules.map((r) => r.id));
+    const known = new Set(existing.map(ref));
+    await repo.upsertConditions(
+      pool,
+      [...active.values()].filter((c) => !known.has(ref(c))),
+    );
+    await repo.deleteConditions(
+      pool,
+      existing.filter((c) => judged.has(c.ruleId) && !active.has(ref(c))),
+    );
+    await settleHealth();
+  }
+
+  /** Opens alerts for conditions that lasted long enough; resolves (as the system) those whose condition cleared. */
+  async function settleHealth(): Promise<void> {
+    const t = now();
+    const rules = new Map((await deps.rules.current()).filter((r) => r.kind === 'health').map((r) => [r.id, r]));
+    const [conditions, unresolved] = await Promise.all([repo.conditions(pool), repo.unresolvedHealth(pool)]);
+    const open = new Map(unresolved.map((a) => [`${a.ruleId}|${groupOfAlert(a)}`, a]));
+    const held = new Set(conditions.map(ref));
+    const out: AlertChange[] = [];
+
+    const due = conditions.filter((c) => {
+      const rule = rules.get(c.ruleId);
+      return rule?.enabled && !open.has(ref(c)) && t.getTime() - c.since.getTime() >= rule.forSec * 1000;
+    });
+    // A person resolved it while the condition still held: do not reopen the same occurrence.
+    const lastResolved = await repo.lastResolvedAt(pool, due);
+    for (const c of due) {
+      const resolvedAt = lastResolved.get(ref(c));
+      if (resolvedAt && resolvedAt >= c.since) continue;
+      const rule = rules.get(c.ruleId)!;
+      const opened = await withTransaction(pool, async (tx) => {
+        const a = await repo.insertIfNone(tx, {
+          ruleId: c.ruleId,
+          groupKey: c.groupKey,
+          ruleName: rule.name,
+          kind: 'health',
+          severity: rule.severity,
+          site: c.site,
+          camera: c.camera,
+          title: alertTitle(rule, c.site, c.camera, c.detail),
+          condition: rule.condition,
+          openedAt: t,
+        });
+        if (a) {
+          await repo.addHistory(tx, [
+            {
+              alertId: a.id,
+              at: t,
+              actor: SYSTEM_ACTOR,
+              action: 'opened',
+              note: c.detail,
+              data: { since: c.since.toISOString() },
+            },
+          ]);
+        }
+        return a;
+      });
+      if (opened) out.push(change('opened', opened, SYSTEM_ACTOR, t, c.detail));
+    }
+
+    for (const a of unresolved) {
+      if (held.has(`${a.ruleId}|${groupOfAlert(a)}`)) continue;
+      const resolved = await transition(a.id, SYSTEM_ACTOR, 'auto_resolved', 'the condition cleared', (cur) =>
+        cur.status === 'resolved'
+          ? null
+          : {
+              status: 'resolved',
+              resolved_at: t,
+              resolved_by: SYSTEM_ACTOR,
+              resolve_note: 'the condition cleared',
+              resolution: 'auto',
+            },
+      );
+      if (resolved) out.push(resolved);
+    }
+    emit(out);
+  }
+
+  // ---------------------------------------------------------------- people's workflow
+
+  /**
+   * Applies one change to one alert under a row lock. `decide` returns the columns to set, or null for "nothing to
+   * do" (used by the system, which never fails); people get a 409 from `decide` throwing instead.
+   */
+  async function transition(
+    id: string,
+    actor: string,
+    action: AlertAction,
+    note: string | null | undefined,
+    decide: (current: Alert) => Record<string, unknown> | null,
+    data?: Record<string, unknown>,
+  ): Promise<AlertChange | null> {
+    const t = now();
+    return withTransaction(pool, async (tx) => {
+      const current = await repo.get(tx, id, true);
+      if (!current) throw new NotFoundError('alert');
+      const set = decide(current);
+      if (set === null) return null;
+      const alert = await repo.update(tx, id, set, t);
+      const entry: HistoryRow = { alertId: id, at: t, actor, action, note: note ?? null, data: data ?? null };
+      await repo.addHistory(tx, [entry]);
+      return change(action, alert, actor, t, note);
+    });
+  }
+
+  const mustBeUnresolved = (a: Alert) => {
+    if (a.status === 'resolved') {
+      throw new AlertTransitionError('alert_resolved', `alert ${a.id} is already resolved`);
+    }
+  };
+
+  async function act(
+    id: string,
+    actor: string,
+    action: AlertAction,
+    note: string | null | undefined,
+    decide: (a: Alert) => Record<string, unknown>,
+    data?: Record<string, unknown>,
+  ): Promise<Alert> {
+    const c = await transition(id, actor, action, note, decide, data);
+    emit([c!]);
+    return c!.alert;
+  }
+
+  return {
+    evaluateEvents,
+    evaluateHealth,
+    settleHealth,
+
+    async list(q: AlertsQuery, scope?: { sites?: string[] }) {
+      if (q.from && q.to && Date.parse(q.from) >= Date.parse(q.to)) {
+        throw new BadRequestError('invalid_range', '`from` must be earlier than `to`');
+      }
+      if (q.camera && !q.site) {
+        throw new BadRequestError('invalid_request', '`camera` needs `site`: camera ids are unique only within a site');
+      }
+      const limit = q.limit ?? 100;
+      const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
+      const { items, more } = await repo.page(pool, { ...q, sites: scope?.sites }, limit, cursor);
+      const last = items[items.length - 1];
+      return { items, nextCursor: more && last ? encodeCursor({ at: last.openedAt, id: last.id }) : null };
+    },
+
+    async get(id: string): Promise<AlertDetail> {
+      const alert = await repo.get(pool, id);
+      if (!alert) throw new NotFoundError('alert');
+      const [events, history] = await Promise.all([repo.events(pool, id, ALERT_EVENTS_SHOWN), repo.history(pool, id)]);
+      return { ...alert, events, history };
+    },
+
+    acknowledge: (id: string, actor: string, note?: string) =>
+      act(id, actor, 'acknowledged', note, (a) => {
+        mustBeUnresolved(a);
+        if (a.status === 'acknowledged') {
+          throw new AlertTransitionError(
+            'alert_already_acknowledged',
+            `alert ${a.id} was acknowledged by ${a.acknowledgedBy}`,
+          );
+        }
+        return {
+          status: 'acknowledged',
+          acknowledged_at: now(),
+          acknowledged_by: actor,
+          acknowledge_note: note ?? null,
+        };
+      }),
+
+    assign: (id: string, actor: string, assignee: string | null, note?: string) =>
+      act(
+        id,
+        actor,
+        'assigned',
+        note,
+        (a) => {
+          mustBeUnresolved(a);
+          return { assignee };
+        },
+        { assignee },
+      ),
+
+    comment: (id: string, actor: string, note: string) => act(id, actor, 'commented', note, () => ({})),
+
+    resolve: (id: string, actor: string, note?: string, falseAlarm = false) =>
+      act(id, actor, falseAlarm ? 'false_alarm' : 'resolved', note, (a) => {
+        mustBeUnresolved(a);
+        return {
+          status: 'resolved',
+          resolved_at: now(),
+          resolved_by: actor,
+          resolve_note: note ?? null,
+          resolution: falseAlarm ? 'false_alarm' : 'manual',
+        };
+      }),
+
+    /** Raises the severity of alerts nobody acknowledged in time, and tells the escalation targets. */
+    async escalate(): Promise<Alert[]> {
+      const t = now();
+      const escalated = await withTransaction(pool, async (tx) => {
+        const list = await repo.escalateDue(tx, t, deps.defaultEscalationSec);
+        await repo.addHistory(
+          tx,
+          list.map((a) => ({
+            alertId: a.id,
+            at: t,
+            actor: SYSTEM_ACTOR,
+            action: 'escalated' as const,
+            note: 'not acknowledged in time',
+            data: { severity: a.severity, level: a.escalationLevel },
+          })),
+        );
+        return list;
+      });
+      if (escalated.length === 0) return [];
+      const rules = new Map((await deps.rules.current()).map((r) => [r.id, r]));
+      emit(
+        escalated.map((a) => ({
+          ...change('escalated', a, SYSTEM_ACTOR, t, 'not acknowledged in time'),
+          extraTargets: (a.ruleId && rules.get(a.ruleId)?.escalateTo) || [],
+        })),
+      );
+      return escalated;
+    },
+
+    /** Forgets threshold candidates too old to count in any window (at most a day). */
+    pruneCandidates: () => repo.pruneCandidates(pool, new Date(now().getTime() - 86_400_000)),
+  };
+}
+export type AlertsService = ReturnType<typeof createAlertsService>;
+
+/** The group key an alert was opened under (the site for site-wide alerts, else "site/camera"). */
+function groupOfAlert(a: Alert): string {
+  return a.camera === null ? a.site : `${a.site}/${a.camera}`;
+}

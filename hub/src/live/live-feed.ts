@@ -1,0 +1,147 @@
+import type { LiveKind } from '@camhub/shared';
+import type { Redis } from 'ioredis';
+
+export interface LiveEntry {
+  /** Redis stream id: the SSE `id`, increasing, the same in every hub process. */
+  id: string;
+  kind: LiveKind;
+  site: string;
+  data: string;
+}
+
+export interface LiveFilter {
+  kinds: Set<LiveKind>;
+  /** Only these sites (undefined: every site). */
+  sites?: Set<string>;
+}
+
+export interface LiveSubscriber {
+  filter: LiveFilter;
+  send: (entry: LiveEntry) => void;
+  /** Entries older than the Last-Event-ID asked for are gone (trimmed): the client has a gap. */
+  gap: () => void;
+  close: () => void;
+}
+
+const REPLAY_MAX = 10_000;
+
+/** Stream ids "ms-seq" in order. */
+export function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(BigInt) as [bigint, bigint];
+  const [bm, bs] = b.split('-').map(BigInt) as [bigint, bigint];
+  return am === bm ? (as === bs ? 0 : as < bs ? -1 : 1) : am < bm ? -1 : 1;
+}
+
+function toEntries(raw: [string, string[]][]): LiveEntry[] {
+  return raw.map(([id, fields]) => {
+    const f: Record<string, string> = {};
+    for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+    return { id, kind: f.kind as LiveKind, site: f.site ?? '', data: f.data ?? 'null' };
+  });
+}
+
+/**
+ * The live feed shared by every hub process: whoever learns something appends it to one capped Redis stream;
+ * every hub reads the stream (one blocking reader each) and fans entries out to its own SSE clients. The stream
+ * ids double as SSE ids, so a client that reconnects to any hub with Last-Event-ID gets what it missed.
+ */
+export function createLiveFeed(deps: {
+  redis: Redis;
+  /** A dedicated connection for the blocking reader. */
+  reader: Redis;
+  key: string;
+  maxLen: number;
+  onError: (err: Error) => void;
+}) {
+  const { redis, reader, key } = deps;
+  interface Client {
+    sub: LiveSubscriber;
+    lastId: string;
+    /** Live entries that arrive while a reconnecting client is being replayed to. */
+    pending: LiveEntry[] | null;
+  }
+  const clients = new Set<Client>();
+  let stopping = false;
+  let loop: Promise<void> | null = null;
+
+  const wants = (f: LiveFilter, e: LiveEntry) => f.kinds.has(e.kind) && (!f.sites || f.sites.has(e.site));
+
+  function deliver(c: Client, e: LiveEntry) {
+    if (compareIds(e.id, c.lastId) <= 0) return;
+    c.lastId = e.id;
+    if (wants(c.sub.filter, e)) c.sub.send(e);
+  }
+
+  async function readLoop() {
+    const last = (await redis.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][];
+    let cursor = last[0]?.[0] ?? '0-0';
+    while (!stopping) {
+      try {
+        const res = (await reader.xread('COUNT', 1000, 'BLOCK', 5000, 'STREAMS', key, cursor)) as
+          [string, [string, string[]][]][] | null;
+        if (!res) continue;
+        const entries = toEntries(res[0]![1]);
+        cursor = entries[entries.length - 1]?.id ?? cursor;
+        for (const c of clients) {
+          if (c.pending) c.pending.push(...entries);
+          else for (const e of entries) deliver(c, e);
+        }
+      } catch (err) {
+        if (stopping) return;
+        deps.onError(err as Error);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  return {
+    start() {
+      loop ??= readLoop().catch((err: Error) => deps.onError(err));
+    },
+
+    /** Appends entries (one round trip for a whole batch). */
+    async publish(items: { kind: LiveKind; site: string; data: unknown }[]): Promise<void> {
+      if (items.length === 0) return;
+      const p = redis.pipeline();
+      for (const i of items) {
+        p.xadd(key, 'MAXLEN', '~', deps.maxLen, '*', 'kind', i.kind, 'site', i.site, 'data', JSON.stringify(i.data));
+      }
+      const results = await p.exec();
+      const failed = results?.find(([err]) => err);
+      if (failed) throw failed[0]!;
+    },
+
+    /** Adds a client; with `lastEventId`, first replays what it missed, in order, without duplicates. */
+    async subscribe(sub: LiveSubscriber, lastEventId?: string): Promise<() => void> {
+      const tail = (await redis.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][];
+      const c: Client = { sub, lastId: tail[0]?.[0] ?? '0-0', pending: null };
+      if (lastEventId && compareIds(lastEventId, c.lastId) < 0) {
+        c.lastId = lastEventId;
+        c.pending = [];
+        clients.add(c);
+        const missed = toEntries((await redis.xrange(key, `(${lastEventId}`, '+', 'COUNT', REPLAY_MAX)) as never);
+        const oldest = (await redis.xrange(key, '-', '+', 'COUNT', 1)) as [string, string[]][];
+        // The entry the client saw last is gone: older ones it never saw may have been trimmed with it.
+        if (oldest[0] && compareIds(oldest[0][0], lastEventId) > 0) sub.gap();
+        for (const e of missed) deliver(c, e);
+        const queued = c.pending;
+        c.pending = null;
+        for (const e of queued) deliver(c, e);
+      } else clients.add(c);
+      return () => clients.delete(c);
+    },
+
+    get clientCount() {
+      return clients.size;
+    },
+
+    async stop(): Promise<void> {
+      stopping = true;
+      for (const c of clients) c.sub.close();
+      clients.clear();
+      reader.disconnect();
+      await loop;
+    },
+  };
+}
+export type LiveFeed = ReturnType<typeof createLiveFeed>;

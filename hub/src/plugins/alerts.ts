@@ -1,0 +1,191 @@
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import fp from 'fastify-plugin';
+import type { Redis } from 'ioredis';
+import { AlertChanges } from '../alerts/alert-changes.js';
+import { createAlertsRepository } from '../alerts/alerts.repository.js';
+import { type AlertsService, createAlertsService } from '../alerts/alerts.service.js';
+import { createRulesRepository } from '../alerts/rules.repository.js';
+import { createRulesService, type RulesService } from '../alerts/rules.service.js';
+import { siteTimeZones } from '../alerts/time-zones.js';
+import { ConfigError } from '../errors.js';
+import { createChannels } from '../notify/channels.js';
+import { createNotifier, type Notifier } from '../notify/notifier.service.js';
+import { createNotifyRepository } from '../notify/notify.repository.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    alerts: {
+      service: AlertsService;
+      rules: RulesService;
+      notifier: Notifier;
+      /** Alert changes made by this process (live feed, notifications). */
+      changes: AlertChanges;
+      /** Runs one tick now: health conditions, escalation, pruning (tests, operators). */
+      tick: () => Promise<void>;
+      /** Resolves when every evaluation started so far has finished (tests, shutdown). */
+      idle: () => Promise<void>;
+    };
+  }
+}
+
+export const ALERTS_QUEUE = 'alerts';
+export const NOTIFY_QUEUE = 'notify';
+/** Batches waiting for rule evaluation in one process before new ones are dropped (and logged): a safety valve. */
+const MAX_PENDING_EVALUATIONS = 500;
+
+/**
+ * Alerts and notifications. Rules are evaluated after each stored batch, in the process that stored it, off the
+ * ingest path: the batch is committed and acknowledged before evaluation starts, and a failure is logged, never
+ * retried through ingest. Periodic work (escalation, health conditions that must last X minutes) runs as a BullMQ
+ * job scheduler, once per tick whatever the number of hubs.
+ */
+export default fp<{ work?: boolean }>(
+  async (app, opts) => {
+    const cfg = app.config;
+    if (Boolean(cfg.WEBHOOK_URL) !== Boolean(cfg.WEBHOOK_SECRET)) {
+      throw new ConfigError(['WEBHOOK_URL and WEBHOOK_SECRET: set both or neither']);
+    }
+    const zoneOf = siteTimeZones(cfg.ALERT_TIME_ZONE, cfg.SITE_TIME_ZONES);
+    const work = opts.work ?? true;
+
+    // Rule changes reach every hub's in-memory copy through Redis pub/sub.
+    const rulesChannel = `${cfg.QUEUE_PREFIX}:alert-rules-changed`;
+    const subscriber: Redis = app.redisConnection();
+    const rules = createRulesService({
+      repo: createRulesRepository(app.pg),
+      announce: async () => {
+        await app.redis.publish(rulesChannel, String(Date.now()));
+      },
+    });
+    await subscriber.subscribe(rulesChannel);
+    subscriber.on('message', (channel) => {
+      if (channel === rulesChannel) rules.invalidate();
+    });
+
+    const changes = new AlertChanges();
+    const service = createAlertsService({
+      pool: app.pg,
+      repo: createAlertsRepository(),
+      rules,
+      changes,
+      zoneOf,
+      defaultEscalationSec: cfg.ALERT_ESCALATION_MIN * 60,
+    });
+
+    const notifyQueue = new Queue(NOTIFY_QUEUE, {
+      connection: app.redisConnection(),
+      prefix: cfg.QUEUE_PREFIX,
+      defaultJobOptions: {
+        attempts: cfg.WEBHOOK_ATTEMPTS,
+        backoff: { type: 'exponential', delay: cfg.WEBHOOK_BACKOFF_MS },
+        removeOnComplete: true,
+        removeOnFail: { count: 1000 },
+      },
+    });
+    notifyQueue.on('error', (err) => app.log.warn({ err: err.message }, 'notify queue error'));
+    const notifier = createNotifier({
+      repo: createNotifyRepository(app.pg),
+      channels: createChannels({ webhookTimeoutMs: cfg.WEBHOOK_TIMEOUT_MS }),
+      enqueue: async (ids) => {
+        await notifyQueue.addBulk(ids.map((deliveryId) => ({ name: 'deliver', data: { deliveryId } })));
+      },
+      globalWebhook:
+        cfg.WEBHOOK_URL && cfg.WEBHOOK_SECRET ? { url: cfg.WEBHOOK_URL, secret: cfg.WEBHOOK_SECRET } : null,
+    });
+    changes.on('change', (c) => {
+      notifier
+        .onAlertChange(c)
+        .catch((err: Error) => app.log.error({ err, alert: c.alert.id }, 'queueing notifications failed'));
+    });
+
+    // One evaluation at a time per process, in the order batches were stored.
+    let chain: Promise<void> = Promise.resolve();
+    let pending = 0;
+    const enqueue = (what: string, fn: () => Promise<void>) => {
+      if (pending >= MAX_PENDING_EVALUATIONS) {
+        app.log.error({ what, pending }, 'alert evaluation is too far behind; skipping this batch');
+        return;
+      }
+      pending += 1;
+      chain = chain
+        .then(fn)
+        .catch((err: Error) => app.log.error({ err, what }, 'alert evaluation failed'))
+        .finally(() => {
+          pending -= 1;
+        });
+    };
+    app.bus.on('events.stored', (events) => enqueue('events', () => service.evaluateEvents(events)));
+    // Status and agent changes come in bursts (a site going away): one health evaluation covers them all.
+    let healthQueued = false;
+    const healthChanged = () => {
+      if (healthQueued) return;
+      healthQueued = true;
+      enqueue('health', async () => {
+        healthQueued = false;
+        await service.evaluateHealth();
+      });
+    };
+    app.bus.on('camera.status', healthChanged);
+    app.bus.on('agent.state', healthChanged);
+
+    const tick = async () => {
+      await service.evaluateHealth();
+      const escalated = await service.escalate();
+      if (escalated.length) app.log.info({ escalated: escalated.length }, 'alerts escalated');
+      await service.pruneCandidates();
+    };
+
+    const alertsQueue = new Queue(ALERTS_QUEUE, { connection: app.redisConnection(), prefix: cfg.QUEUE_PREFIX });
+    alertsQueue.on('error', (err) => app.log.warn({ err: err.message }, 'alerts queue error'));
+    const workers: Worker[] = [];
+    if (work) {
+      await alertsQueue.upsertJobScheduler(
+        'alerts-tick',
+        { every: cfg.ALERT_TICK_SEC * 1000 },
+        { name: 'alerts-tick', opts: { removeOnComplete: true, removeOnFail: 100 } },
+      );
+      const tickWorker = new Worker(ALERTS_QUEUE, tick, {
+        connection: app.redisConnection(),
+        prefix: cfg.QUEUE_PREFIX,
+        concurrency: 1,
+      });
+      const deliverWorker = new Worker<{ deliveryId: string }>(
+        NOTIFY_QUEUE,
+        async (job) => {
+          const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+          const r = await notifier.attempt(job.data.deliveryId, last);
+          if (!r.error) return;
+          // Throwing is how BullMQ schedules the next attempt (exponential backoff) or gives up.
+          if (r.done) throw new UnrecoverableError(r.error.message);
+          throw r.error;
+        },
+        { connection: app.redisConnection(), prefix: cfg.QUEUE_PREFIX, concurrency: 4 },
+      );
+      for (const w of [tickWorker, deliverWorker]) {
+        w.on('error', (err) => app.log.warn({ err: err.message }, 'alerts worker error'));
+        workers.push(w);
+      }
+      tickWorker.on('failed', (_job, err) => app.log.warn({ err: err.message }, 'alerts tick failed'));
+    }
+
+    app.decorate('alerts', {
+      service,
+      rules,
+      notifier,
+      changes,
+      tick,
+      idle: async () => {
+        while (pending > 0) await chain;
+      },
+    });
+
+    app.addHook('onClose', async () => {
+      await Promise.all(workers.map((w) => w.close()));
+      await chain;
+      await alertsQueue.close();
+      await notifyQueue.close();
+      await subscriber.quit().catch(() => subscriber.disconnect());
+    });
+  },
+  { name: 'alerts', dependencies: ['config', 'pg', 'redis', 'services'] },
+);

@@ -1,0 +1,46 @@
+import fp from 'fastify-plugin';
+import { createLiveFeed, type LiveFeed } from '../live/live-feed.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    live: LiveFeed;
+  }
+}
+
+/**
+ * Feeds the live stream: new events, camera status changes and alert changes, each appended once to the shared
+ * Redis stream by the process that learned it. Publishing failures are logged: the live view is best effort,
+ * the stored data is not.
+ */
+export default fp(
+  async (app) => {
+    const feed = createLiveFeed({
+      redis: app.redis,
+      reader: app.redisConnection(),
+      key: `${app.config.QUEUE_PREFIX}:live`,
+      maxLen: app.config.LIVE_BUFFER_SIZE,
+      onError: (err) => app.log.warn({ err: err.message }, 'live feed error'),
+    });
+    const publish = (items: Parameters<LiveFeed['publish']>[0]) => {
+      feed.publish(items).catch((err: Error) => app.log.warn({ err: err.message }, 'live publish failed'));
+    };
+    app.bus.on('events.stored', (events) => publish(events.map((e) => ({ kind: 'event', site: e.site, data: e }))));
+    app.bus.on('camera.status', (c) => publish([{ kind: 'camera', site: c.site, data: c }]));
+    app.alerts.changes.on('change', (c) =>
+      publish([
+        {
+          kind: 'alert',
+          site: c.alert.site,
+          data: { action: c.action, actor: c.actor, at: c.at, note: c.note ?? null, alert: c.alert },
+        },
+      ]),
+    );
+    feed.start();
+    app.decorate('live', feed);
+    // SSE responses never end by themselves; close them before the server waits for open connections.
+    app.addHook('preClose', async () => {
+      await feed.stop();
+    });
+  },
+  { name: 'live', dependencies: ['config', 'redis', 'services', 'alerts'] },
+);

@@ -1,0 +1,86 @@
+import {
+  AlertIdParamsSchema,
+  AlertRuleInputSchema,
+  AlertRuleSchema,
+  AlertRulesResponseSchema,
+  ErrorResponseSchema,
+} from '@camhub/shared';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+
+const admin = { access: { roles: ['admin'] as const } };
+const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema };
+
+const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const rules = () => app.alerts.rules;
+
+  app.get(
+    '/alert-rules',
+    {
+      config: admin,
+      schema: { tags: ['alerts'], summary: 'Every alert rule', response: { 200: AlertRulesResponseSchema } },
+    },
+    async () => ({ items: await rules().list() }),
+  );
+
+  app.get(
+    '/alert-rules/:id',
+    {
+      config: admin,
+      schema: {
+        tags: ['alerts'],
+        summary: 'One alert rule',
+        params: AlertIdParamsSchema,
+        response: { 200: AlertRuleSchema, ...errors },
+      },
+    },
+    async (req) => rules().get(req.params.id),
+  );
+
+  app.post(
+    '/alert-rules',
+    {
+      config: admin,
+      schema: {
+        tags: ['alerts'],
+        summary: 'Create an event or health rule',
+        body: AlertRuleInputSchema,
+        response: { 201: AlertRuleSchema, 400: ErrorResponseSchema },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await rules().create(req.body)),
+  );
+
+  app.put(
+    '/alert-rules/:id',
+    {
+      config: admin,
+      schema: {
+        tags: ['alerts'],
+        summary: 'Replace a rule (its kind cannot change)',
+        params: AlertIdParamsSchema,
+        body: AlertRuleInputSchema,
+        response: { 200: AlertRuleSchema, ...errors },
+      },
+    },
+    async (req) => rules().replace(req.params.id, req.body),
+  );
+
+  app.delete(
+    '/alert-rules/:id',
+    {
+      config: admin,
+      schema: {
+        tags: ['alerts'],
+        summary: "Delete a rule (its alerts stay, with the rule's name)",
+        params: AlertIdParamsSchema,
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (req, reply) => {
+      await rules().remove(req.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+};
+export default rulesRoutes;
