@@ -69,7 +69,7 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => T
 const ruleFields = {
   name: Type.String({ minLength: 1, maxLength: 200 }),
   description: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
-  enabled: Type.Optional(Type.Boolean({ default: true })),
+  enabled: Type.Optional(Type.Boolean({ description: 'Default true' })),
   severity: SeveritySchema,
   sites: Type.Optional(Nullable(Type.Array(SiteIdSchema, { minItems: 1, maxItems: 1000, uniqueItems: true }))),
   cameras: Type.Optional(Nullable(Type.Array(CameraRefSchema, { minItems: 1, maxItems: 5000, uniqueItems: true }))),

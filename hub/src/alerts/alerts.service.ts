@@ -208,17 +208,30 @@ export function createAlertsService(deps: {
         links.set(key, [...(links.get(key) ?? []), e]);
       }
     }
-    const begun = [...latest.values()].filter((c) => c.state !== 'end');
-    const ended = [...latest.values()].filter((c) => c.state === 'end');
-    await repo.upsertConditions(pool, begun);
-    await repo.deleteConditions(pool, ended);
-    await settleHealth();
-    // Keep the evidence with the alert.
-    const open = await repo.unresolvedOf(pool, [...latest.values()]);
-    const eventLinks = open.flatMap((a) =>
-      (links.get(`${a.ruleId}|${groupOfAlert(a)}`) ?? []).map((e) => ({ alertId: a.id, eventId: e.id, at: e.at })),
+    // Keep the evidence with the alert: the end goes to the alert it resolves, a start to the alert it opens.
+    const attach = async () => {
+      const open = await repo.unresolvedOf(pool, [...latest.values()]);
+      const eventLinks = open.flatMap((a) =>
+        (links.get(`${a.ruleId}|${groupOfAlert(a)}`) ?? []).map((e) => ({ alertId: a.id, eventId: e.id, at: e.at })),
+      );
+      await repo.attachEvents(pool, eventLinks, now());
+    };
+    await attach();
+    // A pulse has no end: each one is a fresh occurrence (so one after a person resolved the alert opens a new one).
+    await repo.deleteConditions(
+      pool,
+      [...latest.values()].filter((c) => c.state === 'pulse'),
     );
-    await repo.attachEvents(pool, eventLinks, now());
+    await repo.upsertConditions(
+      pool,
+      [...latest.values()].filter((c) => c.state !== 'end'),
+    );
+    await repo.deleteConditions(
+      pool,
+      [...latest.values()].filter((c) => c.state === 'end'),
+    );
+    await settleHealth();
+    await attach();
   }
 
   /** Re-judges every fact-driven condition from the cameras and agents tables, then opens and resolves alerts. */

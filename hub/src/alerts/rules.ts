@@ -60,15 +60,17 @@ export interface ActiveCondition {
 
 const hasProblem = (f: CameraHealthFacts, code: string) => f.problems.some((p) => p.code === code);
 
-/**
- * Whether a fact-driven health condition holds for a camera (tamper and video loss come from events instead).
- * A camera `unknown` because its agent is offline is the agent rule's incident, not one alert per camera.
- */
+/** Whether a fact-driven health condition holds for a camera (tamper and video loss come from events instead). */
 export function cameraCondition(rule: AlertRule, f: CameraHealthFacts): ActiveCondition | null {
   const at = { site: f.site, camera: f.camera };
   switch (rule.condition) {
     case 'camera_offline':
-      if (f.status === 'offline' || (f.status === 'unknown' && !hasProblem(f, 'agent_offline') && f.statusSince)) {
+      // Unknown because the agent is away (the agent rule's incident) or because the camera never reported is not
+      // a camera going offline.
+      if (
+        f.status === 'offline' ||
+        (f.status === 'unknown' && f.statusSince && !hasProblem(f, 'agent_offline') && !hasProblem(f, 'no_health_data'))
+      ) {
         const why = f.problems.map((p) => p.code).join(', ') || 'no reason given';
         return { ...at, since: f.statusSince, detail: `camera is ${f.status} (${why})` };
       }
