@@ -63,6 +63,20 @@ export class OutboxRejectedError extends AgentError {
   }
 }
 
+/**
+ * The outbox could not write a record (disk full, I/O error). Nothing half-written is left behind: the record is
+ * simply not stored, and the caller decides what to tell (an event that could not be made durable is not published).
+ */
+export class OutboxWriteError extends AgentError {
+  constructor(
+    readonly errno: string | undefined,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(errno === 'ENOSPC' ? 'outbox_disk_full' : 'outbox_write_failed', detail, options);
+  }
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -99,7 +99,13 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
       return Promise.reject(new OutboxRejectedError('outbox is full of events: health sample not stored'));
     }
     const awaitSync = kind === 'events' && this.options.fsync === 'batch';
-    const record = this.logs[kind].append(payload, awaitSync);
+    let record: LogRecord;
+    try {
+      record = this.logs[kind].append(payload, awaitSync);
+    } catch (err) {
+      // Disk full or an I/O error: a rejected promise, never a throw (callers on timers would crash the agent).
+      return Promise.reject(err);
+    }
     if (!awaitSync) {
       this.emit('ready');
       return Promise.resolve();

@@ -14,6 +14,7 @@ import {
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Logger } from 'pino';
+import { OutboxWriteError } from '../errors.js';
 import { encodeRecord, HEADER_BYTES, scanRecords } from './record.js';
 
 /** `writing`: on disk but not yet fsynced, so not yet publishable (an event is published only once durable). */
@@ -35,6 +36,12 @@ interface Segment {
 }
 
 const CURSOR_SLOT = 32;
+
+function writeError(err: unknown, doing: string): OutboxWriteError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const what = code === 'ENOSPC' ? 'the disk is full' : (err as Error).message;
+  return new OutboxWriteError(code, `${doing}: ${what}; the record was not stored`, { cause: err });
+}
 const segName = (no: number) => `${String(no).padStart(12, '0')}.seg`;
 
 /**
@@ -54,6 +61,9 @@ export class SegmentLog {
   private cursorGen = 0;
   private cursorDirty = false;
   private cursorTimer: NodeJS.Immediate | null = null;
+  /** A failed write left bytes at the end of the active segment that could not be cut off. */
+  private tornTail = false;
+  private lastCursorError = 0;
   /** Corrupt or truncated records found when opening; reported in logs. */
   recovered = { records: 0, skippedBytes: 0, corruptSegments: 0 };
 
@@ -111,25 +121,48 @@ export class SegmentLog {
   }
 
   private openActive(no: number): void {
+    // Open the new segment first: if that fails (disk full), the current one stays usable.
+    const fd = openSync(join(this.dir, segName(no)), 'a');
     if (this.activeFd !== null) {
       fsyncSync(this.activeFd);
       closeSync(this.activeFd);
     }
     this.activeNo = no;
-    this.activeFd = openSync(join(this.dir, segName(no)), 'a');
+    this.activeFd = fd;
     if (!this.segments.has(no)) this.segments.set(no, { no, size: 0, readFd: null });
   }
 
   /** Appends one payload (write(2) only: it survives a process crash; `sync()` makes it survive power loss). */
   append(payload: Buffer, awaitSync: boolean): LogRecord {
     const active = this.segments.get(this.activeNo)!;
-    if (active.size > 0 && active.size + HEADER_BYTES + payload.length > this.segmentBytes) {
-      this.openActive(this.activeNo + 1);
+    try {
+      if (this.tornTail || (active.size > 0 && active.size + HEADER_BYTES + payload.length > this.segmentBytes)) {
+        this.openActive(this.activeNo + 1);
+        this.tornTail = false;
+      }
+    } catch (err) {
+      throw writeError(err, 'opening a new outbox segment');
     }
     const seg = this.segments.get(this.activeNo)!;
     const bytes = encodeRecord(payload);
     let written = 0;
-    while (written < bytes.length) written += writeSync(this.activeFd!, bytes, written, bytes.length - written);
+    try {
+      while (written < bytes.length) written += writeSync(this.activeFd!, bytes, written, bytes.length - written);
+    } catch (err) {
+      // A short write (disk full) leaves part of a record at the end of the segment. The file is opened for append,
+      // so the next record would land after those bytes while its offset says otherwise, and a restart would stop
+      // reading at the torn record and cut every later one. Cut the partial record off now; if even that fails,
+      // never write behind it again (the next record opens a new segment).
+      if (written > 0) {
+        try {
+          ftruncateSync(this.activeFd!, seg.size);
+        } catch (truncErr) {
+          this.tornTail = true;
+          this.logger.error({ err: (truncErr as Error).message }, 'outbox: could not cut a torn record off');
+        }
+      }
+      throw writeError(err, 'appending to the outbox');
+    }
     const state = awaitSync ? 'writing' : 'pending';
     const record: LogRecord = { seg: seg.no, offset: seg.size, length: bytes.length, state };
     seg.size += bytes.length;
@@ -293,12 +326,33 @@ export class SegmentLog {
     b.writeUInt32LE(seg, 8);
     b.writeBigUInt64LE(BigInt(offset), 12);
     b.writeUInt32LE(crc32(b.subarray(0, 20)), 20);
-    writeSync(this.cursorFd, b, 0, CURSOR_SLOT, (this.cursorGen % 2) * CURSOR_SLOT);
+    try {
+      writeSync(this.cursorFd, b, 0, CURSOR_SLOT, (this.cursorGen % 2) * CURSOR_SLOT);
+    } catch (err) {
+      // The other slot still names an older cursor: at worst a few records are sent again after a restart.
+      // Try again with the next acknowledgement or flush; never crash the agent over it.
+      this.cursorDirty = true;
+      this.cursorGen -= 1;
+      this.logCursorError(err);
+    }
   }
 
   /** Makes the cursor survive power loss too (called on a timer, not per acknowledgement). */
   flushCursor(): void {
-    if (this.cursorFd !== null) fsyncSync(this.cursorFd);
+    if (this.cursorFd === null) return;
+    try {
+      if (this.cursorDirty) this.writeCursor();
+      fsyncSync(this.cursorFd);
+    } catch (err) {
+      this.logCursorError(err);
+    }
+  }
+
+  private logCursorError(err: unknown): void {
+    const now = Date.now();
+    if (now - this.lastCursorError < 10_000) return;
+    this.lastCursorError = now;
+    this.logger.error({ err: (err as Error).message }, 'outbox: cursor not written; records may be sent again');
   }
 
   close(): void {
