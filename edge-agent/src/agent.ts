@@ -1,10 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AgentStatus, CameraStatus, DiscoveredCamera } from '@camhub/shared';
+import type { AgentStatus, CameraStatus, DiscoveredCamera, HealthSample } from '@camhub/shared';
 import type { Logger } from 'pino';
 import { CameraSupervisor } from './camera/camera-supervisor.js';
 import type { AgentConfig } from './config.js';
 import { errorMessage, OutboxRejectedError } from './errors.js';
+import { HealthMonitor } from './health/monitor.js';
+import { killAllFfmpeg } from './media/ffmpeg.js';
 import { MediaQueue } from './media/media-queue.js';
 import { Forwarder } from './mqtt/forwarder.js';
 import { MqttLink } from './mqtt/link.js';
@@ -23,6 +25,7 @@ export class Agent {
   readonly link: MqttLink;
   readonly forwarder: Forwarder;
   readonly cameras: CameraSupervisor[];
+  readonly health: HealthMonitor;
   private readonly timers: NodeJS.Timeout[] = [];
   private unadopted: DiscoveredCamera[] = [];
   private readonly lastCameraStatus = new Map<string, CameraStatus>();
@@ -58,6 +61,12 @@ export class Agent {
       (camera) =>
         new CameraSupervisor({ config, camera, outbox: this.outbox, seq: this.seq, media: this.media, logger }),
     );
+    this.health = new HealthMonitor({
+      config,
+      targets: this.cameras,
+      onSample: (sample) => this.onHealthSample(sample),
+      logger: logger.child({ part: 'health' }),
+    });
   }
 
   status(state: AgentStatus['state']): AgentStatus {
@@ -101,8 +110,7 @@ export class Agent {
     });
     this.media?.start();
     for (const camera of this.cameras) camera.start();
-    const healthMs = (this.config.health?.intervalSec ?? 30) * 1000;
-    this.timers.push(setInterval(() => this.sampleHealth(), healthMs));
+    this.health.start();
     this.timers.push(setInterval(() => this.publishStatus(), 60_000));
     if (this.config.discovery) {
       void this.discover();
@@ -112,27 +120,29 @@ export class Agent {
     this.logger.info({ site: this.config.site, cameras: this.cameras.length, version: AGENT_VERSION }, 'agent started');
   }
 
-  private sampleHealth(): void {
-    for (const camera of this.cameras) {
-      const sample = camera.healthSample();
-      this.outbox.append('health', sample).catch((err: unknown) => {
-        if (err instanceof OutboxRejectedError) this.logger.debug({ camera: camera.id }, err.message);
-        else this.logger.warn({ err: errorMessage(err) }, 'health sample not stored');
-      });
-      const previous = this.lastCameraStatus.get(camera.id);
-      const codes = (s: { problems: Array<{ code: string }> }) => s.problems.map((p) => p.code).join(',');
-      if (!previous || previous.status !== sample.status || codes(previous) !== codes(sample)) {
-        const status: CameraStatus = {
-          v: 1,
-          site: sample.site,
-          camera: sample.camera,
-          status: sample.status,
-          since: sample.at,
-          problems: sample.problems,
-        };
-        this.lastCameraStatus.set(camera.id, status);
-        if (this.link.connected) void this.link.publish('status', status).catch(() => undefined);
-      }
+  /** Every sample is stored and sent; the retained CameraStatus only when status or problem codes change. */
+  private onHealthSample(sample: HealthSample): void {
+    this.outbox.append('health', sample).catch((err: unknown) => {
+      if (err instanceof OutboxRejectedError) this.logger.debug({ camera: sample.camera }, err.message);
+      else this.logger.warn({ err: errorMessage(err) }, 'health sample not stored');
+    });
+    const previous = this.lastCameraStatus.get(sample.camera);
+    const codes = (s: { problems: Array<{ code: string }> }) => s.problems.map((p) => p.code).join(',');
+    if (previous && previous.status === sample.status && codes(previous) === codes(sample)) return;
+    const status: CameraStatus = {
+      v: 1,
+      site: sample.site,
+      camera: sample.camera,
+      status: sample.status,
+      since: sample.at,
+      problems: sample.problems,
+    };
+    this.lastCameraStatus.set(sample.camera, status);
+    this.logger.info({ camera: sample.camera, status: sample.status, problems: codes(sample) }, 'camera status');
+    if (this.link.connected) {
+      this.link
+        .publish('status', status)
+        .catch((err: unknown) => this.logger.debug({ err: errorMessage(err) }, 'camera status not published'));
     }
   }
 
@@ -151,7 +161,10 @@ export class Agent {
     if (this.stopping) return;
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
+    await this.health.stop();
     await Promise.all(this.cameras.map((c) => c.stop()));
+    // Snapshot grabs may still run; no ffmpeg outlives the agent.
+    await killAllFfmpeg();
     const flushed = await this.forwarder.flush(5000);
     if (!flushed) this.logger.warn(this.outbox.stats(), 'shutdown: publishes still in flight; they stay in the outbox');
     this.forwarder.stop();

@@ -93,11 +93,26 @@ export const AgentConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
-    health: Type.Optional(
-      Type.Object(
-        { intervalSec: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }) },
-        { additionalProperties: true, description: 'Reserved for the health-probe work; only intervalSec is read' },
-      ),
+    health: Type.Object(
+      {
+        intervalSec: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }),
+        // Stream probes (ffmpeg) at once across every camera of the agent: bounds CPU, sockets and camera load.
+        concurrency: Type.Integer({ minimum: 1, maximum: 256, default: 8 }),
+        stream: Type.Boolean({ default: true }),
+        streamProbeSec: Type.Number({ minimum: 1, maximum: 60, default: 5 }),
+        streamTimeoutSec: Type.Number({ minimum: 2, maximum: 300, default: 15 }),
+        // Decoding costs far more than copying packets, so freeze/black detection runs rarely while all is well.
+        detectorIntervalSec: Type.Integer({ minimum: 0, maximum: 86_400, default: 300 }),
+        freezeSec: Type.Number({ minimum: 0.5, maximum: 60, default: 3 }),
+        freezeNoiseDb: Type.Number({ minimum: -120, maximum: 0, default: -60 }),
+        blackSec: Type.Number({ minimum: 0.5, maximum: 60, default: 3 }),
+        blackPixelThreshold: Type.Number({ minimum: 0, maximum: 1, default: 0.1 }),
+        confirmRuns: Type.Integer({ minimum: 1, maximum: 100, default: 2 }),
+        lowFpsRatio: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
+        lowFpsFloor: Type.Number({ minimum: 0, maximum: 240, default: 1 }),
+        clockSkewMaxMs: Type.Integer({ minimum: 0, maximum: 86_400_000, default: 5000 }),
+      },
+      { additionalProperties: false, default: {} },
     ),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
@@ -108,6 +123,7 @@ export const AgentConfigSchema = Type.Object(
 );
 export type AgentConfig = Static<typeof AgentConfigSchema> & { agentId: string };
 export type CameraConfig = Static<typeof CameraConfigSchema>;
+export type HealthConfig = AgentConfig['health'];
 
 const compiled = TypeCompiler.Compile(AgentConfigSchema);
 
@@ -158,6 +174,14 @@ function semanticProblems(config: Static<typeof AgentConfigSchema>): string[] {
   });
   if (config.onvif.renewSec >= config.onvif.leaseSec) {
     problems.push(`onvif.renewSec: must be less than onvif.leaseSec (${config.onvif.leaseSec})`);
+  }
+  if (config.health.streamTimeoutSec <= config.health.streamProbeSec) {
+    problems.push(`health.streamTimeoutSec: must be more than health.streamProbeSec (${config.health.streamProbeSec})`);
+  }
+  for (const field of ['freezeSec', 'blackSec'] as const) {
+    if (config.health[field] >= config.health.streamProbeSec) {
+      problems.push(`health.${field}: must be less than health.streamProbeSec (${config.health.streamProbeSec})`);
+    }
   }
   if (config.onvif.backoffMaxMs < config.onvif.backoffMinMs) {
     problems.push(`onvif.backoffMaxMs: must be at least onvif.backoffMinMs (${config.onvif.backoffMinMs})`);

@@ -1,4 +1,4 @@
-import type { CameraEvent, HealthSample, Problem } from '@camhub/shared';
+import type { CameraEvent } from '@camhub/shared';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -6,10 +6,17 @@ import { v7 as uuidv7 } from 'uuid';
 import { Backoff, sleep } from '../backoff.js';
 import type { AgentConfig, CameraConfig } from '../config.js';
 import { errorMessage } from '../errors.js';
+import type { ProbeTarget } from '../health/camera-probe.js';
+import type { PictureEventDraft } from '../health/picture-watch.js';
 import type { MediaQueue } from '../media/media-queue.js';
 import { fetchSnapshot, type SnapshotSource } from '../media/snapshot.js';
 import { OnvifClient } from '../onvif/client.js';
-import { PullPointSupervisor, SoapPullPointTransport, type Subscription } from '../onvif/events.js';
+import {
+  type PullPointStats,
+  PullPointSupervisor,
+  SoapPullPointTransport,
+  type Subscription,
+} from '../onvif/events.js';
 import { normalise, type RawNotification } from '../onvif/normalise.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { SeqStore } from '../seq-store.js';
@@ -28,8 +35,10 @@ export interface CameraDeps {
  * Everything about one camera: connection, clock, PullPoint loop, event state, snapshots. Each camera has its own
  * supervisor with its own timers and backoff, so one hanging or rebooting camera never delays another.
  */
-export class CameraSupervisor {
-  private readonly client: OnvifClient;
+export class CameraSupervisor implements ProbeTarget {
+  readonly client: OnvifClient;
+  /** When ONVIF connect last succeeded (ms), null before: health probes give a fresh connection time to subscribe. */
+  connectedAt: number | null = null;
   private readonly tracker: EventStateTracker;
   private pullPoint: PullPointSupervisor | null = null;
   private readonly abort = new AbortController();
@@ -65,6 +74,7 @@ export class CameraSupervisor {
     while (!this.abort.signal.aborted) {
       try {
         await this.client.connect();
+        this.connectedAt = Date.now();
         this.reachable = true;
         this.lastError = null;
         break;
@@ -217,32 +227,52 @@ export class CameraSupervisor {
     this.log.info({ id: event.id, seq: event.seq, type: event.type, state: event.state, at: event.at }, 'event stored');
   }
 
-  /** A basic ONVIF-side health sample (stream probing is the health issue's work). */
-  healthSample(): HealthSample {
-    const stats = this.pullPoint?.stats;
-    const problems: Problem[] = [];
-    if (!this.reachable) problems.push({ code: 'unreachable', message: this.lastError ?? 'camera not reachable' });
-    if (this.reachable && !stats?.subscribed) {
-      problems.push({ code: 'events_unsubscribed', message: this.lastError ?? 'no event subscription' });
+  pullStats(): PullPointStats | null {
+    return this.pullPoint?.stats ?? null;
+  }
+
+  /** The profile's RTSP address on the configured host, with the camera's credentials (most cameras want them). */
+  streamUrl(): string | null {
+    const uri = this.client.info?.streamUri;
+    if (!uri) return null;
+    try {
+      const url = new URL(this.client.reachable(uri));
+      if (!url.username) {
+        url.username = encodeURIComponent(this.deps.camera.username);
+        url.password = encodeURIComponent(this.deps.camera.password);
+      }
+      return url.toString();
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, 'stream address is not a URL');
+      return null;
     }
-    const skew = this.client.clockOffsetMs;
-    if (skew !== null && Math.abs(skew) > 5000) {
-      problems.push({ code: 'clock_skew', message: `camera clock is ${(skew / 1000).toFixed(1)} s off` });
-    }
-    return {
-      v: 1,
-      site: this.deps.config.site,
-      camera: this.deps.camera.id,
-      at: new Date().toISOString(),
-      status: !this.reachable ? 'offline' : problems.length > 0 ? 'degraded' : 'online',
-      onvif: {
-        reachable: this.reachable,
-        eventsSubscribed: stats?.subscribed ?? false,
-        lastPullAt: stats?.lastPullAt?.toISOString() ?? null,
-        clockSkewMs: skew,
-      },
-      problems,
-    };
+  }
+
+  /** An event the agent saw in the video (frozen or black picture), numbered and stored like any other. */
+  storeStreamEvent(draft: PictureEventDraft): Promise<void> {
+    const stored = this.chain.then(async () => {
+      const { config, camera } = this.deps;
+      const event: CameraEvent = {
+        v: 1,
+        id: uuidv7(),
+        site: config.site,
+        camera: camera.id,
+        seq: this.deps.seq.take(camera.id),
+        type: draft.type,
+        state: draft.state,
+        at: draft.at.toISOString(),
+        source: { kind: 'stream', topic: draft.topic },
+        data: draft.data,
+      };
+      await this.deps.outbox.append('events', event);
+      this.eventsEmitted += 1;
+      this.log.info(
+        { id: event.id, seq: event.seq, type: event.type, state: event.state, at: event.at, source: 'stream' },
+        'event stored',
+      );
+    });
+    this.chain = stored.catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'could not store an event'));
+    return stored;
   }
 
   /** Stops pulling, unsubscribes, and waits for events already received to reach the outbox. */

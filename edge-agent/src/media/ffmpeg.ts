@@ -1,14 +1,52 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import ffmpeg from 'fluent-ffmpeg';
 import { AgentError } from '../errors.js';
 
 /**
- * The only module that touches fluent-ffmpeg (archived upstream): swap it here and nothing else changes.
- * The health-probe work reuses `grabFrame`.
+ * The only module that starts ffmpeg or ffprobe. Snapshots go through fluent-ffmpeg (archived upstream: swap it here
+ * and nothing else changes); stream probes spawn ffmpeg directly because they need their own process group, which
+ * fluent-ffmpeg cannot ask for. Every child is registered, so `killAllFfmpeg` (shutdown) leaves none behind.
  */
 export class FfmpegError extends AgentError {
   constructor(message: string) {
     super('ffmpeg_failed', message);
   }
+}
+
+const FFMPEG = process.env.FFMPEG_PATH ?? 'ffmpeg';
+const live = new Set<ChildProcess>();
+
+function track(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  // A spawn failure (ENOENT) emits 'error' without 'exit'.
+  child.once('error', () => live.delete(child));
+}
+
+/** Kills the child's whole process group (it leads one: spawned `detached`), falling back to the child alone. */
+function killGroup(child: ChildProcess): void {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch (err) {
+    // ESRCH: the group is already gone; a child without its own group (fluent-ffmpeg) is killed directly.
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') child.kill('SIGKILL');
+  }
+}
+
+/** ffmpeg processes started by this agent and not yet reaped. */
+export function liveFfmpegCount(): number {
+  return live.size;
+}
+
+/** Shutdown: no ffmpeg may outlive the agent. Resolves once every child has been reaped (or after 2 s). */
+export async function killAllFfmpeg(): Promise<void> {
+  const children = [...live];
+  for (const child of children) killGroup(child);
+  await Promise.race([
+    Promise.all(children.map((c) => new Promise<void>((r) => (live.has(c) ? c.once('exit', () => r()) : r())))),
+    new Promise<void>((r) => setTimeout(r, 2000).unref()),
+  ]);
 }
 
 /** One JPEG frame from an RTSP URL; the ffmpeg process is killed when `timeoutMs` passes. */
@@ -21,6 +59,10 @@ export function grabFrame(url: string, timeoutMs: number): Promise<Buffer> {
       .outputOptions(['-frames:v', '1', '-q:v', '5'])
       .format('image2')
       .videoCodec('mjpeg')
+      .on('start', () => {
+        const proc = (command as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
+        if (proc) track(proc);
+      })
       .on('error', (err: Error) => finish(new FfmpegError(`ffmpeg: ${err.message}`)))
       .on('end', () => finish(null));
     const timer = setTimeout(() => {
@@ -38,5 +80,213 @@ export function grabFrame(url: string, timeoutMs: number): Promise<Buffer> {
     }
     const stream = command.pipe();
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  });
+}
+
+export interface PictureDetection {
+  /** freezedetect: minimum frozen duration (s) and noise tolerance (dB). */
+  freezeSec: number;
+  freezeNoiseDb: number;
+  /** blackdetect: minimum black duration (s) and the luma below which a pixel counts as black (0-1). */
+  blackSec: number;
+  blackPixelThreshold: number;
+}
+
+export interface StreamProbeOptions {
+  /** Seconds of stream to read (input timestamps). */
+  seconds: number;
+  /** Hard bound on the whole process, connect included; then its process group is killed. */
+  timeoutMs: number;
+  /** Also decode the picture to look for a frozen or black picture (costs a decode; run it rarely). */
+  detect?: PictureDetection;
+}
+
+export interface StreamProbeReport {
+  codec: string | null;
+  width: number | null;
+  height: number | null;
+  /** Frame rate the stream declares (SDP/SPS), from ffmpeg's input description. */
+  declaredFps: number | null;
+  /** Video packets actually read, their bytes, and the time they cover (max of timestamp span and arrival span). */
+  packets: number;
+  bytes: number;
+  spanSec: number;
+  fps: number | null;
+  bitrateKbps: number | null;
+  /** Present only when detection ran. */
+  frozen?: boolean;
+  black?: boolean;
+  timedOut: boolean;
+  exitCode: number | null;
+  /** Last stderr lines when ffmpeg failed, for people. */
+  error: string | null;
+}
+
+interface Packet {
+  pts: number;
+  size: number;
+  arrivedAt: number;
+}
+
+/**
+ * Parses ffmpeg's stderr (`-loglevel info -nostats`): the input stream description and the freezedetect/blackdetect
+ * lines. The format of these lines has been stable across ffmpeg releases for years.
+ */
+export function parseProbeLog(stderr: string, analysedSec: number, detect: PictureDetection | undefined) {
+  const declared = /Stream #0:\d+[^:]*: Video: .*?(\d+(?:\.\d+)?) fps/.exec(stderr);
+  const result: { declaredFps: number | null; frozen?: boolean; black?: boolean } = {
+    declaredFps: declared ? Number(declared[1]) : null,
+  };
+  if (!detect) return result;
+  // A freeze is current when its last start has no end after it (freezedetect reports an end only when it ends).
+  let frozen = false;
+  for (const m of stderr.matchAll(/lavfi\.freezedetect\.freeze_(start|end): /g)) frozen = m[1] === 'start';
+  let blackSec = 0;
+  for (const m of stderr.matchAll(/black_start:\s*([\d.]+)\s+black_end:\s*([\d.]+)/g)) {
+    blackSec += Number(m[2]) - Number(m[1]);
+  }
+  result.frozen = frozen;
+  // Black over most of the window counts; one dark second in a bright scene does not.
+  result.black = blackSec >= Math.max(detect.blackSec, analysedSec / 2);
+  return result;
+}
+
+/** framecrc output: header lines (`#codec_id 0: h264`, `#dimensions 0: 640x360`, `#tb 0: 1/90000`), then packets. */
+export function parseFramecrcHeader(
+  line: string,
+  into: { codec: string | null; width: number | null; height: number | null; tb: number | null },
+): void {
+  const m = /^#(\w+) 0: (.*)$/.exec(line.trim());
+  if (!m) return;
+  const [, key, value] = m as unknown as [string, string, string];
+  if (key === 'codec_id') into.codec = value.trim().slice(0, 32);
+  else if (key === 'dimensions') {
+    const d = /^(\d+)x(\d+)$/.exec(value.trim());
+    if (d) [into.width, into.height] = [Number(d[1]), Number(d[2])];
+  } else if (key === 'tb') {
+    const t = /^(\d+)\/(\d+)$/.exec(value.trim());
+    if (t && Number(t[2]) > 0) into.tb = Number(t[1]) / Number(t[2]);
+  }
+}
+
+/**
+ * Opens an RTSP stream and reads real video packets for `seconds`: codec, size, fps and kbps measured from the packets
+ * actually received (a frozen or dead stream still answers DESCRIBE, so the exit code proves nothing). Packets are
+ * copied, not decoded (cheap); with `detect`, a second output decodes them through freezedetect/blackdetect at 5 fps.
+ * ffmpeg runs in its own process group, killed as a whole at `timeoutMs`.
+ */
+export function probeStream(url: string, options: StreamProbeOptions): Promise<StreamProbeReport> {
+  const { seconds, timeoutMs, detect } = options;
+  const args = [
+    '-hide_banner',
+    '-nostdin',
+    '-nostats',
+    '-loglevel',
+    'info',
+    '-rtsp_transport',
+    'tcp',
+    // Socket I/O timeout (µs): ffmpeg gives up by itself on a silent camera; our kill is only the backstop.
+    '-timeout',
+    String(Math.max(1, Math.round(timeoutMs * 1000 * 0.8))),
+    '-t',
+    String(seconds),
+    '-i',
+    url,
+    '-map',
+    '0:v:0',
+    '-c',
+    'copy',
+    '-flush_packets',
+    '1',
+    '-f',
+    'framecrc',
+    'pipe:1',
+  ];
+  if (detect) {
+    const filters =
+      `fps=5,freezedetect=n=${detect.freezeNoiseDb}dB:d=${detect.freezeSec},` +
+      `blackdetect=d=${detect.blackSec}:pix_th=${detect.blackPixelThreshold}`;
+    // One decoding thread: a probe must not take every core of a small edge box.
+    args.push('-map', '0:v:0', '-threads', '1', '-vf', filters, '-f', 'null', '-');
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(FFMPEG, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    track(child);
+    const header = {
+      codec: null as string | null,
+      width: null as number | null,
+      height: null as number | null,
+      tb: null as number | null,
+    };
+    const packets: Packet[] = [];
+    let stdoutRest = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      const now = Date.now();
+      const lines = (stdoutRest + chunk).split('\n');
+      stdoutRest = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line.startsWith('#')) {
+          parseFramecrcHeader(line, header);
+          continue;
+        }
+        // stream, dts, pts, duration, size, crc[, flags]
+        const f = line.split(',');
+        if (f.length < 6 || f[0]!.trim() !== '0') continue;
+        packets.push({ pts: Number(f[2]), size: Number(f[4]), arrivedAt: now });
+      }
+    });
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      // Keep the head (stream description) and a tail (detector lines come late); never grow without bound.
+      stderr =
+        stderr.length < 64 * 1024 ? stderr + chunk : stderr.slice(0, 16 * 1024) + stderr.slice(-32 * 1024) + chunk;
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child);
+    }, timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new FfmpegError(`cannot start ffmpeg: ${err.message}`));
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      const tb = header.tb ?? 1 / 90_000;
+      const timed = packets.filter((p) => Number.isFinite(p.pts));
+      const ptsSpan = timed.length > 1 ? (timed[timed.length - 1]!.pts - timed[0]!.pts) * tb : 0;
+      const arrivalSpan =
+        packets.length > 1 ? (packets[packets.length - 1]!.arrivedAt - packets[0]!.arrivedAt) / 1000 : 0;
+      // The larger span is the honest one: a camera that delivers late shows up as fewer frames per second.
+      const spanSec = Math.max(ptsSpan, arrivalSpan);
+      const bytes = packets.reduce((sum, p) => sum + (Number.isFinite(p.size) ? p.size : 0), 0);
+      const log = parseProbeLog(stderr, Math.max(spanSec, 0), detect);
+      const report: StreamProbeReport = {
+        codec: header.codec,
+        width: header.width,
+        height: header.height,
+        declaredFps: log.declaredFps,
+        packets: packets.length,
+        bytes,
+        spanSec,
+        fps: packets.length > 1 && spanSec > 0 ? (packets.length - 1) / spanSec : null,
+        bitrateKbps: packets.length > 1 && spanSec > 0 ? (bytes * 8) / spanSec / 1000 : null,
+        timedOut,
+        exitCode: code,
+        error:
+          code === 0 && !timedOut
+            ? null
+            : timedOut
+              ? `no end of stream within ${timeoutMs} ms (ffmpeg killed)`
+              : stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 500) || `ffmpeg exited with ${code}`,
+      };
+      if (detect && packets.length > 1) {
+        report.frozen = log.frozen;
+        report.black = log.black;
+      }
+      resolve(report);
+    });
   });
 }

@@ -13,6 +13,8 @@ export interface CameraInfo {
   profileToken?: string;
   streamUri?: string;
   snapshotUri?: string;
+  /** The profile's configured frame rate (RateControl FrameRateLimit), when the camera says. */
+  profileFps?: number;
   eventsUrl: string;
 }
 
@@ -38,7 +40,7 @@ function call<T>(
 }
 
 /** GetSystemDateAndTime → the camera's UTC time in ms, or null when it does not say. */
-function parseSystemDateAndTime(body: unknown): number | null {
+export function parseSystemDateAndTime(body: unknown): number | null {
   const info = child(child(body, 'GetSystemDateAndTimeResponse'), 'SystemDateAndTime');
   const utc = child(info, 'UTCDateTime');
   if (!utc) return null;
@@ -47,6 +49,15 @@ function parseSystemDateAndTime(body: unknown): number | null {
   const n = (node: unknown, name: string) => Number(textOf(child(node, name)));
   const ms = Date.UTC(n(d, 'Year'), n(d, 'Month') - 1, n(d, 'Day'), n(t, 'Hour'), n(t, 'Minute'), n(t, 'Second'));
   return Number.isFinite(ms) ? ms : null;
+}
+
+/** FrameRateLimit of the profile with `token`: what the health probe compares the measured fps with. */
+function profileFrameRate(profiles: unknown[], token: string | undefined): number | undefined {
+  type Shape = { token?: string; $?: { token?: string }; videoEncoderConfiguration?: { rateControl?: unknown } };
+  const profile = (profiles as Shape[]).find((p) => (p.token ?? p.$?.token) === token);
+  const rate = profile?.videoEncoderConfiguration?.rateControl as { frameRateLimit?: unknown } | undefined;
+  const fps = Number(textOf(rate?.frameRateLimit));
+  return Number.isFinite(fps) && fps > 0 ? fps : undefined;
 }
 
 /**
@@ -178,6 +189,7 @@ export class OnvifClient {
       this.logger.warn({ profile: this.camera.profile }, 'configured profile not found; using the camera default');
     }
     info.profileToken = profileToken ?? cam.activeSource?.profileToken;
+    info.profileFps = profileFrameRate(profiles, info.profileToken);
     const options = info.profileToken ? { profileToken: info.profileToken } : {};
     try {
       const s = await call<{ uri: string }>('GetStreamUri', t, (cb) =>
