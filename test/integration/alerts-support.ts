@@ -15,13 +15,15 @@ export function apiClient(hub: FastifyInstance) {
         url: '/api/v1/auth/login',
         payload: { username: 'admin', password: ALERTS_TEST_ADMIN_PASSWORD },
       })
-      .then((res) => {
+      .then((res): Record<string, string> => {
         if (res.statusCode === 404) return {};
         if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
         return { authorization: `Bearer ${(res.json() as { token: string }).token}` };
       }));
   const call = async <T = unknown>(method: InjectOptions['method'], url: string, payload?: unknown) => {
-    const res = await hub.inject({ method, url, headers: await auth(), ...(payload === undefined ? {} : { payload }) });
+    const opts: InjectOptions = { method, url, headers: await auth() };
+    if (payload !== undefined) opts.payload = payload as InjectOptions['payload'];
+    const res = await hub.inject(opts);
     return { status: res.statusCode, body: (res.body ? res.json() : null) as T };
   };
   return {
