@@ -1,3 +1,4 @@
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -6,6 +7,7 @@ import fp from 'fastify-plugin';
 import type { HubConfig } from './config.js';
 import { AppError } from './errors.js';
 import alertsPlugin from './plugins/alerts.js';
+import authPlugin from './plugins/auth.js';
 import configPlugin from './plugins/config.js';
 import consolePlugin from './plugins/console.js';
 import followersPlugin from './plugins/followers.js';
@@ -16,13 +18,17 @@ import pgPlugin from './plugins/pg.js';
 import redisPlugin from './plugins/redis.js';
 import servicesPlugin from './plugins/services.js';
 import alertsRoutes from './routes/alerts.routes.js';
+import auditRoutes from './routes/audit.routes.js';
+import authRoutes from './routes/auth.routes.js';
 import camerasRoutes from './routes/cameras.routes.js';
 import eventsRoutes from './routes/events.routes.js';
+import exportsRoutes from './routes/exports.routes.js';
 import ingestRoutes from './routes/ingest.routes.js';
 import liveRoutes from './routes/live.routes.js';
 import mediaRoutes from './routes/media.routes.js';
 import opsRoutes from './routes/ops.routes.js';
 import rulesRoutes from './routes/rules.routes.js';
+import usersRoutes from './routes/users.routes.js';
 import webhooksRoutes from './routes/webhooks.routes.js';
 
 export interface AppOptions {
@@ -55,18 +61,39 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await instance.register(pgPlugin);
   await instance.register(redisPlugin);
   await instance.register(servicesPlugin);
+  // Before any route: it collects the route table and enforces each route's declared access.
+  await instance.register(authPlugin);
   await instance.register(ingestPlugin, opts.ingest ?? {});
   await instance.register(followersPlugin);
   await instance.register(maintenancePlugin, { work: opts.maintenance ?? true });
   await instance.register(alertsPlugin, { work: opts.maintenance ?? true });
   await instance.register(livePlugin);
 
+  await instance.register(helmet, {
+    contentSecurityPolicy: {
+      // Same-origin only: the console's scripts, images (snapshots, blob: previews) and SSE come from the hub itself.
+      // Swagger UI needs inline styles; nothing needs inline scripts.
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+      },
+    },
+    // Plain-HTTP installs on a LAN would otherwise be told to upgrade every request to HTTPS they do not have.
+    strictTransportSecurity: false,
+  });
   await instance.register(swagger, {
     openapi: {
       info: { title: 'camhub hub API', version: '1.0.0', description: 'Events, cameras and health (contract v1)' },
     },
   });
-  await instance.register(swaggerUi, { routePrefix: '/docs' });
+  await instance.register(swaggerUi, { routePrefix: '/docs', staticCSP: false });
 
   instance.setErrorHandler((err: FastifyError | AppError, req, reply) => {
     if (err instanceof AppError) {
@@ -98,6 +125,10 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
       await api.register(rulesRoutes);
       await api.register(webhooksRoutes);
       await api.register(liveRoutes);
+      await api.register(authRoutes);
+      await api.register(usersRoutes);
+      await api.register(auditRoutes);
+      await api.register(exportsRoutes);
     },
     { prefix: '/api/v1' },
   );

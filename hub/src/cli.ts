@@ -1,3 +1,4 @@
+import { runSecurityCommand, SECURITY_USAGE, UsageError } from './auth/admin-cli.js';
 import { loadConfig } from './config.js';
 import { migrate } from './db/migrate.js';
 import { ConfigError } from './errors.js';
@@ -5,7 +6,8 @@ import { ConfigError } from './errors.js';
 const USAGE = `usage: npm run hub [-- <command>]
 commands:
   serve      start the hub (default)
-  migrate    apply pending database migrations and exit`;
+  migrate    apply pending database migrations and exit
+${SECURITY_USAGE}`;
 
 /** `npm run hub -- <command>`: one entry point for the hub's process and its admin commands. */
 async function main(argv: string[]) {
@@ -27,6 +29,20 @@ async function main(argv: string[]) {
       case 'migrate': {
         const applied = await migrate(config.DATABASE_URL, (m) => console.log(m));
         console.log(applied.length ? `applied ${applied.length} migration(s)` : 'database schema is up to date');
+        return;
+      }
+      case 'user':
+      case 'site-token':
+      case 'verify-audit':
+      case 'verify-export':
+      case 'keygen': {
+        try {
+          process.exitCode = await runSecurityCommand(config, command, rest);
+        } catch (err) {
+          if (!(err instanceof UsageError)) throw err;
+          console.error(`camhub hub: ${err.message}\n${USAGE}`);
+          process.exitCode = 64;
+        }
         return;
       }
       case 'help':

@@ -49,7 +49,9 @@ export const HubConfigSchema = Type.Object({
     description: 'Time zone of alert rule schedules for sites not listed in SITE_TIME_ZONES',
   }),
   SITE_TIME_ZONES: Type.Optional(
-    Type.String({ description: 'Per-site time zones for alert schedules: "td-01=Asia/Ho_Chi_Minh,hn-02=Asia/Bangkok"' }),
+    Type.String({
+      description: 'Per-site time zones for alert schedules: "td-01=Asia/Ho_Chi_Minh,hn-02=Asia/Bangkok"',
+    }),
   ),
   ALERT_TICK_SEC: Int(15, 1, 3600, 'How often one hub escalates overdue alerts and re-judges health conditions'),
   ALERT_ESCALATION_MIN: Int(15, 1, 10_080, 'Escalate a critical alert not acknowledged this long (rule may override)'),
@@ -63,7 +65,30 @@ export const HubConfigSchema = Type.Object({
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' },
   ),
-  CAMHUB_ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8 })),
+  CAMHUB_ADMIN_PASSWORD: Type.Optional(
+    Type.String({ minLength: 8, description: 'At start, creates or resets the `admin` user with this password' }),
+  ),
+  HUB_KEY_FILE: Type.String({
+    default: './data/hub-ed25519.pem',
+    description: "The hub's Ed25519 private key (PKCS#8 PEM): signs exports; access tokens use a key derived from it",
+  }),
+  AUTH_TOKEN_TTL_SEC: Int(900, 30, 86_400, 'Lifetime of an access token'),
+  AUTH_REFRESH_TTL_SEC: Int(12 * 3600, 60, 30 * 86_400, 'How long a session may be refreshed without a new login'),
+  AUTH_COOKIE_SECURE: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'true',
+    description: 'Mark the console cookie Secure (HTTPS only); "false" only for local development',
+  }),
+  AUTH_USER_MAX_FAILURES: Int(5, 1, 1000, 'Failed logins for one user (window) before it is locked for new IPs'),
+  AUTH_IP_MAX_FAILURES: Int(20, 1, 10_000, 'Failed logins from one IP (window) before that IP must wait'),
+  AUTH_FAILURE_WINDOW_SEC: Int(900, 10, 86_400, 'Window counting failed logins; a lockout ends when it passes'),
+  AUTH_KNOWN_IP_DAYS: Int(30, 0, 365, 'An IP with a successful login in this many days is exempt from user lockout'),
+  RETENTION_EVENTS_DAYS: Int(90, 1, 36_500, 'Events older than this are deleted (unless held)'),
+  RETENTION_SNAPSHOTS_DAYS: Int(30, 1, 36_500, 'Snapshot files of events older than this are deleted (unless held)'),
+  RETENTION_AUDIT_DAYS: Int(3650, 1, 36_500, 'Audit entries older than this are deleted; must be the longest'),
+  RETENTION_INTERVAL_SEC: Int(3600, 10, 86_400, 'How often the retention job runs'),
+  RETENTION_BATCH: Int(1000, 10, 100_000, 'Rows deleted per statement: short transactions, never a long lock'),
+  EXPORT_DIR: Type.String({ default: './data/exports', description: 'Where evidence archives are written' }),
+  EXPORT_MAX_EVENTS: Int(200_000, 1, 10_000_000, 'Largest export, in events'),
 });
 export type HubConfig = Static<typeof HubConfigSchema>;
 
@@ -94,6 +119,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   for (const err of compiled.Errors(withDefaults)) {
     const key = err.path.replace(/^\//, '') || '(root)';
     if (!problems.some((p) => p.startsWith(`${key}:`))) problems.push(`${key}: ${err.message}`);
+  }
+  if (problems.length === 0) {
+    const c = withDefaults as HubConfig;
+    const longest = Math.max(c.RETENTION_EVENTS_DAYS, c.RETENTION_SNAPSHOTS_DAYS, c.HEALTH_RETENTION_DAYS);
+    // Accountability outlives the data it is about: who viewed an event must be answerable after it is gone.
+    if (c.RETENTION_AUDIT_DAYS < longest) {
+      problems.push(`RETENTION_AUDIT_DAYS: must be at least ${longest} (the longest other retention)`);
+    }
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return withDefaults as HubConfig;

@@ -4,3 +4,4 @@ export * from './ids.js';
 export * from './schemas.js';
 export * from './topics.js';
 export * from './alerts.js';
+export * from './auth.js';

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeAgentStatus, makeCameraStatus, makeEvent, makeHealth } from '../support/factories.js';
+import { authHeaders } from '../support/auth.js';
 import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
 import { connectPublisher, publishJson } from '../support/mqtt.js';
 import { waitFor } from '../support/wait.js';
@@ -13,7 +14,7 @@ let pub: MqttClient;
 let t: ReturnType<typeof createTopics>;
 
 const api = async <T = unknown>(url: string) => {
-  const res = await hub.inject({ method: 'GET', url });
+  const res = await hub.inject({ method: 'GET', url, headers: await authHeaders(hub, 'admin') });
   return { status: res.statusCode, body: res.json() as T };
 };
 const countEvents = async (site: string) => {

@@ -9,10 +9,15 @@ import type { IngestPluginOptions } from '../../hub/src/plugins/ingest.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { uniqueQueuePrefix, uniqueToken, uniqueTopicRoot } from './ids.js';
 
+/** The bootstrap admin's password in every test hub (CAMHUB_ADMIN_PASSWORD). */
+export const TEST_ADMIN_PASSWORD = 'test-admin-password';
+
 export interface TestHubEnv {
   db: TestDatabase;
   config: HubConfig;
   snapshotDir: string;
+  /** Holds the hub key and the export archives. */
+  dataDir: string;
   /** Removes the database, the queue keys and the snapshot directory. */
   cleanup: () => Promise<void>;
 }
@@ -21,6 +26,7 @@ export interface TestHubEnv {
 export async function createHubEnv(overrides: Partial<HubConfig> = {}): Promise<TestHubEnv> {
   const db = await createTestDatabase();
   const snapshotDir = await mkdtemp(join(tmpdir(), 'camhub-snap-'));
+  const dataDir = await mkdtemp(join(tmpdir(), 'camhub-data-'));
   const config = loadConfig(
     {},
     {
@@ -33,6 +39,9 @@ export async function createHubEnv(overrides: Partial<HubConfig> = {}): Promise<
       PORT: 0,
       HOST: '127.0.0.1',
       INGEST_BATCH_MS: 20,
+      CAMHUB_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+      HUB_KEY_FILE: join(dataDir, 'hub-ed25519.pem'),
+      EXPORT_DIR: join(dataDir, 'exports'),
       ...overrides,
     },
   );
@@ -40,11 +49,13 @@ export async function createHubEnv(overrides: Partial<HubConfig> = {}): Promise<
     db,
     config,
     snapshotDir,
+    dataDir,
     cleanup: async () => {
       await deleteQueueKeys(config.REDIS_URL, config.QUEUE_PREFIX);
       await removeMqttSession(config);
       await db.drop();
       await rm(snapshotDir, { recursive: true, force: true });
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -7,7 +7,7 @@ declare module 'fastify' {
   }
 }
 
-export type MaintenanceJob = 'health-sweep' | 'health-retention';
+export type MaintenanceJob = 'health-sweep' | 'health-retention' | 'retention';
 export const MAINTENANCE_QUEUE = 'maintenance';
 
 /**
@@ -36,12 +36,19 @@ export default fp<{ work?: boolean }>(
         }
         return deleted;
       },
+      // Events, snapshots, the audit log and login housekeeping (hub/src/retention).
+      retention: async () => {
+        const result = await app.security.retention.run();
+        app.log.info(result, 'retention run');
+        return result;
+      },
     };
 
     let worker: Worker | null = null;
     if (opts.work ?? true) {
       await queue.upsertJobScheduler('health-sweep', { every: cfg.HEALTH_SWEEP_SEC * 1000 }, { name: 'health-sweep' });
       await queue.upsertJobScheduler('health-retention', { every: 3600_000 }, { name: 'health-retention' });
+      await queue.upsertJobScheduler('retention', { every: cfg.RETENTION_INTERVAL_SEC * 1000 }, { name: 'retention' });
       worker = new Worker(
         MAINTENANCE_QUEUE,
         async (job) => {
@@ -61,5 +68,5 @@ export default fp<{ work?: boolean }>(
       await queue.close();
     });
   },
-  { name: 'maintenance', dependencies: ['config', 'redis', 'services'] },
+  { name: 'maintenance', dependencies: ['config', 'redis', 'services', 'auth'] },
 );

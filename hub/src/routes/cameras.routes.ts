@@ -9,6 +9,7 @@ import {
 } from '@camhub/shared';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ALL_ROLES, HEALTH_READERS } from '../auth/access.js';
+import { siteScope } from '../auth/request-auth.js';
 
 const camerasRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -22,7 +23,7 @@ const camerasRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: CamerasResponseSchema, 400: ErrorResponseSchema },
       },
     },
-    async (req) => ({ items: await app.services.cameras.list(req.query) }),
+    async (req) => ({ items: await app.services.cameras.list(req.query, siteScope(req)) }),
   );
 
   app.get(

@@ -8,6 +8,7 @@ import {
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { EVENT_READERS } from '../auth/access.js';
+import { assertSiteVisible, auditActor, siteScope } from '../auth/request-auth.js';
 import { NotFoundError } from '../errors.js';
 
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema };
@@ -24,7 +25,16 @@ const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: EventsPageSchema, 400: ErrorResponseSchema },
       },
     },
-    async (req) => app.services.events.search(req.query),
+    async (req) => {
+      const page = await app.services.events.search(req.query, siteScope(req));
+      // Who searched people's movements, and for what: recorded once the query is known to be valid.
+      const { cursor: _cursor, ...filters } = req.query;
+      await app.security.audit.record(auditActor(req), {
+        action: 'events.search',
+        detail: { filters, page: req.query.cursor ? 'next' : 'first', results: page.items.length },
+      });
+      return page;
+    },
   );
 
   app.get(
@@ -38,7 +48,11 @@ const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: EventItemSchema, ...errors },
       },
     },
-    async (req) => app.services.events.get(req.params.id),
+    async (req) => {
+      const event = await app.services.events.get(req.params.id);
+      assertSiteVisible(req, event.site, 'event');
+      return event;
+    },
   );
 
   app.get(
@@ -61,9 +75,16 @@ const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const event = await app.services.events.get(req.params.id);
+      assertSiteVisible(req, event.site, 'event');
       if (!event.snapshot) throw new NotFoundError('snapshot', 'no_snapshot');
       const file = await app.snapshots.open(event.snapshot);
-      if (!file) throw new NotFoundError('snapshot file (not uploaded yet)', 'snapshot_pending');
+      if (!file) throw new NotFoundError('snapshot file (not uploaded yet, or expired)', 'snapshot_pending');
+      // Audited before the first byte leaves: a view that cannot be recorded is not served.
+      await app.security.audit.record(auditActor(req), {
+        action: 'snapshot.view',
+        target: event.id,
+        detail: { site: event.site, camera: event.camera, snapshot: event.snapshot },
+      });
       return reply
         .header('content-type', 'image/jpeg')
         .header('content-length', file.size)

@@ -1,22 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
 import { ErrorResponseSchema } from '@camhub/shared';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { parseAgentTokens } from '../config.js';
-import { UnauthorizedError } from '../errors.js';
 import { SNAPSHOT_REF_PATTERN } from '../media/snapshot-store.js';
 
-const safeEqual = (a: string, b: string) => {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-};
-
-/** Edge agents upload snapshots here with their site's token (never a user's password). */
+/** Edge agents upload snapshots here with their site's token (never a user's password; see plugins/auth.ts). */
 const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const tokens = parseAgentTokens(app.config.AGENT_TOKENS);
-  if (!tokens) app.log.warn('AGENT_TOKENS is not set: snapshot uploads are accepted without a token');
-
   app.addContentTypeParser(
     ['image/jpeg', 'application/octet-stream'],
     { parseAs: 'buffer', bodyLimit: app.config.SNAPSHOT_MAX_BYTES },
@@ -43,13 +31,8 @@ const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      if (tokens) {
-        const header = req.headers.authorization ?? '';
-        const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-        const site = [...tokens.entries()].find(([, t]) => safeEqual(t, token))?.[0];
-        if (!site) throw new UnauthorizedError('a valid agent token is required', 'invalid_agent_token');
-        req.log.debug({ site }, 'snapshot upload');
-      }
+      // The access hook has checked the site's upload token (roles: 'agent') and set req.agent.
+      req.log.debug({ site: req.agent?.site }, 'snapshot upload');
       const body = req.body as Buffer | undefined;
       if (!Buffer.isBuffer(body)) {
         return reply.code(400).send({ error: { code: 'invalid_body', message: 'send the JPEG as image/jpeg' } });
