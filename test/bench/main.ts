@@ -1,0 +1,281 @@
+/**
+ * `npm run bench [-- --quick] [-- --only ingest,query,edge,scaleout] [-- --profile]`
+ *
+ * Measures camhub against this machine's own ceilings, in one run: prints a table and writes
+ * bench-results/bench-<time>.json. docs/performance.md explains the figures and keeps the latest ones.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { REPO_ROOT } from '../support/processes.js';
+import { measureBrokerCeiling, measurePostgresCeiling } from './ceilings.js';
+import { runEdge } from './edge.js';
+import { runIngest, type IngestResult } from './ingest.js';
+import { startBenchBroker } from './lib/broker.js';
+import { createBenchDatabase, postgresVersion } from './lib/db.js';
+import { loadAverage, machine } from './lib/proc.js';
+import { fmt, renderTable, type Row } from './lib/stats.js';
+import { runQuery } from './query.js';
+
+const SECTIONS = ['ingest', 'scaleout', 'query', 'edge'] as const;
+type Section = (typeof SECTIONS)[number];
+
+class BenchUsageError extends Error {
+  readonly code = 'BENCH_USAGE';
+}
+
+function parse() {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      rate: { type: 'string' },
+      seconds: { type: 'string' },
+    },
+    strict: true,
+  });
+  const only = values.only ? values.only.split(',').map((x) => x.trim()) : [...SECTIONS];
+  const unknown = only.filter((x) => !(SECTIONS as readonly string[]).includes(x));
+  if (unknown.length)
+    throw new BenchUsageError(`unknown section(s) ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}`);
+  const num = (v: string | undefined, name: string) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new BenchUsageError(`--${name} must be a positive number (got ${v})`);
+    return n;
+  };
+  return {
+    quick: values.quick!,
+    profile: values.profile!,
+    sections: new Set(only as Section[]),
+    rate: num(values.rate, 'rate'),
+    seconds: num(values.seconds, 'seconds'),
+  };
+}
+
+async function main() {
+  const args = parse();
+  const t0 = Date.now();
+  const log = (m: string) =>
+    process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${m}\n`);
+  const q = args.quick;
+  const sites = Array.from({ length: 10 }, (_, i) => `bench-site-${String(i).padStart(2, '0')}`);
+  const rows: Row[] = [];
+  const results: Record<string, unknown> = {};
+  const loadAtStart = loadAverage();
+  log(`load average ${loadAtStart.join(' ')}${q ? ' (quick mode)' : ''}`);
+
+  const broker = await startBenchBroker(sites);
+  try {
+    if (args.sections.has('ingest') || args.sections.has('scaleout')) {
+      log('ceilings: QoS 1 broker rate');
+      const mqttCeiling = await measureBrokerCeiling(broker, sites, q ? 3 : 8);
+      log('ceilings: PostgreSQL multi-row INSERT and COPY');
+      const ceilingDb = await createBenchDatabase('ceiling', { migrated: true });
+      const pgCeiling = await measurePostgresCeiling(ceilingDb.url, q ? 50_000 : 200_000).finally(() =>
+        ceilingDb.drop(),
+      );
+      results.ceilings = { mqtt: mqttCeiling, postgres: pgCeiling };
+      rows.push(
+        { section: 'ceiling', metric: 'MQTT QoS 1 → 1 subscriber (msg/s)', value: fmt(mqttCeiling.msgPerSec) },
+        { section: 'ceiling', metric: 'PostgreSQL multi-row INSERT (rows/s)', value: fmt(pgCeiling.insertRowsPerSec) },
+        { section: 'ceiling', metric: 'PostgreSQL COPY (rows/s)', value: fmt(pgCeiling.copyRowsPerSec) },
+      );
+
+      const common = { sites, cameras: 1000, duplicateRatio: 0.1, profile: args.profile };
+      const ingestRuns: IngestResult[] = [];
+      const ingestRow = (r: IngestResult, label: string) => {
+        rows.push(
+          {
+            section: label,
+            metric: 'offered → achieved publish rate (msg/s)',
+            value: `${fmt(r.offeredRate)} → ${fmt(r.loadgen.achievedRate)}`,
+          },
+          {
+            section: label,
+            metric: 'lost / duplicates stored',
+            value: `${r.lost} / ${r.duplicatesStored}`,
+            target: '0 / 0',
+            ok: r.lost === 0 && r.duplicatesStored === 0,
+          },
+          {
+            section: label,
+            metric: 'hub CPU % of a core / RSS max MiB',
+            value: `${r.hubCpuPct.join('+')} / ${r.hubRssMaxMiB.join('+')}`,
+          },
+          { section: label, metric: 'broker CPU % of a core', value: fmt(r.brokerCpuPct) },
+        );
+      };
+      if (args.sections.has('ingest')) {
+        const seconds = args.seconds ?? (q ? 15 : 60);
+        const rate = args.rate ?? 15_000;
+        log(`ingest: ${fmt(rate)} events/s offered for ${seconds} s, 1 hub`);
+        const peak = await runIngest(broker, { name: 'peak', hubs: 1, rate, seconds, ...common }, log);
+        ingestRuns.push(peak);
+        const ratio = peak.storedPerSec / mqttCeiling.msgPerSec;
+        rows.push(
+          {
+            section: 'ingest peak',
+            metric: `sustained events/s stored (${seconds} s)`,
+            value: fmt(peak.storedPerSec),
+            target: '≥ 15,000',
+            ok: peak.storedPerSec >= 15_000 && peak.lost === 0,
+          },
+          {
+            section: 'ingest peak',
+            metric: '… as a share of the QoS 1 ceiling',
+            value: `${ratio.toFixed(2)}×`,
+            target: '≥ 0.45×',
+            ok: ratio >= 0.45,
+          },
+          {
+            section: 'ingest peak',
+            metric: 'publish → committed p50/p95/p99 ms',
+            value: `${peak.latencyMs.p50} / ${peak.latencyMs.p95} / ${peak.latencyMs.p99}`,
+          },
+          { section: 'ingest peak', metric: 'drain after publishing ended (s)', value: String(peak.drainSeconds) },
+        );
+        ingestRow(peak, 'ingest peak');
+
+        log('ingest: 5,000 events/s for latency');
+        const steady = await runIngest(
+          broker,
+          { name: 'latency', hubs: 1, rate: 5000, seconds: q ? 10 : 30, ...common },
+          log,
+        );
+        ingestRuns.push(steady);
+        rows.push({
+          section: 'ingest 5k/s',
+          metric: 'publish → committed p50/p95/p99 ms',
+          value: `${steady.latencyMs.p50} / ${steady.latencyMs.p95} / ${steady.latencyMs.p99}`,
+          target: 'p99 ≤ 250',
+          ok: steady.latencyMs.p99 <= 250,
+        });
+        ingestRow(steady, 'ingest 5k/s');
+
+        log('ingest: overload (PostgreSQL stalled) at 5,000 events/s');
+        const stallSeconds = q ? 6 : 15;
+        const overload = await runIngest(
+          broker,
+          {
+            name: 'overload',
+            hubs: 1,
+            rate: 5000,
+            seconds: q ? 12 : 30,
+            ...common,
+            stall: { afterSec: 2, seconds: stallSeconds },
+            // Low enough that the stall reaches it: shows the step from "Redis absorbs" to "MQTT flow control".
+            hubEnv: { INGEST_MAX_QUEUED_BATCHES: '20' },
+          },
+          log,
+        );
+        ingestRuns.push(overload);
+        rows.push(
+          {
+            section: 'overload',
+            metric: `PG stalled ${stallSeconds} s: max queue depth (batches)`,
+            value: `${overload.maxQueueDepth} (cap 20)`,
+          },
+          {
+            section: 'overload',
+            metric: 'max unacknowledged MQTT messages at the hub',
+            value: `${overload.maxPendingAcks} (receive max 2000)`,
+          },
+          {
+            section: 'overload',
+            metric: 'hub RSS max MiB / drain after publishing (s)',
+            value: `${overload.hubRssMaxMiB.join('+')} / ${overload.drainSeconds}`,
+          },
+          {
+            section: 'overload',
+            metric: 'lost / duplicates stored',
+            value: `${overload.lost} / ${overload.duplicatesStored}`,
+            target: '0 / 0',
+            ok: overload.lost === 0 && overload.duplicatesStored === 0,
+          },
+        );
+      }
+      if (args.sections.has('scaleout')) {
+        const seconds = q ? 10 : 30;
+        const rate = args.rate ?? 15_000;
+        log(`scale-out: 2 hubs (shared subscription), ${fmt(rate)} events/s for ${seconds} s`);
+        const two = await runIngest(broker, { name: 'scaleout', hubs: 2, rate, seconds, ...common }, log);
+        ingestRuns.push(two);
+        rows.push({ section: 'scale-out ×2', metric: 'sustained events/s stored', value: fmt(two.storedPerSec) });
+        rows.push({
+          section: 'scale-out ×2',
+          metric: 'publish → committed p50/p99 ms',
+          value: `${two.latencyMs.p50} / ${two.latencyMs.p99}`,
+        });
+        ingestRow(two, 'scale-out ×2');
+      }
+      results.ingest = ingestRuns;
+    }
+
+    if (args.sections.has('query')) {
+      const query = await runQuery(
+        broker,
+        { events: q ? 1_000_000 : 10_000_000, cameras: 500, days: 30, requests: q ? 40 : 200 },
+        log,
+      );
+      results.query = query.result;
+      rows.push(...query.rows);
+    }
+
+    if (args.sections.has('edge')) {
+      const edge = await runEdge(broker, { cameras: 100, restSeconds: q ? 10 : 30, stormSeconds: q ? 10 : 30 }, log);
+      results.edge = edge.result;
+      rows.push(...edge.rows);
+    }
+  } finally {
+    await broker.stop();
+  }
+
+  const loadAtEnd = loadAverage();
+  const report = {
+    when: new Date().toISOString(),
+    mode: q ? 'quick' : 'full',
+    durationSec: Math.round((Date.now() - t0) / 1000),
+    machine: { ...machine(), postgres: await postgresVersion(), mosquitto: broker.version, redis: redisVersion() },
+    loadAverage: { start: loadAtStart, end: loadAtEnd },
+    results,
+  };
+  const dir = join(REPO_ROOT, 'bench-results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `bench-${report.when.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const m = report.machine;
+  process.stdout.write(
+    `\ncamhub benchmark (${report.mode}), ${m.cores} × ${m.cpuModel}, ${m.memGiB} GiB, Node ${m.node}, ` +
+      `PostgreSQL ${m.postgres}, Mosquitto ${m.mosquitto}, Redis ${m.redis}\n` +
+      `load average at start ${loadAtStart.join(' ')}, at end ${loadAtEnd.join(' ')}; ${report.durationSec} s\n\n` +
+      `${renderTable(rows)}\n\nJSON: ${file}\n`,
+  );
+}
+
+function redisVersion(): string {
+  try {
+    return (
+      /redis_version:(\S+)/.exec(execFileSync('redis-cli', ['INFO', 'server'], { encoding: 'utf8' }))?.[1] ?? 'unknown'
+    );
+  } catch (err) {
+    return `unknown (${(err as Error).message.split('\n')[0]})`;
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    if (err instanceof BenchUsageError) {
+      process.stderr.write(
+        `${err.message}\nusage: npm run bench [-- --quick] [--only ${SECTIONS.join(',')}] [--profile] [--rate N] [--seconds N]\n`,
+      );
+      process.exit(2);
+    }
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
