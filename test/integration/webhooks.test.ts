@@ -1,0 +1,248 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  type Alert,
+  type AlertNotificationPayload,
+  type AlertRule,
+  createTopics,
+  type Delivery,
+  type Webhook,
+} from '@camhub/shared';
+import type { FastifyInstance } from 'fastify';
+import type { MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyWebhook } from '../../hub/src/notify/webhook.channel.js';
+import { makeEvent } from '../support/factories.js';
+import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
+import { connectPublisher, publishJson } from '../support/mqtt.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { ALERTS_TEST_ADMIN_PASSWORD, type ApiClient, apiClient } from './alerts-support.js';
+
+interface Received {
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  answered: number;
+  receivedAt: number;
+}
+
+const GLOBAL_SECRET = 'global-secret-0123456789';
+const SECRET = 'rule-secret-0123456789abc';
+let receiver: Server;
+let base: string;
+const received: Received[] = [];
+/** Status codes each path answers with, in turn; the last one repeats. */
+const script: Record<string, number[]> = { '/flaky': [500, 500, 200], '/gone': [410], '/global': [200], '/esc': [200] };
+const calls = new Map<string, number>();
+
+let env: TestHubEnv;
+let hub: FastifyInstance;
+let pub: MqttClient;
+let api: ApiClient;
+let t: ReturnType<typeof createTopics>;
+
+const deliveriesOf = async (alertId: string) =>
+  (await api.get<{ items: Delivery[] }>(`/api/v1/notifications/deliveries?alertId=${alertId}`)).body.items;
+const on = (path: string) => received.filter((r) => r.path === path);
+const payloadOf = (r: Received) => JSON.parse(r.body) as AlertNotificationPayload;
+
+async function alertFor(site: string, type: 'digital_input' | 'object' = 'digital_input'): Promise<Alert> {
+  const e = makeEvent({ site, camera: 'cam-1', type, state: 'pulse' });
+  await publishJson(pub, t.events(e.site, e.camera), e);
+  return waitFor(async () => (await api.get<{ items: Alert[] }>(`/api/v1/alerts?site=${site}`)).body.items[0], {
+    what: `alert at ${site}`,
+  });
+}
+
+beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const path = req.url ?? '/';
+      const n = calls.get(path) ?? 0;
+      calls.set(path, n + 1);
+      const codes = script[path] ?? [404];
+      const answered = codes[Math.min(n, codes.length - 1)]!;
+      received.push({
+        path,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        answered,
+        receivedAt: Date.now(),
+      });
+      res.writeHead(answered, { 'content-type': 'text/plain' }).end(answered === 200 ? 'ok' : 'nope');
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+
+  env = await createHubEnv({
+    ALERT_TICK_SEC: 1,
+    WEBHOOK_URL: `${base}/global`,
+    WEBHOOK_SECRET: GLOBAL_SECRET,
+    WEBHOOK_BACKOFF_MS: 150,
+    WEBHOOK_ATTEMPTS: 4,
+    CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD,
+  });
+  hub = await buildHub(env.config);
+  api = apiClient(hub);
+  t = createTopics(env.config.MQTT_TOPIC_ROOT);
+  await waitFor(() => hub.ingest.mqtt?.connected, { what: 'hub mqtt connection' });
+  pub = await connectPublisher();
+});
+
+afterAll(async () => {
+  await pub?.endAsync();
+  await hub?.close();
+  await env?.cleanup();
+  await new Promise((r) => receiver?.close(r));
+});
+
+async function rule(body: Record<string, unknown>): Promise<AlertRule> {
+  const res = await api.post<AlertRule>('/api/v1/alert-rules', body);
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body;
+}
+
+async function webhook(body: Record<string, unknown>): Promise<Webhook> {
+  const res = await api.post<Webhook>('/api/v1/webhooks', { secret: SECRET, ...body });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body;
+}
+
+describe('webhook notifications', () => {
+  it('retries after 500s with backoff, signs every attempt, and logs the delivery', async () => {
+    const r = await rule({
+      kind: 'event',
+      name: 'Door',
+      severity: 'warning',
+      eventTypes: ['digital_input'],
+      sites: ['wh-1'],
+    });
+    const hook = await webhook({ name: 'flaky', url: `${base}/flaky`, ruleIds: [r.id] });
+    await webhook({ name: 'critical only', url: `${base}/gone`, minSeverity: 'critical' });
+    const listed = await api.get<{ items: Record<string, unknown>[] }>('/api/v1/webhooks');
+    expect(listed.body.items.map((w) => w.name)).toEqual(['flaky', 'critical only']);
+    expect(JSON.stringify(listed.body)).not.toContain(SECRET);
+
+    const alert = await alertFor('wh-1');
+    const delivered = await waitFor(
+      async () => (await deliveriesOf(alert.id)).find((d) => d.targetId === hook.id && d.status === 'delivered'),
+      { what: 'delivery after retries' },
+    );
+    expect(delivered).toMatchObject({ channel: 'webhook', event: 'alert.opened', attempts: 3, lastStatus: 200 });
+    expect(delivered.lastError).toBeNull();
+
+    const attempts = on('/flaky');
+    expect(attempts.map((a) => a.answered)).toEqual([500, 500, 200]);
+    for (const a of attempts) {
+      expect(a.headers['content-type']).toBe('application/json');
+      expect(a.headers['x-camhub-event']).toBe('alert.opened');
+      expect(a.headers['x-camhub-delivery']).toBe(delivered.id);
+      const headers = {
+        signature: a.headers['x-camhub-signature'] as string,
+        timestamp: a.headers['x-camhub-timestamp'] as string,
+      };
+      expect(verifyWebhook(SECRET, headers, a.body)).toBe(true);
+      expect(verifyWebhook(GLOBAL_SECRET, headers, a.body)).toBe(false);
+      expect(verifyWebhook(SECRET, headers, a.body.replace('wh-1', 'wh-2'))).toBe(false);
+    }
+    // Exponential backoff from WEBHOOK_BACKOFF_MS (150 ms): about 150 ms, then about 300 ms.
+    const gaps = [attempts[1]!.receivedAt - attempts[0]!.receivedAt, attempts[2]!.receivedAt - attempts[1]!.receivedAt];
+    expect(gaps[0]).toBeGreaterThanOrEqual(140);
+    expect(gaps[1]).toBeGreaterThanOrEqual(290);
+    const body = payloadOf(attempts[2]!);
+    expect(body).toMatchObject({
+      v: 1,
+      id: delivered.id,
+      event: 'alert.opened',
+      alert: { id: alert.id, site: 'wh-1', severity: 'warning' },
+    });
+
+    // The global webhook hears about every alert, signed with its own secret; the critical-only one did not.
+    const global = await waitFor(() => on('/global').find((g) => payloadOf(g).alert.id === alert.id));
+    expect(
+      verifyWebhook(
+        GLOBAL_SECRET,
+        {
+          signature: global.headers['x-camhub-signature'] as string,
+          timestamp: global.headers['x-camhub-timestamp'] as string,
+        },
+        global.body,
+      ),
+    ).toBe(true);
+    expect(on('/gone')).toHaveLength(0);
+    const log = await deliveriesOf(alert.id);
+    expect(log.map((d) => [d.targetId === null ? 'global' : d.targetId, d.status]).sort()).toEqual(
+      [
+        ['global', 'delivered'],
+        [hook.id, 'delivered'],
+      ].sort(),
+    );
+  });
+
+  it('gives up at once on a 4xx, and follows the alert through acknowledge and resolve', async () => {
+    await rule({ kind: 'event', name: 'Vault', severity: 'critical', eventTypes: ['object'], sites: ['wh-2'] });
+    const alert = await alertFor('wh-2', 'object');
+    const gone = await waitFor(async () => (await deliveriesOf(alert.id)).find((d) => d.status === 'failed'), {
+      what: 'failed delivery',
+    });
+    expect(gone).toMatchObject({ attempts: 1, lastStatus: 410, lastError: expect.stringContaining('410') });
+    await sleep(500);
+    expect(on('/gone')).toHaveLength(1);
+
+    expect((await api.post(`/api/v1/alerts/${alert.id}/ack`, { note: 'on it' })).status).toBe(200);
+    expect((await api.post(`/api/v1/alerts/${alert.id}/resolve`, {})).status).toBe(200);
+    await waitFor(() => on('/global').filter((g) => payloadOf(g).alert.id === alert.id).length === 3, {
+      what: 'three global deliveries',
+    });
+    const events = on('/global')
+      .filter((g) => payloadOf(g).alert.id === alert.id)
+      .map((g) => [payloadOf(g).event, payloadOf(g).alert.status]);
+    expect(events.sort()).toEqual(
+      [
+        ['alert.acknowledged', 'acknowledged'],
+        ['alert.opened', 'open'],
+        ['alert.resolved', 'resolved'],
+      ].sort(),
+    );
+    // The critical-only webhook heard all three changes and refused each (410): three failed deliveries.
+    const failed = await waitFor(
+      async () => {
+        const items = (await api.get<{ items: Delivery[] }>('/api/v1/notifications/deliveries?status=failed')).body
+          .items;
+        return items.length === 3 && items;
+      },
+      { what: 'three failed deliveries' },
+    );
+    expect(failed.map((d) => d.event).sort()).toEqual(['alert.acknowledged', 'alert.opened', 'alert.resolved']);
+    expect(on('/gone')).toHaveLength(3);
+  });
+
+  it('tells the escalation target when an alert is escalated', async () => {
+    const esc = await webhook({ name: 'duty officer', url: `${base}/esc`, ruleIds: [] });
+    await rule({
+      kind: 'event',
+      name: 'Alarm',
+      severity: 'critical',
+      eventTypes: ['digital_input'],
+      sites: ['wh-3'],
+      escalateAfterSec: 1,
+      escalateTo: [esc.id],
+    });
+    const alert = await alertFor('wh-3');
+    const got = await waitFor(() => on('/esc')[0], { what: 'escalation webhook', timeoutMs: 15_000 });
+    expect(payloadOf(got)).toMatchObject({ event: 'alert.escalated', alert: { id: alert.id, escalationLevel: 1 } });
+    // Only the escalation: its rule list is empty, so it hears nothing else.
+    await sleep(500);
+    expect(on('/esc')).toHaveLength(1);
+    const unknown = await api.post<{ error: { code: string } }>('/api/v1/alert-rules', {
+      kind: 'event',
+      name: 'x',
+      severity: 'info',
+      escalateTo: ['01936b7e-8c1a-7c35-9f0e-000000000000'],
+    });
+    expect(unknown.body.error.code).toBe('unknown_target');
+  });
+});
