@@ -212,7 +212,7 @@ describe('webhook notifications', () => {
       async () => {
         const items = (await api.get<{ items: Delivery[] }>('/api/v1/notifications/deliveries?status=failed')).body
           .items;
-        return items.length === 3 && items;
+        return items.length === 3 ? items : null;
       },
       { what: 'three failed deliveries' },
     );
