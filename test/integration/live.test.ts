@@ -1,0 +1,172 @@
+import { request } from 'node:http';
+import { createTopics } from '@camhub/shared';
+import type { FastifyInstance } from 'fastify';
+import type { MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeEvent, makeHealth } from '../support/factories.js';
+import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
+import { connectPublisher, publishJson } from '../support/mqtt.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { ALERTS_TEST_ADMIN_PASSWORD, apiClient } from './alerts-support.js';
+
+interface SseMessage {
+  id?: string;
+  event: string;
+  data: unknown;
+}
+
+/** A plain SSE client over node:http, as a browser's EventSource would behave (minus auto-reconnect). */
+async function openSse(url: string, headers: Record<string, string>) {
+  const messages: SseMessage[] = [];
+  let status = 0;
+  let contentType = '';
+  const req = request(url, { headers: { accept: 'text/event-stream', ...headers } });
+  await new Promise<void>((resolve, reject) => {
+    req.on('response', (res) => {
+      status = res.statusCode ?? 0;
+      contentType = String(res.headers['content-type']);
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buf += chunk;
+        let cut: number;
+        while ((cut = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, cut);
+          buf = buf.slice(cut + 2);
+          const m: Partial<SseMessage> & { lines: string[] } = { lines: [] };
+          for (const line of block.split('\n')) {
+            if (line.startsWith('id: ')) m.id = line.slice(4);
+            else if (line.startsWith('event: ')) m.event = line.slice(7);
+            else if (line.startsWith('data: ')) m.lines.push(line.slice(6));
+          }
+          if (m.event) messages.push({ id: m.id, event: m.event, data: JSON.parse(m.lines.join('\n')) });
+        }
+      });
+      res.on('error', () => undefined);
+      resolve();
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  return {
+    messages,
+    status: () => status,
+    contentType: () => contentType,
+    close: () => req.destroy(),
+  };
+}
+
+let env: TestHubEnv;
+let writer: FastifyInstance;
+let reader: FastifyInstance;
+let pub: MqttClient;
+let headers: Record<string, string>;
+let t: ReturnType<typeof createTopics>;
+
+beforeAll(async () => {
+  // One writer so that storage order is publication order, which the test checks end to end.
+  env = await createHubEnv({ INGEST_WORKER_CONCURRENCY: 1, CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD });
+  writer = await buildHub(env.config, { listen: true });
+  // A second hub process that takes no MQTT at all: its SSE clients see what the writer stored, through Redis.
+  reader = await buildHub(env.config, { listen: true, ingest: { subscribe: false, work: false } });
+  headers = await apiClient(reader).headers();
+  t = createTopics(env.config.MQTT_TOPIC_ROOT);
+  await waitFor(() => writer.ingest.mqtt?.connected, { what: 'hub mqtt connection' });
+  pub = await connectPublisher();
+});
+
+afterAll(async () => {
+  await pub?.endAsync();
+  await reader?.close();
+  await writer?.close();
+  await env?.cleanup();
+});
+
+const eventsOf = (msgs: SseMessage[]) =>
+  msgs.filter((m) => m.event === 'event').map((m) => m.data as { seq: number; site: string });
+
+describe('live feed (SSE)', () => {
+  it('streams events, camera status and alert changes from another hub, in order, filtered by site', async () => {
+    const sse = await openSse(`${hubUrl(reader)}/api/v1/live?site=live-1`, headers);
+    expect(sse.status()).toBe(200);
+    expect(sse.contentType()).toContain('text/event-stream');
+    await sleep(200);
+
+    const mine = Array.from({ length: 30 }, (_, i) => makeEvent({ site: 'live-1', camera: 'cam-1', seq: i + 1 }));
+    const other = makeEvent({ site: 'live-2', camera: 'cam-1' });
+    for (const e of [...mine.slice(0, 15), other, ...mine.slice(15)])
+      await publishJson(pub, t.events(e.site, e.camera), e);
+    await publishJson(
+      pub,
+      t.health('live-1', 'cam-1'),
+      makeHealth({ site: 'live-1', camera: 'cam-1', status: 'online' }),
+    );
+    await publishJson(
+      pub,
+      t.events('live-1', 'cam-9'),
+      makeEvent({ site: 'live-1', camera: 'cam-9', type: 'intrusion', seq: 99 }),
+    );
+
+    await waitFor(() => sse.messages.some((m) => m.event === 'alert'), { what: 'alert on the live feed' });
+    await waitFor(() => sse.messages.some((m) => m.event === 'camera'), { what: 'camera status on the live feed' });
+    await waitFor(() => eventsOf(sse.messages).length === 31, { what: '31 events' });
+    const evs = eventsOf(sse.messages);
+    expect(evs.every((e) => e.site === 'live-1')).toBe(true);
+    expect(evs.slice(0, 30).map((e) => e.seq)).toEqual(mine.map((e) => e.seq));
+    const ids = sse.messages.map((m) => m.id!);
+    expect(
+      [...ids].sort((a, b) =>
+        BigInt(a.split('-')[0]!) === BigInt(b.split('-')[0]!)
+          ? Number(a.split('-')[1]) - Number(b.split('-')[1])
+          : Number(BigInt(a.split('-')[0]!) - BigInt(b.split('-')[0]!)),
+      ),
+    ).toEqual(ids);
+    expect(sse.messages.find((m) => m.event === 'camera')!.data).toMatchObject({
+      site: 'live-1',
+      camera: 'cam-1',
+      to: 'online',
+    });
+    expect(sse.messages.find((m) => m.event === 'alert')!.data).toMatchObject({
+      action: 'opened',
+      alert: { site: 'live-1', camera: 'cam-9', ruleName: 'Intrusion or line crossing' },
+    });
+    sse.close();
+  });
+
+  it('resumes after a short disconnect with Last-Event-ID: every missed entry once, in order', async () => {
+    const first = await openSse(`${hubUrl(reader)}/api/v1/live?site=live-3&kinds=event`, headers);
+    await sleep(200);
+    const before = Array.from({ length: 5 }, (_, i) => makeEvent({ site: 'live-3', camera: 'cam-1', seq: 100 + i }));
+    for (const e of before) await publishJson(pub, t.events(e.site, e.camera), e);
+    await waitFor(() => eventsOf(first.messages).length === 5, { what: 'first five' });
+    const lastId = first.messages.at(-1)!.id!;
+    first.close();
+
+    const missed = Array.from({ length: 12 }, (_, i) => makeEvent({ site: 'live-3', camera: 'cam-1', seq: 200 + i }));
+    for (const e of missed) await publishJson(pub, t.events(e.site, e.camera), e);
+    await waitFor(
+      async () =>
+        (await writer.pg.query(`SELECT count(*)::int AS n FROM events WHERE site = 'live-3'`)).rows[0].n === 17,
+      { what: 'missed events stored' },
+    );
+    // Reconnect to the other hub process: the ids are shared.
+    const again = await openSse(`${hubUrl(writer)}/api/v1/live?site=live-3&kinds=event`, {
+      ...headers,
+      'last-event-id': lastId,
+    });
+    await waitFor(() => eventsOf(again.messages).length >= 12, { what: 'replayed events' });
+    const after = makeEvent({ site: 'live-3', camera: 'cam-1', seq: 300 });
+    await publishJson(pub, t.events(after.site, after.camera), after);
+    await waitFor(() => eventsOf(again.messages).length === 13, { what: 'live event after replay' });
+    expect(eventsOf(again.messages).map((e) => e.seq)).toEqual([...missed.map((e) => e.seq), 300]);
+    await sleep(300);
+    expect(eventsOf(again.messages)).toHaveLength(13);
+    again.close();
+  });
+
+  it('refuses bad filters with the error shape', async () => {
+    const res = await reader.inject({ method: 'GET', url: '/api/v1/live?kinds=everything', headers });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: { code: 'invalid_request' } });
+  });
+});
