@@ -4,6 +4,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CameraStatusChange } from '../../hub/src/bus.js';
 import { makeAgentStatus, makeHealth } from '../support/factories.js';
+import { authHeaders } from '../support/auth.js';
 import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
 import { connectPublisher, publishJson } from '../support/mqtt.js';
 import { sleep, waitFor } from '../support/wait.js';
@@ -20,8 +21,9 @@ interface Cam {
   since: string | null;
   problems: { code: string }[];
 }
+const get = async (url: string) => hub.inject({ method: 'GET', url, headers: await authHeaders(hub) });
 const camera = async (site: string, cam: string) => {
-  const res = await hub.inject(`/api/v1/cameras?site=${site}`);
+  const res = await get(`/api/v1/cameras?site=${site}`);
   return (res.json().items as Cam[]).find((c) => c.camera === cam);
 };
 
@@ -99,9 +101,7 @@ describe('camera status at the hub', () => {
       }),
     );
     await waitFor(async () => (await camera('up', 'c'))?.status === 'offline');
-    const res = await hub.inject(
-      `/api/v1/cameras/up/c/transitions?from=${new Date(Date.now() - 60_000).toISOString()}`,
-    );
+    const res = await get(`/api/v1/cameras/up/c/transitions?from=${new Date(Date.now() - 60_000).toISOString()}`);
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.items.map((i: { to: string }) => i.to)).toEqual(['online', 'offline']);
@@ -109,11 +109,10 @@ describe('camera status at the hub', () => {
     expect(body.uptime.seconds.online).toBeGreaterThanOrEqual(1);
     expect(body.uptime.pct).toBeGreaterThan(0);
     expect(body.uptime.pct).toBeLessThan(100);
-    const offline = (await hub.inject('/api/v1/cameras?status=offline&site=up')).json().items;
+    const offline = (await get('/api/v1/cameras?status=offline&site=up')).json().items;
     expect(offline.map((c: Cam) => c.camera)).toEqual(['c']);
     expect(
-      (await hub.inject('/api/v1/cameras/up/c/transitions?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z'))
-        .statusCode,
+      (await get('/api/v1/cameras/up/c/transitions?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z')).statusCode,
     ).toBe(400);
   });
 });
