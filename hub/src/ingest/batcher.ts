@@ -14,6 +14,16 @@ export interface BatcherOptions {
   onPersistError?: (err: Error, attempt: number) => void;
   /** Wait before persisting again (backpressure: queue too deep). Resolves when it is fine to go on. */
   admit?: () => Promise<void>;
+  /**
+   * How many recent event ids to remember (0: off). A repeat of one of them is acknowledged with its batch but not
+   * queued again. Safe because batches become durable strictly in order: the batch holding the first copy is durable
+   * before the repeat is acknowledged, and if this process dies first neither is acknowledged. PostgreSQL's
+   * `ON CONFLICT (id)` stays the final arbiter (other hubs, older repeats); this only keeps near-simultaneous copies
+   * out of concurrent transactions, where the second insert must wait for the first to commit.
+   */
+  recentEventIds?: number;
+  /** Called for each repeat dropped by the recent-id window. */
+  onRepeat?: () => void;
   now?: () => Date;
 }
 
@@ -36,6 +46,8 @@ export class IngestBatcher {
   private closed = false;
   private inFlight = 0;
   private readonly now: () => Date;
+  /** Recently queued event ids, oldest first (a Set iterates in insertion order). */
+  private readonly recent = new Set<string>();
 
   constructor(private readonly opts: BatcherOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -52,7 +64,10 @@ export class IngestBatcher {
     const open = (this.open ??= { generation, acks: 0, batch: { accepted: [], rejected: [] } });
     const receivedAt = this.now().toISOString();
     const result = decodeMessage(topic, payload, this.opts.topicRoot);
-    if (result.ok) {
+    if (result.ok && result.kind === 'events' && this.isRepeat(result.payload.id)) {
+      this.opts.onDecoded?.({ ok: true, kind: result.kind });
+      this.opts.onRepeat?.();
+    } else if (result.ok) {
       open.batch.accepted.push({ kind: result.kind, receivedAt, payload: result.payload } as AcceptedMessage);
       this.opts.onDecoded?.({ ok: true, kind: result.kind });
     } else {
@@ -62,6 +77,17 @@ export class IngestBatcher {
     if (qos > 0) open.acks += 1;
     if (open.batch.accepted.length + open.batch.rejected.length >= this.opts.maxMessages) this.seal();
     else this.timer ??= setTimeout(() => this.seal(), this.opts.maxWaitMs);
+  }
+
+  /** True when `id` was queued recently; otherwise remembers it, forgetting the oldest beyond the window. */
+  private isRepeat(id: string): boolean {
+    const max = this.opts.recentEventIds ?? 0;
+    if (max <= 0) return false;
+    const key = id.toLowerCase();
+    if (this.recent.has(key)) return true;
+    this.recent.add(key);
+    if (this.recent.size > max) this.recent.delete(this.recent.values().next().value!);
+    return false;
   }
 
   /** Seals the open batch now (e.g. the connection closed: its acknowledgements must not mix with the next one). */
@@ -89,8 +115,15 @@ export class IngestBatcher {
   }
 
   private async persistUntilDone(sealed: OpenBatch): Promise<void> {
+    const empty = sealed.batch.accepted.length + sealed.batch.rejected.length === 0;
     for (let attempt = 1; !this.closed; attempt++) {
       try {
+        if (empty) {
+          // Only repeats: nothing to queue, but their acknowledgements still wait for every earlier batch (the chain).
+          this.inFlight -= 1;
+          this.opts.onDurable(sealed.generation, sealed.acks);
+          return;
+        }
         if (this.opts.admit) await this.opts.admit();
         if (this.closed) break;
         await this.opts.persist(sealed.batch);

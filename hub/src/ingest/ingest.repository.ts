@@ -25,7 +25,14 @@ export function createIngestRepository() {
     async insertEvents(db: Queryable, events: { payload: CameraEvent; receivedAt: string }[]): Promise<Set<string>> {
       if (events.length === 0) return new Set();
       const cols: unknown[][] = Array.from({ length: 12 }, () => []);
-      for (const { payload: e, receivedAt } of events) {
+      // Rows in id order: two batches holding the same ids (a duplicate split across concurrent workers or hubs)
+      // then take their row locks in the same order and wait for each other instead of deadlocking.
+      const ordered = events
+        .map((e) => ({ key: e.payload.id.toLowerCase(), e }))
+        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      for (const {
+        e: { payload: e, receivedAt },
+      } of ordered) {
         const row = [
           e.id.toLowerCase(),
           e.site,

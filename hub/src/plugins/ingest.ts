@@ -7,6 +7,7 @@ import { IngestBatcher } from '../ingest/batcher.js';
 import { createIngestRepository } from '../ingest/ingest.repository.js';
 import { createIngestService, type IngestService, type StoredBatch } from '../ingest/ingest.service.js';
 import type { IngestBatch } from '../ingest/ingest-types.js';
+import { isPostgresUnavailable } from '../ingest/postgres-availability.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -78,10 +79,37 @@ export default fp<IngestPluginOptions>(
         settings: { backoffStrategy: (attemptsMade: number) => Math.min(30_000, 100 * 2 ** Math.min(attemptsMade, 9)) },
       });
       worker.on('error', (err) => app.log.warn({ err: err.message }, 'ingest worker error'));
-      worker.on('failed', (job, err) =>
-        app.log.warn({ err: err.message, attempts: job?.attemptsMade }, 'ingest batch failed; will retry'),
-      );
+      worker.on('failed', (job, err) => {
+        app.log.warn({ err: err.message, attempts: job?.attemptsMade }, 'ingest batch failed; will retry');
+        if (isPostgresUnavailable(err)) void watchPostgres();
+      });
     }
+
+    // While PostgreSQL is down, failed batches back off up to 30 s each, so without this the hub would sit idle for
+    // up to that long after PostgreSQL is back. Probe it instead, and release every waiting batch the moment it
+    // answers: catch-up starts within a probe interval of the outage ending.
+    let watchingPostgres = false;
+    const watchPostgres = async () => {
+      if (watchingPostgres) return;
+      watchingPostgres = true;
+      try {
+        for (;;) {
+          await new Promise((r) => setTimeout(r, 500));
+          if (closing) return;
+          const back = await app.pg.query('SELECT 1').then(
+            () => true,
+            () => false,
+          );
+          if (back) break;
+        }
+        await queue.promoteJobs();
+        app.log.info('PostgreSQL is back: waiting ingest batches released');
+      } catch (err) {
+        app.log.warn({ err: (err as Error).message }, 'could not release waiting ingest batches');
+      } finally {
+        watchingPostgres = false;
+      }
+    };
 
     // Backpressure: when PostgreSQL falls behind, stop acknowledging MQTT. The broker then holds messages in our
     // persistent session (bounded by the receive maximum we announce) instead of this process growing without bound.
@@ -129,6 +157,9 @@ export default fp<IngestPluginOptions>(
         if (attempt === 1 || attempt % 20 === 0) app.log.warn({ err: err.message, attempt }, 'queueing batch failed');
       },
       admit,
+      // About 10 MB; at 15,000 events/s it covers the last several seconds, where concurrent copies collide.
+      recentEventIds: 100_000,
+      onRepeat: () => app.metrics.duplicates.inc(),
     });
 
     if (opts.subscribe ?? true) {

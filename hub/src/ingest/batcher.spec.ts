@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { IngestBatcher } from './batcher.js';
+import type { IngestBatch } from './ingest-types.js';
+
+const ROOT = 'camhub/v1';
+const event = (id: string, seq: number) =>
+  Buffer.from(
+    JSON.stringify({
+      v: 1,
+      id,
+      site: 's1',
+      camera: 'c1',
+      seq,
+      type: 'motion',
+      state: 'start',
+      at: '2026-11-22T12:00:00.000Z',
+      source: { kind: 'onvif' },
+    }),
+  );
+const ID_A = '01936b7e-8c1a-7c35-9f0e-3b1d2a4c5e6f';
+const ID_B = '01936b7e-8c1a-7c35-9f0e-3b1d2a4c5e70';
+const TOPIC = `${ROOT}/s1/cameras/c1/events`;
+
+function harness(recentEventIds: number) {
+  const persisted: IngestBatch[] = [];
+  const durable: number[] = [];
+  let repeats = 0;
+  let releaseFirst: () => void = () => undefined;
+  const firstBlocked = new Promise<void>((r) => (releaseFirst = r));
+  const batcher = new IngestBatcher({
+    maxMessages: 2,
+    maxWaitMs: 10_000,
+    topicRoot: ROOT,
+    rejectionPayloadMaxBytes: 1024,
+    recentEventIds,
+    onRepeat: () => (repeats += 1),
+    persist: async (batch) => {
+      if (persisted.length === 0) await firstBlocked;
+      persisted.push(batch);
+    },
+    onDurable: (_generation, acks) => durable.push(acks),
+  });
+  return { batcher, persisted, durable, repeats: () => repeats, releaseFirst };
+}
+
+describe('IngestBatcher recent-id window', () => {
+  it('acknowledges a repeat of a recent event without queueing it again, only after the first copy is durable', async () => {
+    const h = harness(10);
+    h.batcher.add(TOPIC, event(ID_A, 1), 1, 0);
+    h.batcher.add(TOPIC, event(ID_B, 2), 1, 0); // seals batch 1 (blocked in persist)
+    h.batcher.add(TOPIC, event(ID_A.toUpperCase(), 1), 1, 0);
+    h.batcher.seal(); // batch 2: only the repeat
+    await new Promise((r) => setTimeout(r, 20));
+    expect(h.durable).toEqual([]); // the repeat's ack waits for batch 1
+    h.releaseFirst();
+    await h.batcher.drain();
+    expect(h.persisted).toHaveLength(1);
+    expect(h.persisted[0]!.accepted.map((m) => (m.payload as { id: string }).id)).toEqual([ID_A, ID_B]);
+    expect(h.durable).toEqual([2, 1]);
+    expect(h.repeats()).toBe(1);
+  });
+
+  it('queues every copy when the window is off, leaving duplicates to PostgreSQL', async () => {
+    const h = harness(0);
+    h.releaseFirst();
+    h.batcher.add(TOPIC, event(ID_A, 1), 1, 0);
+    h.batcher.add(TOPIC, event(ID_A, 1), 1, 0);
+    await h.batcher.drain();
+    expect(h.persisted[0]!.accepted).toHaveLength(2);
+    expect(h.repeats()).toBe(0);
+  });
+
+  it('forgets the oldest ids beyond the window', async () => {
+    const h = harness(1);
+    h.releaseFirst();
+    h.batcher.add(TOPIC, event(ID_A, 1), 1, 0);
+    h.batcher.add(TOPIC, event(ID_B, 2), 1, 0);
+    h.batcher.add(TOPIC, event(ID_A, 1), 1, 0); // A was pushed out by B: queued again
+    await h.batcher.drain();
+    expect(h.persisted.flatMap((b) => b.accepted)).toHaveLength(3);
+    expect(h.repeats()).toBe(0);
+  });
+});
