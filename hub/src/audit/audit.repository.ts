@@ -21,8 +21,9 @@ export type StoredAuditEntry = AuditFields & { prevHash: string; hash: string };
 
 const COLUMNS = 'seq, at, actor, roles, ip, action, target, detail, prev_hash, hash';
 
+// int8 arrives as a string unless the process set a type parser (the CLI does not): convert explicitly.
 const toStored = (r: AuditRow): StoredAuditEntry => ({
-  seq: r.seq,
+  seq: Number(r.seq),
   at: r.at.toISOString(),
   actor: r.actor,
   roles: r.roles,
@@ -65,7 +66,7 @@ export function createAuditRepository(pool: pg.Pool) {
         const { rows } = await tx.query<{ seq: number; hash: string }>(
           'SELECT seq, hash FROM audit_head WHERE id FOR UPDATE',
         );
-        const head = rows[0]!;
+        const head = { seq: Number(rows[0]!.seq), hash: rows[0]!.hash };
         // jsonb keeps what JSON can say: normalise first so the hash covers exactly what is stored.
         const detail = JSON.parse(JSON.stringify(e.detail)) as Record<string, unknown>;
         const fields: AuditFields = { ...e, detail, seq: head.seq + 1, at: new Date().toISOString() };
@@ -118,7 +119,7 @@ export function createAuditRepository(pool: pg.Pool) {
         'SELECT seq, hash, base_seq, base_hash FROM audit_head WHERE id',
       );
       const r = rows[0]!;
-      return { seq: r.seq, hash: r.hash, baseSeq: r.base_seq, baseHash: r.base_hash };
+      return { seq: Number(r.seq), hash: r.hash, baseSeq: Number(r.base_seq), baseHash: r.base_hash };
     },
 
     /** Entries with after < seq <= upTo, ascending: verification reads the whole table in pages. */
@@ -146,7 +147,7 @@ export function createAuditRepository(pool: pg.Pool) {
         const last = rows[0];
         if (!last) return 0;
         const del = await tx.query('DELETE FROM audit_log WHERE seq <= $1', [last.seq]);
-        await tx.query('UPDATE audit_head SET base_seq = $1, base_hash = $2 WHERE id', [last.seq, last.hash]);
+        await tx.query('UPDATE audit_head SET base_seq = $1, base_hash = $2 WHERE id', [Number(last.seq), last.hash]);
         return del.rowCount ?? 0;
       });
     },

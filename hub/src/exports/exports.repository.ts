@@ -33,7 +33,7 @@ const toRecord = (r: ExportRow): ExportRecord => ({
   status: r.status,
   events: r.events,
   snapshots: r.snapshots,
-  bytes: r.bytes,
+  bytes: r.bytes === null ? null : Number(r.bytes),
   sha256: r.sha256,
   file: r.file,
   releasedAt: r.released_at?.toISOString() ?? null,
