@@ -1,8 +1,8 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../edge-agent/src/agent.js';
 import { parseConfig } from '../../edge-agent/src/config.js';
@@ -31,9 +31,10 @@ let sim: Simulator;
 let agent: Agent;
 let dataDir: string;
 let browser: Browser;
-/** Whether this hub has sign-in (POST /api/v1/auth/login); without it the console runs open, as admin. */
-let authAvailable = false;
-const passwords: Record<string, string> = {};
+const passwords: Record<string, string> = { admin: ADMIN_PASSWORD };
+let adminToken: string;
+/** The camera whose motion opens a critical alert (the only one the rule watches). */
+const ALERT_CAMERA = CAMERAS[3]!;
 
 async function api(path: string, init: RequestInit & { token?: string } = {}) {
   const headers: Record<string, string> = { ...(init.headers as Record<string, string>) };
@@ -48,18 +49,18 @@ async function loginToken(username: string, password: string): Promise<string> {
   return ((await res.json()) as { token: string }).token;
 }
 
-/** A fresh browser context (own storage) at 1920×1080, signed in as `role` when the hub has sign-in. */
-async function openAs(role: 'admin' | 'operator' | 'technician' | 'police', lang: 'vi' | 'en' = 'vi') {
-  const context = await browser.newContext({ viewport: VIEWPORT, locale: lang === 'vi' ? 'vi-VN' : 'en-GB' });
+type Role = 'admin' | 'operator' | 'technician' | 'police';
+
+/** A fresh browser context (own cookies and storage) at 1920×1080, signed in as `role` through the login form. */
+async function openAs(role: Role) {
+  const context = await browser.newContext({ viewport: VIEWPORT, locale: 'vi-VN', acceptDownloads: true });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
   await page.goto(url);
-  if (authAvailable) {
-    await page.getByLabel('Tên đăng nhập').fill(role === 'admin' ? 'admin' : `e2e-${role}`);
-    await page.getByLabel('Mật khẩu').fill(passwords[role]!);
-    await page.getByRole('button', { name: 'Đăng nhập' }).click();
-  }
+  await page.getByLabel('Tên đăng nhập').fill(role === 'admin' ? 'admin' : `e2e-${role}`);
+  await page.getByLabel('Mật khẩu').fill(passwords[role]!);
+  await page.getByRole('button', { name: 'Đăng nhập' }).click();
   await page.locator('header.top nav').waitFor();
   return { context, page, errors };
 }
@@ -79,7 +80,8 @@ beforeAll(async () => {
   hub = await buildHub(env.config, { listen: true });
   url = hubUrl(hub);
 
-  sim = await startSimulator({ cameras: CAMERAS.length, basePort: BASE_PORT, rtsp: false, discovery: false });
+  sim = await startSimulator({ cameras: CAMERAS.length, basePort: BASE_PORT, rtsp: { port: 0 }, discovery: false });
+  expect(sim.rtspAvailable, sim.rtspUnavailableReason ?? '').toBe(true);
   dataDir = tempDir('console-e2e-');
   agent = new Agent(
     parseConfig({
@@ -104,33 +106,42 @@ beforeAll(async () => {
   );
   agent.start();
 
-  const probe = await api('/auth/login', { method: 'POST', body: JSON.stringify({ username: 'x', password: 'y' }) });
-  authAvailable = probe.status !== 404;
-  if (authAvailable) {
-    passwords.admin = ADMIN_PASSWORD;
-    const admin = await loginToken('admin', ADMIN_PASSWORD);
-    for (const role of ['operator', 'technician', 'police'] as const) {
-      passwords[role] = `pw-${role}-${uniqueToken()}`;
-      const res = await api('/users', {
-        method: 'POST',
-        token: admin,
-        body: JSON.stringify({ username: `e2e-${role}`, password: passwords[role], roles: [role] }),
-      });
-      expect(res.status, `create ${role}: ${await res.clone().text()}`).toBeLessThan(300);
-    }
+  adminToken = await loginToken('admin', ADMIN_PASSWORD);
+  for (const role of ['operator', 'technician', 'police'] as const) {
+    passwords[role] = `pw-${role}-${uniqueToken()}`;
+    const res = await api('/users', {
+      method: 'POST',
+      token: adminToken,
+      body: JSON.stringify({ username: `e2e-${role}`, password: passwords[role], roles: [role] }),
+    });
+    expect(res.status, `create ${role}: ${await res.clone().text()}`).toBe(201);
   }
+  const rule = await api('/alert-rules', {
+    method: 'POST',
+    token: adminToken,
+    body: JSON.stringify({
+      kind: 'event',
+      name: 'Chuyển động tại kho',
+      severity: 'critical',
+      eventTypes: ['motion'],
+      cameras: [`${SITE}/${ALERT_CAMERA}`],
+    }),
+  });
+  expect(rule.status, `create rule: ${await rule.clone().text()}`).toBeLessThan(300);
 
   // Every camera online (health flows) and one event with a snapshot, before the browser looks.
+  let lastCameras = '';
   await waitFor(
     async () => {
-      const res = await api('/cameras', {
-        token: authAvailable ? await loginToken('admin', ADMIN_PASSWORD) : undefined,
-      });
+      const res = await api('/cameras', { token: adminToken });
       const body = (await res.json()) as { items: { status: string }[] };
+      lastCameras = JSON.stringify(body).slice(0, 600);
       return body.items.length === CAMERAS.length && body.items.every((c) => c.status === 'online');
     },
     { timeoutMs: 30_000, intervalMs: 500, what: 'every camera online in the hub' },
-  );
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; cameras: ${lastCameras}`);
+  });
   sim.cameras[0]!.setMotion(true);
   await new Promise((r) => setTimeout(r, 800));
   sim.cameras[0]!.setMotion(false);
@@ -210,10 +221,10 @@ describe('web console in a real browser', () => {
   });
 
   it('gives technicians the health board: sort, filter, and a camera page with charts and uptime', async () => {
-    const { context, page, errors } = await openAs(authAvailable ? 'technician' : 'admin');
+    const { context, page, errors } = await openAs('technician');
     try {
-      if (authAvailable) expect(await navLinks(page)).toEqual(['Tình trạng camera']);
-      await page.goto(`${url}/#/health`);
+      // Technicians land on the health board: the only view their role opens.
+      expect(await navLinks(page)).toEqual(['Tình trạng camera']);
       await page.getByRole('heading', { name: 'Tình trạng camera' }).waitFor();
       const rows = page.locator('table.data tbody tr');
       await waitFor(async () => (await rows.count()) === CAMERAS.length, { what: 'health rows' });
@@ -232,9 +243,11 @@ describe('web console in a real browser', () => {
       );
       await page.getByText(/Thời gian hoạt động/).waitFor();
       await page.getByRole('button', { name: '1 giờ' }).click();
-      // No RTSP in this run, so no stream figures: the ONVIF latency chart has a line, fps says it has no data.
-      const latency = page.locator('figure.chart').filter({ hasText: 'Độ trễ' }).locator('path.line');
-      await expect.poll(() => latency.getAttribute('d')).toMatch(/^M[\d.]+,[\d.]+L/);
+      // Stream figures (from the simulator's RTSP) and ONVIF latency both draw lines.
+      for (const title of ['Khung hình/giây', 'Tốc độ bit', 'Độ trễ']) {
+        const line = page.locator('figure.chart').filter({ hasText: title }).locator('path.line');
+        await expect.poll(() => line.getAttribute('d'), { timeout: 15_000 }).toMatch(/^M[\d.]+,[\d.]+L/);
+      }
       await shot(page, 'health-camera');
       expect(errors).toEqual([]);
     } finally {
@@ -243,64 +256,80 @@ describe('web console in a real browser', () => {
   });
 
   it('lets the police search history, open a snapshot and start an evidence export', async () => {
-    const { context, page, errors } = await openAs(authAvailable ? 'police' : 'admin');
+    const { context, page, errors } = await openAs('police');
     try {
-      if (authAvailable) expect(await navLinks(page)).toEqual(['Tra cứu lịch sử']);
-      await page.goto(`${url}/#/history`);
+      expect(await navLinks(page)).toEqual(['Tra cứu lịch sử']);
       await page.getByRole('heading', { name: 'Tra cứu lịch sử' }).waitFor();
       await page.locator('select[name="camera"]').selectOption(CAMERAS[0]!);
       await page.locator('select[name="type"]').selectOption('motion');
       await page.getByRole('button', { name: 'Tìm kiếm' }).click();
       const results = page.locator('.event-grid li');
-      await results.first().waitFor();
-      const texts = await results.allTextContents();
-      expect(texts.length).toBeGreaterThan(0);
-      for (const text of texts) expect(text).toContain(CAMERAS[0]);
-      expect(texts.join(' ')).toContain('Chuyển động');
+      // The search replaces the unfiltered first page: wait until every result is the gate camera's motion.
+      await expect
+        .poll(
+          async () => {
+            const texts = await results.allTextContents();
+            return texts.length > 0 && texts.every((x) => x.includes(CAMERAS[0]!) && x.includes('Chuyển động'));
+          },
+          { timeout: 15_000 },
+        )
+        .toBe(true);
+      expect(page.url()).toContain(`site=${SITE}&camera=${CAMERAS[0]}`);
 
       await page.getByRole('button', { name: 'Mở ảnh' }).first().click();
       const image = page.locator('dialog.snapshot-dialog img.full-img');
       await image.waitFor();
-      expect(await image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+      expect(await image.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(
+        0,
+      );
       await shot(page, 'history');
       await page.getByRole('button', { name: 'Đóng' }).click();
 
-      await page.getByRole('button', { name: 'Xuất bằng chứng' }).click();
-      // Either the export runs (and becomes downloadable) or this hub says it has no exports yet.
-      await page.locator('.export [role="status"], .export .notice').first().waitFor();
+      await page.getByLabel('Lý do / số hồ sơ').fill('Hồ sơ 2024/117');
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'Xuất bằng chứng' }).click(),
+      ]);
+      expect(download.suggestedFilename()).toMatch(/^camhub-export-[0-9a-f-]{36}\.zip$/);
+      const zipPath = join(dataDir, 'export.zip');
+      await download.saveAs(zipPath);
+      expect(readFileSync(zipPath).subarray(0, 2).toString()).toBe('PK');
+      await page.getByText(/Đã tải gói xuất/).waitFor();
       expect(errors).toEqual([]);
     } finally {
       await context.close();
     }
   });
 
-  it('shows alerts to operators, open first; acknowledges and resolves one where the hub has alerts', async () => {
-    const { context, page, errors } = await openAs(authAvailable ? 'operator' : 'admin');
+  it('lights the wall and raises a critical alert; the operator acknowledges, comments and resolves it', async () => {
+    const { context, page, errors } = await openAs('operator');
     try {
-      await page.goto(`${url}/#/alerts`);
+      await page.getByRole('heading', { name: 'Màn hình camera' }).waitFor();
+      await page.locator('.rail .dot.live').waitFor({ timeout: 10_000 });
+      sim.cameras[3]!.setMotion(true);
+      const tile = page.locator(`ul.wall > li[data-camera="${ALERT_CAMERA}"]`);
+      await tile.locator('.flag.alert').waitFor({ timeout: 15_000 });
+      await page.locator('.critical-banner').waitFor({ timeout: 10_000 });
+      expect(await page.locator('.critical-banner').textContent()).toContain('Chuyển động tại kho');
+      sim.cameras[3]!.setMotion(false);
+
+      await page.locator('header.top nav').getByRole('link', { name: 'Cảnh báo' }).click();
       await page.getByRole('heading', { name: 'Cảnh báo' }).first().waitFor();
-      const probe = await api('/alerts', {
-        token: authAvailable ? await loginToken('e2e-operator', passwords.operator!) : undefined,
-      });
-      if (probe.status === 404) {
-        await page.getByText('Chức năng này chưa có trên hub').waitFor();
-        await shot(page, 'alerts');
-        return;
-      }
-      // A motion on the gate camera: the hub's rules turn it into an alert.
-      sim.cameras[0]!.setMotion(true);
       const item = page.locator('.alert-item').first();
-      await item.waitFor({ timeout: 20_000 });
-      sim.cameras[0]!.setMotion(false);
+      await item.waitFor();
+      expect(await item.textContent()).toContain('Nghiêm trọng');
       await item.locator('a').click();
+      await page.locator('.detail .event-grid li').first().waitFor();
       await page.getByRole('button', { name: 'Xác nhận' }).click();
       await expect.poll(() => page.locator('.alert-status').textContent(), { timeout: 10_000 }).toBe('Đã xác nhận');
       await page.getByLabel('Bình luận').fill('Đã kiểm tra tại chỗ');
       await page.getByRole('button', { name: 'Thêm bình luận' }).click();
-      await page.getByText('Đã kiểm tra tại chỗ').waitFor();
+      await page.locator('.history').getByText('Đã kiểm tra tại chỗ').waitFor();
       await shot(page, 'alerts');
       await page.getByRole('button', { name: 'Đã xử lý xong' }).click();
       await expect.poll(() => page.locator('.alert-status').textContent(), { timeout: 10_000 }).toBe('Đã xử lý');
+      const history = await page.locator('.history li').allTextContents();
+      expect(history.join('\n')).toMatch(/mở[\s\S]*đã xác nhận[\s\S]*bình luận[\s\S]*đã xử lý/);
       expect(errors).toEqual([]);
     } finally {
       await context.close();
@@ -345,11 +374,7 @@ describe('web console in a real browser', () => {
     }
   });
 
-  it('keeps each role to its own views', async (ctx) => {
-    if (!authAvailable) {
-      ctx.skip();
-      return;
-    }
+  it('keeps each role to its own views', async () => {
     const { context, page } = await openAs('technician');
     try {
       await page.goto(`${url}/#/history`);

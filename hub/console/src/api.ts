@@ -3,16 +3,38 @@
  * the views never see a raw response and a change of the API is a change of this file only.
  */
 import type {
+  AlertDetail as SharedAlertDetail,
+  AlertHistoryEntry,
+  Alert as SharedAlert,
+  AlertRule,
+  AuditEntry,
   CameraItem,
   CameraViewStatus,
   EventItem,
   EventsPage,
   EventType,
+  ExportItem,
   HealthSample,
   Problem,
+  UserItem,
+  Webhook,
 } from '@camhub/shared';
 
-export type { CameraItem, CameraViewStatus, EventItem, EventsPage, EventType, HealthSample, Problem };
+export type {
+  AlertHistoryEntry,
+  AlertRule,
+  AuditEntry,
+  CameraItem,
+  CameraViewStatus,
+  EventItem,
+  EventsPage,
+  EventType,
+  ExportItem,
+  HealthSample,
+  Problem,
+  UserItem,
+  Webhook,
+};
 
 export const ROLES = ['admin', 'operator', 'technician', 'police'] as const;
 export type Role = (typeof ROLES)[number];
@@ -61,74 +83,30 @@ export interface TransitionsResult {
   uptime: { from: string; to: string; pct: number | null; seconds: Record<string, number> };
 }
 
-export type AlertStatus = 'open' | 'acknowledged' | 'resolved' | 'false_alarm';
-export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
-export const SEVERITY_ORDER: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
+/** What the console shows as an alert's state: the hub's status, with a false alarm told apart from a resolution. */
+export type AlertState = SharedAlert['status'] | 'false_alarm';
+export type Alert = SharedAlert & { state: AlertState };
+export type AlertDetail = SharedAlertDetail & { state: AlertState };
+export const SEVERITY_ORDER: Record<SharedAlert['severity'], number> = { critical: 0, warning: 1, info: 2 };
 
-export interface AlertHistoryEntry {
-  at: string;
-  action: string;
-  by: string | null;
-  comment: string | null;
-}
-
-export interface Alert {
-  id: string;
-  site: string;
-  camera: string;
-  severity: string;
-  status: string;
-  title: string;
-  openedAt: string;
-  updatedAt: string | null;
-  assignee: string | null;
-  eventIds: string[];
-  events: EventItem[];
-  history: AlertHistoryEntry[];
-}
-
-export interface AdminUser {
-  id: string;
-  username: string;
-  roles: Role[];
-  sites: string[] | null;
-  disabled: boolean;
-}
-
-export interface AuditEntry {
-  at: string;
-  actor: string | null;
-  action: string;
-  target: string | null;
-  detail: string | null;
-}
+export const withState = <T extends SharedAlert>(a: T): T & { state: AlertState } => ({
+  ...a,
+  state: a.status === 'resolved' && a.resolution === 'false_alarm' ? 'false_alarm' : a.status,
+});
 
 export interface Site {
   id: string;
-  name: string;
-  timeZone: string | null;
+  cameras: number;
 }
 
-export interface ExportJob {
-  id: string;
-  status: string;
-  downloadUrl: string | null;
-}
-
-const TOKEN_KEY = 'camhub.token';
-let token: string | null = localStorage.getItem(TOKEN_KEY);
 let onUnauthorized: () => void = () => undefined;
 
+/**
+ * The session lives in the hub's httpOnly cookies (login with `cookie: true`): no token in page storage for a script
+ * to steal, and <img>/downloads authenticate by themselves. An expired access cookie is renewed once per failure.
+ */
 export const session = {
-  get token() {
-    return token;
-  },
-  set(value: string | null) {
-    token = value;
-    if (value) localStorage.setItem(TOKEN_KEY, value);
-    else localStorage.removeItem(TOKEN_KEY);
-  },
-  /** Called when the hub says the token is no longer good (expired, revoked). */
+  /** Called when the session is gone for good (refresh refused): the console shows the login again. */
   onUnauthorized(fn: () => void) {
     onUnauthorized = fn;
   },
@@ -144,22 +122,42 @@ function url(path: string, query?: Query): string {
   return `/api/v1${path}${qs ? `?${qs}` : ''}`;
 }
 
-function headers(extra: Record<string, string> = {}): Record<string, string> {
-  return token ? { ...extra, authorization: `Bearer ${token}` } : extra;
+let refreshing: Promise<boolean> | null = null;
+
+/** One refresh at a time, however many requests found the access cookie expired together. */
+function refreshSession(): Promise<boolean> {
+  refreshing ??= fetch(url('/auth/refresh'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+    credentials: 'same-origin',
+  })
+    .then((r) => r.ok)
+    .catch(() => false)
+    .finally(() => {
+      refreshing = null;
+    });
+  return refreshing;
 }
 
-async function request(method: string, path: string, opts: { query?: Query; body?: unknown } = {}): Promise<Response> {
-  let res: Response;
+const NO_REFRESH = new Set(['/auth/login', '/auth/refresh', '/auth/logout']);
+
+async function send(method: string, path: string, opts: { query?: Query; body?: unknown }): Promise<Response> {
   try {
-    res = await fetch(url(path, opts.query), {
+    return await fetch(url(path, opts.query), {
       method,
-      headers: headers(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      headers: opts.body !== undefined ? { 'content-type': 'application/json' } : {},
       body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
       credentials: 'same-origin',
     });
   } catch (err) {
     throw new ApiError(0, 'network_error', (err as Error).message);
   }
+}
+
+async function request(method: string, path: string, opts: { query?: Query; body?: unknown } = {}): Promise<Response> {
+  let res = await send(method, path, opts);
+  if (res.status === 401 && !NO_REFRESH.has(path) && (await refreshSession())) res = await send(method, path, opts);
   if (!res.ok) {
     let code = `http_${res.status}`;
     let message = res.statusText;
@@ -171,7 +169,7 @@ async function request(method: string, path: string, opts: { query?: Query; body
       // A proxy's HTML error page: keep the status line as the message.
       message = `${message} (${(err as Error).name})`;
     }
-    if (res.status === 401 && path !== '/auth/login') onUnauthorized();
+    if (res.status === 401 && !NO_REFRESH.has(path) && path !== '/auth/me') onUnauthorized();
     throw new ApiError(res.status, code, message);
   }
   return res;
@@ -186,52 +184,18 @@ async function json<T>(method: string, path: string, opts: { query?: Query; body
 const get = <T>(path: string, query?: Query) => json<T>('GET', path, { query });
 const post = <T>(path: string, body: unknown = {}) => json<T>('POST', path, { body });
 
-type Raw = Record<string, unknown>;
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const itemsOf = (v: unknown): Raw[] => arr(Array.isArray(v) ? v : (v as Raw | null)?.items) as Raw[];
+const enc = encodeURIComponent;
 
-function normalizeUser(raw: Raw): User {
-  const u = (raw.user as Raw | undefined) ?? raw;
-  const roles = arr(u.roles).filter((r): r is Role => (ROLES as readonly unknown[]).includes(r));
-  const sites = Array.isArray(u.sites) && u.sites.length > 0 ? u.sites.map(String) : null;
-  return { username: str(u.username) ?? str(u.name) ?? str(u.sub) ?? '?', roles, sites };
-}
-
-function normalizeAlert(raw: Raw): Alert {
-  const events = itemsOf(raw.events) as unknown as EventItem[];
-  const history = itemsOf(raw.history ?? raw.actions ?? raw.log).map((h) => ({
-    at: str(h.at) ?? str(h.createdAt) ?? '',
-    action: str(h.action) ?? str(h.type) ?? str(h.kind) ?? '',
-    by: str(h.by) ?? str(h.actor) ?? str(h.user) ?? null,
-    comment: str(h.comment) ?? str(h.text) ?? null,
-  }));
-  return {
-    id: String(raw.id),
-    site: str(raw.site) ?? '',
-    camera: str(raw.camera) ?? '',
-    severity: str(raw.severity) ?? 'info',
-    status: str(raw.status) ?? str(raw.state) ?? 'open',
-    title: str(raw.title) ?? str(raw.message) ?? str(raw.rule) ?? str(raw.ruleName) ?? str(raw.type) ?? '',
-    openedAt: str(raw.openedAt) ?? str(raw.createdAt) ?? str(raw.at) ?? '',
-    updatedAt: str(raw.updatedAt) ?? null,
-    assignee: str(raw.assignee) ?? str(raw.assignedTo) ?? null,
-    eventIds: arr(raw.eventIds)
-      .map(String)
-      .concat(events.map((e) => e.id)),
-    events,
-    history,
-  };
+function toUser(u: UserItem): User {
+  return { username: u.username, roles: u.roles, sites: u.sites };
 }
 
 /** The hub API, one function per call. */
 export const api = {
-  async login(username: string, password: string): Promise<string | null> {
-    const body = await post<Raw>('/auth/login', { username, password });
-    return str(body.token) ?? str(body.accessToken);
-  },
+  login: (username: string, password: string) =>
+    post<{ expiresAt: string }>('/auth/login', { username, password, cookie: true }),
   logout: () => post<void>('/auth/logout'),
-  me: async (): Promise<User> => normalizeUser(await get<Raw>('/auth/me')),
+  me: async (): Promise<User> => toUser(await get<UserItem>('/auth/me')),
 
   cameras: (q: { site?: string; status?: CameraViewStatus } = {}) =>
     get<{ items: CameraItem[] }>('/cameras', q).then((r) => r.items),
@@ -252,84 +216,71 @@ export const api = {
   event: (id: string) => get<EventItem>(`/events/${enc(id)}`),
   snapshotPath: (eventId: string) => url(`/events/${enc(eventId)}/snapshot`),
 
-  alerts: async (q: { status?: string; site?: string } = {}): Promise<Alert[]> =>
-    itemsOf(await get<Raw>('/alerts', q)).map(normalizeAlert),
-  alert: async (id: string): Promise<Alert> => normalizeAlert(await get<Raw>(`/alerts/${enc(id)}`)),
-  acknowledge: (id: string) => post<Raw>(`/alerts/${enc(id)}/ack`),
-  assign: (id: string, assignee: string) => post<Raw>(`/alerts/${enc(id)}/assign`, { assignee }),
-  comment: (id: string, text: string) => post<Raw>(`/alerts/${enc(id)}/comments`, { text }),
-  resolve: (id: string, comment?: string) => post<Raw>(`/alerts/${enc(id)}/resolve`, comment ? { comment } : {}),
-  falseAlarm: (id: string, comment?: string) => post<Raw>(`/alerts/${enc(id)}/false-alarm`, comment ? { comment } : {}),
+  alerts: async (q: { status?: SharedAlert['status']; site?: string; limit?: number } = {}): Promise<Alert[]> =>
+    (await get<{ items: SharedAlert[] }>('/alerts', q)).items.map(withState),
+  alert: async (id: string): Promise<AlertDetail> => withState(await get<SharedAlertDetail>(`/alerts/${enc(id)}`)),
+  acknowledge: (id: string) => post<SharedAlert>(`/alerts/${enc(id)}/ack`, {}),
+  assign: (id: string, assignee: string | null) => post<SharedAlert>(`/alerts/${enc(id)}/assign`, { assignee }),
+  comment: (id: string, note: string) => post<SharedAlert>(`/alerts/${enc(id)}/comments`, { note }),
+  resolve: (id: string, note?: string) => post<SharedAlert>(`/alerts/${enc(id)}/resolve`, note ? { note } : {}),
+  falseAlarm: (id: string, note?: string) => post<SharedAlert>(`/alerts/${enc(id)}/false-alarm`, note ? { note } : {}),
 
-  users: async (): Promise<AdminUser[]> =>
-    itemsOf(await get<Raw>('/users')).map((u) => ({
-      ...normalizeUser(u),
-      id: String(u.id ?? u.username),
-      disabled: u.disabled === true || u.active === false,
-    })),
+  users: () => get<{ items: UserItem[] }>('/users').then((r) => r.items),
   createUser: (u: { username: string; password: string; roles: Role[]; sites: string[] | null }) =>
-    post<Raw>('/users', { ...u, sites: u.sites ?? undefined }),
-  sites: async (): Promise<Site[]> =>
-    itemsOf(await get<Raw>('/sites')).map((s) => ({
-      id: String(s.id ?? s.site),
-      name: str(s.name) ?? String(s.id ?? s.site),
-      timeZone: str(s.timeZone) ?? str(s.timezone) ?? str(s.tz),
-    })),
-  rules: async (): Promise<Raw[]> => itemsOf(await get<Raw>('/rules')),
-  webhooks: async (): Promise<Raw[]> => itemsOf(await get<Raw>('/webhooks')),
-  audit: async (
-    q: { limit?: number; cursor?: string } = {},
-  ): Promise<{ items: AuditEntry[]; nextCursor: string | null }> => {
-    const body = await get<Raw>('/audit', q);
+    post<UserItem>('/users', u),
+  /** Sites as the hub knows them: from its cameras (the hub has no site registry of its own). */
+  sites: async (): Promise<Site[]> => {
+    const counts = new Map<string, number>();
+    for (const c of await api.cameras()) counts.set(c.site, (counts.get(c.site) ?? 0) + 1);
+    return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([id, cameras]) => ({ id, cameras }));
+  },
+  rules: () => get<{ items: AlertRule[] }>('/alert-rules').then((r) => r.items),
+  webhooks: () => get<{ items: Webhook[] }>('/webhooks').then((r) => r.items),
+  audit: (q: { limit?: number; before?: number } = {}) =>
+    get<{ items: AuditEntry[]; nextBefore: number | null }>('/audit', q),
+
+  /** Builds the evidence archive of the events matching the filters; the hub answers with the zip itself. */
+  async exportEvidence(q: {
+    site?: string;
+    camera?: string;
+    type?: string;
+    from?: string;
+    to?: string;
+    reason?: string;
+  }): Promise<{ blob: Blob; id: string | null; sha256: string | null }> {
+    const res = await request('POST', '/exports', { body: q });
     return {
-      items: itemsOf(body).map((a) => ({
-        at: str(a.at) ?? str(a.createdAt) ?? '',
-        actor: str(a.actor) ?? str(a.username) ?? str(a.user) ?? null,
-        action: str(a.action) ?? '',
-        target: str(a.target) ?? str(a.resource) ?? null,
-        detail: a.detail === undefined || a.detail === null ? null : JSON.stringify(a.detail),
-      })),
-      nextCursor: str(body.nextCursor),
+      blob: await res.blob(),
+      id: res.headers.get('x-camhub-export-id'),
+      sha256: res.headers.get('x-camhub-export-sha256'),
     };
   },
 
-  startExport: async (q: { site?: string; camera?: string; type?: string; from?: string; to?: string }) => {
-    const body = await post<Raw>('/exports', q);
-    return normalizeExport(body);
-  },
-  exportStatus: async (id: string) => normalizeExport(await get<Raw>(`/exports/${enc(id)}`)),
-
-  /** A protected binary (snapshot, export) as a blob: <img> and <a download> cannot send the Bearer header. */
+  /** A protected binary (snapshot) as a blob, so a snapshot still being uploaded can be retried. */
   async blob(path: string): Promise<Blob> {
     const res = await request('GET', path.replace(/^\/api\/v1/, ''));
     return res.blob();
   },
 
-  /** The live feed (SSE) as a stream: fetch rather than EventSource, because EventSource cannot send a header. */
-  async live(signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
-    const res = await fetch(url('/live'), { headers: headers({ accept: 'text/event-stream' }), signal });
-    if (!res.ok || !res.body)
+  /** The live feed (SSE) as a stream; fetch, so an expired session is refreshed like any other call. */
+  async live(signal: AbortSignal, lastEventId: string | null): Promise<ReadableStream<Uint8Array>> {
+    const open = () =>
+      fetch(url('/live'), {
+        headers: lastEventId
+          ? { accept: 'text/event-stream', 'last-event-id': lastEventId }
+          : { accept: 'text/event-stream' },
+        credentials: 'same-origin',
+        signal,
+      });
+    let res = await open();
+    if (res.status === 401 && (await refreshSession())) res = await open();
+    if (!res.ok || !res.body) {
       throw new ApiError(
         res.status,
         res.status === 404 ? 'route_not_found' : 'live_failed',
         `live feed: ${res.status}`,
       );
+    }
     return res.body;
   },
 };
-
-function normalizeExport(raw: Raw): ExportJob {
-  const e = (raw.export as Raw | undefined) ?? raw;
-  return {
-    id: String(e.id),
-    status: str(e.status) ?? str(e.state) ?? 'queued',
-    downloadUrl:
-      str(e.downloadUrl) ??
-      str(e.url) ??
-      (e.status === 'ready' || e.status === 'done' ? url(`/exports/${enc(String(e.id))}/download`) : null),
-  };
-}
-
-function enc(s: string): string {
-  return encodeURIComponent(s);
-}

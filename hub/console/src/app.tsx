@@ -167,7 +167,6 @@ export function App() {
   useEffect(() => {
     document.documentElement.lang = currentLang();
     session.onUnauthorized(() => {
-      session.set(null);
       setExpired(true);
       setSigned(null);
     });

@@ -1,24 +1,12 @@
-import { api, ApiError, ROLES, type Role, session, type User } from './api.js';
+import { api, ApiError, ROLES, type User } from './api.js';
 
 export interface Signed {
   user: User;
-  /** The hub has no sign-in (auth not built or disabled): the API answers everyone. */
+  /** The hub has no sign-in (an older hub): the API answers everyone, so the console shows everything. */
   open: boolean;
 }
 
-/** Claims of a JWT, if the token is one (used only when the hub has no /auth/me). */
-function jwtClaims(token: string): Record<string, unknown> | null {
-  const part = token.split('.')[1];
-  if (!part) return null;
-  try {
-    return JSON.parse(atob(part.replace(/-/g, '+').replace(/_/g, '/'))) as Record<string, unknown>;
-  } catch (err) {
-    console.warn('token is not a JWT', (err as Error).message);
-    return null;
-  }
-}
-
-/** Who is using the console: from /auth/me, else the token's claims, else (API open) nobody in particular. */
+/** Who is using the console: the session cookie's user, null when nobody is signed in. */
 export async function resolveUser(): Promise<Signed | null> {
   try {
     return { user: await api.me(), open: false };
@@ -27,15 +15,7 @@ export async function resolveUser(): Promise<Signed | null> {
     if (err.status === 401) return null;
     if (!err.missingRoute) throw err;
   }
-  const claims = session.token ? jwtClaims(session.token) : null;
-  if (claims) {
-    const roles = (Array.isArray(claims.roles) ? claims.roles : []).filter((r): r is Role =>
-      (ROLES as readonly unknown[]).includes(r),
-    );
-    const sites = Array.isArray(claims.sites) && claims.sites.length > 0 ? claims.sites.map(String) : null;
-    return { user: { username: String(claims.username ?? claims.sub ?? '?'), roles, sites }, open: false };
-  }
-  // No auth endpoints: if the API answers without a token, the hub is open (development, or auth not deployed).
+  // No auth endpoints: if the API answers without a session, the hub is open.
   try {
     await api.cameras();
     return { user: { username: '—', roles: [...ROLES], sites: null }, open: true };
@@ -46,8 +26,7 @@ export async function resolveUser(): Promise<Signed | null> {
 }
 
 export async function signIn(username: string, password: string): Promise<Signed | null> {
-  const token = await api.login(username, password);
-  session.set(token);
+  await api.login(username, password);
   return resolveUser();
 }
 
@@ -55,8 +34,7 @@ export async function signOut(): Promise<void> {
   try {
     await api.logout();
   } catch (err) {
-    // The token is dropped either way; a failed logout call only means the server forgets it later.
+    // The cookies expire on their own; a failed logout only means the hub forgets the session later.
     console.warn('logout failed', (err as Error).message);
   }
-  session.set(null);
 }

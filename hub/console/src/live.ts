@@ -1,4 +1,4 @@
-import { type Alert, api, ApiError, type CameraViewStatus, type EventItem, type Problem } from './api.js';
+import { type Alert, api, ApiError, type CameraViewStatus, type EventItem, type Problem, withState } from './api.js';
 
 export interface CameraStatusMessage {
   site: string;
@@ -10,54 +10,52 @@ export interface CameraStatusMessage {
 
 export type LiveMessage =
   | { kind: 'event'; event: EventItem }
-  | { kind: 'alert'; alert: Partial<Alert> & { id: string } }
+  | { kind: 'alert'; alert: Alert; action: string; actor: string | null }
   | { kind: 'camera'; status: CameraStatusMessage };
 
 export type LiveMode = 'connecting' | 'live' | 'polling' | 'off';
 
 type Raw = Record<string, unknown>;
 
-/** Turns one SSE message (name + JSON data) into what the console understands; null for anything else. */
+/** Turns one SSE message of GET /api/v1/live (event name + JSON data) into what the console understands. */
 export function classify(name: string, data: unknown): LiveMessage[] {
   if (!data || typeof data !== 'object') return [];
   const d = data as Raw;
-  // Either a named SSE event, or an envelope {type, data}.
-  const kind = (name !== 'message' ? name : String(d.type ?? d.kind ?? '')).toLowerCase();
-  const body = (name === 'message' && d.data && typeof d.data === 'object' ? d.data : d) as Raw;
-  if (kind.includes('alert')) {
-    const alert = (body.alert as Raw | undefined) ?? body;
-    return typeof alert.id === 'string' ? [{ kind: 'alert', alert: alert as Partial<Alert> & { id: string } }] : [];
+  switch (name) {
+    case 'event':
+      return typeof d.id === 'string' && typeof d.camera === 'string'
+        ? [{ kind: 'event', event: d as unknown as EventItem }]
+        : [];
+    case 'alert': {
+      const alert = d.alert as Alert | undefined;
+      if (!alert || typeof alert.id !== 'string') return [];
+      return [
+        { kind: 'alert', alert: withState(alert), action: String(d.action ?? ''), actor: (d.actor as string) ?? null },
+      ];
+    }
+    case 'camera':
+      return typeof d.site === 'string' && typeof d.camera === 'string'
+        ? [
+            {
+              kind: 'camera',
+              status: {
+                site: d.site,
+                camera: d.camera,
+                to: d.to as CameraViewStatus,
+                problems: (d.problems as Problem[]) ?? [],
+                at: String(d.at ?? ''),
+              },
+            },
+          ]
+        : [];
+    default:
+      // `gap` (entries too old to replay) and anything newer than this console.
+      return [];
   }
-  if (kind.includes('status') || kind.startsWith('camera')) {
-    const s = (body.status && typeof body.status === 'object' ? body.status : body) as Raw;
-    if (typeof s.site !== 'string' || typeof s.camera !== 'string') return [];
-    const to = (s.to ?? s.status) as CameraViewStatus;
-    return [
-      {
-        kind: 'camera',
-        status: {
-          site: s.site,
-          camera: s.camera,
-          to,
-          problems: (s.problems as Problem[]) ?? [],
-          at: String(s.at ?? s.since ?? ''),
-        },
-      },
-    ];
-  }
-  if (kind.includes('event')) {
-    const list = (
-      Array.isArray(body.events) ? body.events : Array.isArray(body) ? body : [body.event ?? body]
-    ) as Raw[];
-    return list
-      .filter((e) => typeof e.id === 'string' && typeof e.camera === 'string')
-      .map((e) => ({ kind: 'event', event: e as unknown as EventItem }));
-  }
-  return [];
 }
 
 /** Splits a text/event-stream into (event name, data) pairs, across chunk boundaries. */
-export function sseParser(onMessage: (name: string, data: string) => void): (chunk: string) => void {
+export function sseParser(onMessage: (name: string, data: string, id: string | null) => void): (chunk: string) => void {
   let buffer = '';
   return (chunk) => {
     buffer += chunk.replace(/\r\n?/g, '\n');
@@ -66,6 +64,7 @@ export function sseParser(onMessage: (name: string, data: string) => void): (chu
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       let name = 'message';
+      let id: string | null = null;
       const data: string[] = [];
       for (const line of block.split('\n')) {
         if (line.startsWith(':')) continue; // keep-alive comment
@@ -74,8 +73,9 @@ export function sseParser(onMessage: (name: string, data: string) => void): (chu
         const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
         if (field === 'event') name = value;
         else if (field === 'data') data.push(value);
+        else if (field === 'id') id = value;
       }
-      if (data.length > 0) onMessage(name, data.join('\n'));
+      if (data.length > 0) onMessage(name, data.join('\n'), id);
     }
   };
 }
@@ -93,6 +93,8 @@ export class LiveFeed {
   private pollTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly seen = new Set<string>();
   private stopped = true;
+  /** Resume point: the hub replays what was missed since this id after a reconnect. */
+  private lastEventId: string | null = null;
   mode: LiveMode = 'off';
 
   constructor(private readonly canReadEvents: boolean) {}
@@ -138,10 +140,11 @@ export class LiveFeed {
     this.setMode('connecting');
     this.abort = new AbortController();
     try {
-      const stream = await api.live(this.abort.signal);
+      const stream = await api.live(this.abort.signal, this.lastEventId);
       this.setMode('live');
       attempt = 0;
-      const parse = sseParser((name, data) => {
+      const parse = sseParser((name, data, id) => {
+        if (id) this.lastEventId = id;
         let parsed: unknown;
         try {
           parsed = JSON.parse(data);

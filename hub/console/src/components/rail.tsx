@@ -45,12 +45,12 @@ function toItem(m: LiveMessage): RailItem | null {
   if (m.kind === 'alert') {
     const a = m.alert;
     return {
-      key: `a${a.id}${a.status ?? ''}`,
-      at: a.updatedAt ?? a.openedAt ?? new Date().toISOString(),
-      site: a.site ?? '',
+      key: `a${a.id}-${a.updatedAt}-${m.action}`,
+      at: a.updatedAt,
+      site: a.site,
       camera: a.camera ?? '',
-      text: `${t('nav.alerts')}: ${a.title ?? ''} — ${label('alertStatus', a.status ?? 'open')}`,
-      critical: a.severity === 'critical' && (a.status ?? 'open') === 'open',
+      text: `${label('severity', a.severity)}: ${a.title} — ${label('alertAction', m.action)}`,
+      critical: a.severity === 'critical' && (m.action === 'opened' || m.action === 'escalated'),
       alertId: a.id,
     };
   }

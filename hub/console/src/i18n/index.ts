@@ -37,7 +37,7 @@ export function t(key: MessageKey, params: Record<string, string | number> = {})
 
 /** A label for a value from an open set (status, type, severity): the catalogue's word, or the raw value. */
 export function label(
-  prefix: 'status' | 'type' | 'severity' | 'alertStatus' | 'role' | 'state',
+  prefix: 'status' | 'type' | 'severity' | 'alertStatus' | 'alertAction' | 'role' | 'state',
   value: string,
 ): string {
   const key = `${prefix}.${value}` as MessageKey;

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, ApiError, ROLES, type Role } from '../api.js';
 import { ErrorNotice, Loading } from '../components/common.js';
 import { useAsync } from '../hooks.js';
-import { formatDateTime, label, type MessageKey, t } from '../i18n/index.js';
+import { formatDateTime, formatNumber, label, type MessageKey, t, timeZoneOf } from '../i18n/index.js';
 import { href, type Route } from '../router.js';
 
 const TABS: { id: string; key: MessageKey }[] = [
@@ -155,7 +155,7 @@ function Sites() {
             <thead>
               <tr>
                 <th scope="col">ID</th>
-                <th scope="col">{t('admin.name')}</th>
+                <th scope="col">{t('common.camera')}</th>
                 <th scope="col">{t('admin.timeZone')}</th>
               </tr>
             </thead>
@@ -163,8 +163,8 @@ function Sites() {
               {sites.data.map((s) => (
                 <tr key={s.id}>
                   <td>{s.id}</td>
-                  <td>{s.name}</td>
-                  <td>{s.timeZone ?? '—'}</td>
+                  <td class="num">{formatNumber(s.cameras, 0)}</td>
+                  <td>{timeZoneOf(s.id)}</td>
                 </tr>
               ))}
             </tbody>

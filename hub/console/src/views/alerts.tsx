@@ -7,13 +7,13 @@ import { formatDateTime, label, t } from '../i18n/index.js';
 import { href, navigate, type Route } from '../router.js';
 import { EventGrid } from './camera.js';
 
-const STATUS_ORDER: Record<string, number> = { open: 0, acknowledged: 1, resolved: 2, false_alarm: 3 };
+const STATE_ORDER: Record<string, number> = { open: 0, acknowledged: 1, resolved: 2, false_alarm: 3 };
 const ACTIVE = new Set(['open', 'acknowledged']);
 
 export function sortAlerts(list: Alert[]): Alert[] {
   return [...list].sort(
     (a, b) =>
-      (STATUS_ORDER[a.status] ?? 9) - (STATUS_ORDER[b.status] ?? 9) ||
+      (STATE_ORDER[a.state] ?? 9) - (STATE_ORDER[b.state] ?? 9) ||
       (SEVERITY_ORDER[a.severity] ?? 9) - (SEVERITY_ORDER[b.severity] ?? 9) ||
       b.openedAt.localeCompare(a.openedAt),
   );
@@ -26,7 +26,7 @@ export function AlertsView({ route }: { route: Route }) {
   const showAll = route.query.get('show') === 'all';
   const alerts = useAsync(() => api.alerts(), [], 10_000);
   useEffect(() => live.subscribe((m) => m.kind === 'alert' && alerts.reload()), [live]);
-  const list = sortAlerts((alerts.data ?? []).filter((a) => showAll || ACTIVE.has(a.status)));
+  const list = sortAlerts((alerts.data ?? []).filter((a) => showAll || ACTIVE.has(a.state)));
   return (
     <section aria-labelledby="alerts-title" class="alerts-view">
       <div class="toolbar">
@@ -50,15 +50,17 @@ export function AlertsView({ route }: { route: Route }) {
           ) : (
             <ul class="alert-list">
               {list.map((a) => (
-                <li key={a.id} class={`alert-item status-${a.status}`} data-alert={a.id}>
+                <li key={a.id} class={`alert-item status-${a.state}`} data-alert={a.id}>
                   <a
                     href={href(['alerts', a.id], showAll ? { show: 'all' } : {})}
                     aria-current={a.id === selected ? 'true' : undefined}
                   >
-                    <SeverityBadge severity={a.severity} /> <strong>{a.title || a.camera}</strong>
+                    <SeverityBadge severity={a.severity} /> <strong>{a.title}</strong>
                     <br />
                     <span class="small muted">
-                      {a.site}/{a.camera} · {formatDateTime(a.openedAt, a.site)} · {label('alertStatus', a.status)}
+                      {a.site}
+                      {a.camera ? `/${a.camera}` : ''} · {formatDateTime(a.openedAt, a.site)} ·{' '}
+                      {label('alertStatus', a.state)}
                       {a.assignee ? ` · ${a.assignee}` : ''}
                     </span>
                   </a>
@@ -82,13 +84,6 @@ export function AlertsView({ route }: { route: Route }) {
 function AlertDetail({ id, onChanged }: { id: string; onChanged: () => void }) {
   const alert = useAsync(() => api.alert(id), [id]);
   const a = alert.data;
-  const events = useAsync(
-    async () =>
-      a && a.events.length === 0 && a.eventIds.length > 0
-        ? Promise.all(a.eventIds.slice(0, 24).map((e) => api.event(e)))
-        : (a?.events ?? []),
-    [a],
-  );
   const [assignee, setAssignee] = useState('');
   const [comment, setComment] = useState('');
   const [actionError, setActionError] = useState<ApiError | null>(null);
@@ -113,21 +108,17 @@ function AlertDetail({ id, onChanged }: { id: string; onChanged: () => void }) {
         <Loading when={alert.loading} />
       </>
     );
-  const active = ACTIVE.has(a.status);
+  const active = ACTIVE.has(a.state);
   return (
-    <article aria-labelledby="alert-title" data-status={a.status}>
+    <article aria-labelledby="alert-title" data-status={a.state}>
       <h2 id="alert-title">
-        <SeverityBadge severity={a.severity} /> {a.title || a.camera}
+        <SeverityBadge severity={a.severity} /> {a.title}
       </h2>
       <dl class="facts">
         <dt>{t('common.status')}</dt>
-        <dd class="alert-status">{label('alertStatus', a.status)}</dd>
+        <dd class="alert-status">{label('alertStatus', a.state)}</dd>
         <dt>{t('common.camera')}</dt>
-        <dd>
-          <a href={href(['camera', a.site, a.camera])}>
-            {a.site}/{a.camera}
-          </a>
-        </dd>
+        <dd>{a.camera ? <a href={href(['camera', a.site, a.camera])}>{`${a.site}/${a.camera}`}</a> : a.site}</dd>
         <dt>{t('alerts.opened')}</dt>
         <dd>{formatDateTime(a.openedAt, a.site)}</dd>
         <dt>{t('alerts.assignee')}</dt>
@@ -190,9 +181,7 @@ function AlertDetail({ id, onChanged }: { id: string; onChanged: () => void }) {
       </form>
       <ErrorNotice error={actionError} what="POST /alerts/:id/…" />
       <h3>{t('alerts.events')}</h3>
-      <Loading when={events.loading && !events.data}>
-        <EventGrid items={events.data ?? []} />
-      </Loading>
+      <EventGrid items={a.events.slice(0, 24)} />
       <h3>{t('alerts.history')}</h3>
       {a.history.length === 0 ? (
         <p class="muted">{t('common.none')}</p>
@@ -201,9 +190,9 @@ function AlertDetail({ id, onChanged }: { id: string; onChanged: () => void }) {
           {a.history.map((h, i) => (
             <li key={i}>
               <time dateTime={h.at}>{formatDateTime(h.at, a.site)}</time>{' '}
-              <strong>{label('alertStatus', h.action)}</strong>
-              {h.by ? ` — ${h.by}` : ''}
-              {h.comment ? `: ${h.comment}` : ''}
+              <strong>{label('alertAction', h.action)}</strong>
+              {` — ${h.actor}`}
+              {h.note ? `: ${h.note}` : ''}
             </li>
           ))}
         </ol>

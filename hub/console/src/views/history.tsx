@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, EVENT_TYPES, type EventItem, type ExportJob } from '../api.js';
+import { api, ApiError, EVENT_TYPES, type EventItem } from '../api.js';
 import { ErrorNotice, Loading, ProtectedImage } from '../components/common.js';
 import { useAsync } from '../hooks.js';
 import { formatDateTime, label, localInputToIso, t } from '../i18n/index.js';
@@ -79,7 +79,11 @@ export function HistoryView({ route }: { route: Route }) {
       <form class="search" onSubmit={submit}>
         <label>
           {t('common.site')}
-          <select name="site" value={form.site} onChange={set('site')}>
+          <select
+            name="site"
+            value={form.site}
+            onChange={(e) => setForm({ ...form, site: e.currentTarget.value, camera: '' })}
+          >
             <option value="">{t('common.all')}</option>
             {sites.map((s) => (
               <option key={s} value={s}>
@@ -90,11 +94,19 @@ export function HistoryView({ route }: { route: Route }) {
         </label>
         <label>
           {t('common.camera')}
-          <select name="camera" value={form.camera} onChange={set('camera')}>
+          <select
+            name="camera"
+            value={form.camera ? `${form.site}/${form.camera}` : ''}
+            onChange={(e) => {
+              // A camera id is unique only within its site: choosing a camera chooses its site too.
+              const [site = '', camera = ''] = e.currentTarget.value.split('/');
+              setForm({ ...form, site: camera ? site : form.site, camera });
+            }}
+          >
             <option value="">{t('common.all')}</option>
             {camerasOfSite.map((c) => (
-              <option key={`${c.site}/${c.camera}`} value={c.camera}>
-                {c.name}
+              <option key={`${c.site}/${c.camera}`} value={`${c.site}/${c.camera}`}>
+                {sites.length > 1 && !form.site ? `${c.name} (${c.site})` : c.name}
               </option>
             ))}
           </select>
@@ -164,56 +176,47 @@ function SnapshotDialog({ event, onClose }: { event: EventItem; onClose: () => v
   );
 }
 
+/** Evidence export (police): the hub builds a signed zip of every matching event and sends it back at once. */
 function ExportButton({ query }: { query: Record<string, string | undefined> }) {
-  const [job, setJob] = useState<ExportJob | null>(null);
+  const [reason, setReason] = useState('');
+  const [done, setDone] = useState<string | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    if (!job || job.downloadUrl || job.status === 'failed') return;
-    const timer = setTimeout(() => {
-      api.exportStatus(job.id).then(setJob, (err: ApiError) => setError(err));
-    }, 1500);
-    return () => clearTimeout(timer);
-  }, [job]);
   const start = async () => {
     setBusy(true);
     setError(null);
+    setDone(null);
     try {
-      setJob(await api.startExport(query));
+      const { blob, id, sha256 } = await api.exportEvidence({ ...query, reason: reason.trim() || undefined });
+      const file = `camhub-export-${id ?? 'evidence'}.zip`;
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(blob);
+      a.download = file;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
+      setDone(t('history.exportDone', { file, sha: sha256?.slice(0, 16) ?? '—' }));
     } catch (err) {
       setError(err instanceof ApiError ? err : new ApiError(0, 'client_error', String(err)));
     } finally {
       setBusy(false);
     }
   };
-  const download = async () => {
-    if (!job?.downloadUrl) return;
-    const blob = await api.blob(job.downloadUrl);
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(blob);
-    a.download = `camhub-export-${job.id}.zip`;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-  };
   return (
-    <span class="export">
-      <button type="button" onClick={() => void start()} disabled={busy || (job !== null && !job.downloadUrl)}>
+    <div class="export">
+      <label>
+        {t('history.reason')}
+        <input name="reason" value={reason} maxLength={500} onInput={(e) => setReason(e.currentTarget.value)} />
+      </label>
+      <button type="button" onClick={() => void start()} disabled={busy}>
         {t('history.export')}
       </button>
-      {job && !job.downloadUrl && (
+      {busy && (
         <span class="muted small" role="status">
           {t('history.exporting')}
         </span>
       )}
-      {job?.downloadUrl && (
-        <span role="status">
-          {t('history.exportReady')}{' '}
-          <button type="button" class="link" onClick={() => void download()}>
-            {t('history.download')}
-          </button>
-        </span>
-      )}
+      {done && <span role="status">{done}</span>}
       <ErrorNotice error={error} what="POST /exports" />
-    </span>
+    </div>
   );
 }

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, type CameraItem, type EventItem } from '../api.js';
-import { EVENT_READERS, hasAnyRole } from '../access.js';
+import { ALERT_HANDLERS, EVENT_READERS, hasAnyRole } from '../access.js';
 import { ErrorNotice, Loading, ProtectedImage, StatusBadge } from '../components/common.js';
 import { useConsole } from '../context.js';
 import { useAsync } from '../hooks.js';
@@ -18,9 +18,7 @@ const keyOf = (c: { site: string; camera: string }) => `${c.site}/${c.camera}`;
 
 interface TileState {
   snapshotEvent?: EventItem;
-  activeSince?: number;
   activeUntil?: number;
-  alert?: boolean;
 }
 
 /** The camera wall: a grid of tiles with the latest snapshot, name, status; tiles light on motion and alerts. */
@@ -30,6 +28,17 @@ export function WallView({ route }: { route: Route }) {
   const site = route.query.get('site') ?? '';
   const page = Math.max(1, Number(route.query.get('page') ?? 1) || 1);
   const canSeeEvents = hasAnyRole(user, EVENT_READERS);
+  const canSeeAlerts = hasAnyRole(user, ALERT_HANDLERS);
+  // Cameras with an unresolved alert (open or acknowledged); reloaded whenever an alert changes.
+  const alerts = useAsync(
+    async () => (canSeeAlerts ? (await api.alerts({ limit: 500 })).filter((a) => a.status !== 'resolved') : []),
+    [canSeeAlerts],
+    15_000,
+  );
+  const alerting = useMemo(
+    () => new Set((alerts.data ?? []).filter((a) => a.camera).map((a) => `${a.site}/${a.camera}`)),
+    [alerts.data],
+  );
 
   const cameras = useAsync(() => api.cameras(site ? { site } : {}), [site], CAMERAS_REFRESH_MS);
   const allCameras = useAsync(() => api.cameras(), [], 60_000);
@@ -82,15 +91,12 @@ export function WallView({ route }: { route: Route }) {
           update(keyOf(e), (s) => ({
             ...s,
             snapshotEvent: e.snapshot && (!s.snapshotEvent || s.snapshotEvent.at <= e.at) ? e : s.snapshotEvent,
-            ...(e.state === 'start'
-              ? { activeSince: at, activeUntil: at + MOTION_HOLD_MS }
-              : e.state === 'end'
-                ? { activeUntil: at }
-                : { activeSince: at, activeUntil: at + PULSE_HOLD_MS }),
+            activeUntil: e.state === 'start' ? at + MOTION_HOLD_MS : e.state === 'end' ? at : at + PULSE_HOLD_MS,
           }));
-        } else if (m.kind === 'alert' && m.alert.site && m.alert.camera) {
-          const open = !m.alert.status || m.alert.status === 'open' || m.alert.status === 'acknowledged';
-          update(keyOf({ site: m.alert.site, camera: m.alert.camera }), (s) => ({ ...s, alert: open }));
+        } else if (m.kind === 'alert') {
+          alerts.reload();
+        } else {
+          cameras.reload();
         }
       }),
     [live],
@@ -151,7 +157,14 @@ export function WallView({ route }: { route: Route }) {
         ) : (
           <ul class="wall" style={{ gridTemplateColumns: `repeat(${grid}, minmax(0, 1fr))` }}>
             {visible.map((c) => (
-              <Tile key={keyOf(c)} camera={c} state={tiles[keyOf(c)] ?? {}} now={now} canSeeEvents={canSeeEvents} />
+              <Tile
+                key={keyOf(c)}
+                camera={c}
+                state={tiles[keyOf(c)] ?? {}}
+                alert={alerting.has(keyOf(c))}
+                now={now}
+                canSeeEvents={canSeeEvents}
+              />
             ))}
           </ul>
         )}
@@ -163,16 +176,18 @@ export function WallView({ route }: { route: Route }) {
 function Tile({
   camera,
   state,
+  alert,
   now,
   canSeeEvents,
 }: {
   camera: CameraItem;
   state: TileState;
+  alert: boolean;
   now: number;
   canSeeEvents: boolean;
 }) {
   const active = state.activeUntil !== undefined && state.activeUntil > now;
-  const cls = ['tile', `status-${camera.status}`, active ? 'active' : '', state.alert ? 'alerting' : ''].join(' ');
+  const cls = ['tile', `status-${camera.status}`, active ? 'active' : '', alert ? 'alerting' : ''].join(' ');
   const snap = state.snapshotEvent;
   return (
     <li class={cls} data-camera={camera.camera} data-active={active ? 'true' : 'false'}>
@@ -184,7 +199,7 @@ function Tile({
             <div class="noimg">{t('wall.noSnapshot')}</div>
           )}
           {active && <span class="flag motion">{t('wall.motion')}</span>}
-          {state.alert && <span class="flag alert">{t('wall.alert')}</span>}
+          {alert && <span class="flag alert">{t('wall.alert')}</span>}
         </div>
         <div class="tile-foot">
           <span class="tile-name">{camera.name}</span>
