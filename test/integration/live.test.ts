@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareIds } from '../../hub/src/live/live-feed.js';
+import { createUser } from '../support/auth.js';
 import { makeEvent, makeHealth } from '../support/factories.js';
 import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
 import { connectPublisher, publishJson } from '../support/mqtt.js';
@@ -158,6 +159,38 @@ describe('live feed (SSE)', () => {
     await sleep(300);
     expect(eventsOf(again.messages)).toHaveLength(13);
     again.close();
+  });
+
+  it('shows technicians camera status only, and operators limited to a site only that site', async () => {
+    const tech = await createUser(reader, ['technician']);
+    const local = await createUser(reader, ['operator'], { sites: ['live-5'] });
+    const techSse = await openSse(`${hubUrl(reader)}/api/v1/live?kinds=event,alert,camera`, tech.headers);
+    const localSse = await openSse(`${hubUrl(reader)}/api/v1/live`, local.headers);
+    expect([techSse.status(), localSse.status()]).toEqual([200, 200]);
+    await sleep(200);
+    for (const site of ['live-4', 'live-5']) {
+      await publishJson(pub, t.events(site, 'cam-1'), makeEvent({ site, camera: 'cam-1', type: 'intrusion' }));
+      await publishJson(pub, t.health(site, 'cam-1'), makeHealth({ site, camera: 'cam-1', status: 'online' }));
+    }
+    await waitFor(() => techSse.messages.filter((m) => m.event === 'camera').length === 2, { what: 'camera status' });
+    await waitFor(() => localSse.messages.filter((m) => m.event === 'alert').length === 1, { what: 'alert' });
+    await sleep(300);
+    expect(new Set(techSse.messages.map((m) => m.event))).toEqual(new Set(['camera']));
+    expect(
+      new Set(
+        localSse.messages.map(
+          (m) =>
+            (m.data as { site?: string; alert?: { site: string } }).site ??
+            (m.data as { alert: { site: string } }).alert.site,
+        ),
+      ),
+    ).toEqual(new Set(['live-5']));
+    expect(new Set(localSse.messages.map((m) => m.event))).toEqual(new Set(['event', 'camera', 'alert']));
+    // The REST side agrees: technicians do not read alerts; a site-limited user gets 404 for another site.
+    expect((await reader.inject({ url: '/api/v1/alerts', headers: tech.headers })).statusCode).toBe(403);
+    expect((await reader.inject({ url: '/api/v1/live?site=live-4', headers: local.headers })).statusCode).toBe(404);
+    techSse.close();
+    localSse.close();
   });
 
   it('refuses bad filters with the error shape', async () => {

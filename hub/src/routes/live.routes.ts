@@ -1,20 +1,20 @@
 import { ErrorResponseSchema, LIVE_KINDS, type LiveKind, LiveQuerySchema } from '@camhub/shared';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { rolesOf, sitesOf } from '../alerts/actor.js';
-import { ALL_ROLES, EVENT_READERS } from '../auth/access.js';
+import { ALL_ROLES, EVENT_READERS, type Role } from '../auth/access.js';
 import type { LiveEntry } from '../live/live-feed.js';
 
-const ALERT_READERS = ['admin', 'operator', 'police'];
+const ALERT_READERS: readonly Role[] = ['admin', 'operator', 'police'];
 const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
 const HEARTBEAT_MS = 15_000;
 /** A client this far behind is dropped; it reconnects with Last-Event-ID and catches up from Redis. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 /** What each role may see live: technicians get camera status only (no events, no alerts). */
-function allowedKinds(roles: string[] | null): Set<LiveKind> {
+function allowedKinds(roles: readonly Role[] | null): Set<LiveKind> {
   if (roles === null) return new Set(LIVE_KINDS);
   const kinds = new Set<LiveKind>(['camera']);
-  if (roles.some((r) => (EVENT_READERS as readonly string[]).includes(r))) kinds.add('event');
+  if (roles.some((r) => EVENT_READERS.includes(r))) kinds.add('event');
   if (roles.some((r) => ALERT_READERS.includes(r))) kinds.add('alert');
   return kinds;
 }
