@@ -2,7 +2,7 @@ import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyError, FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { HubConfig } from './config.js';
 import { AppError } from './errors.js';
@@ -83,6 +83,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
         objectSrc: ["'none'"],
         baseUri: ["'self'"],
         formAction: ["'self'"],
+        // Plain-HTTP LAN installs: upgrading subresources to an HTTPS that does not exist would break the console.
+        upgradeInsecureRequests: null,
       },
     },
     // Plain-HTTP installs on a LAN would otherwise be told to upgrade every request to HTTPS they do not have.
@@ -141,6 +143,10 @@ export default fp(app, { name: 'camhub-hub' });
 /** Fastify options shared by the server and tests: strict query validation, unknown parameters refused. */
 export const fastifyOptions = {
   ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+  // The router refuses some requests before any route or error handler runs (a path parameter over 100 characters,
+  // a malformed URL); without this they would get Fastify's own error shape instead of the contract's.
+  frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) =>
+    reply.code(400).send({ error: { code: 'bad_request', message: err.message.slice(0, 200) } }),
   bodyLimit: 1024 * 1024,
   // Header/connection timeouts protect against slow clients holding sockets.
   requestTimeout: 30_000,
