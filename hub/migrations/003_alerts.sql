@@ -84,12 +84,14 @@ CREATE TABLE alert_history (
 );
 CREATE INDEX alert_history_alert_idx ON alert_history (alert_id, id);
 
--- Matching events of threshold rules (N events within a window) not yet part of an alert.
+-- Matching events not yet part of an alert: those of threshold rules (N events within a window), and `end` events
+-- stored before the start that opens their alert (batches may commit out of order).
 CREATE TABLE alert_candidates (
   rule_id   uuid NOT NULL REFERENCES alert_rules (id) ON DELETE CASCADE,
   group_key text NOT NULL,
   event_id  uuid NOT NULL,
   at        timestamptz NOT NULL,
+  opens     boolean NOT NULL,                  -- counts toward a threshold (an `end` never does)
   PRIMARY KEY (rule_id, group_key, event_id)
 );
 CREATE INDEX alert_candidates_at_idx ON alert_candidates (at);

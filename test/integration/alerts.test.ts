@@ -305,6 +305,18 @@ describe('alert lifecycle', () => {
     expect(await alertsOf('school-01')).toHaveLength(1);
   });
 
+  it('keeps an end that was stored before its start with the alert the start opens', async () => {
+    const start = makeEvent({ site: 'ooo', camera: 'c1', type: 'intrusion', state: 'start' });
+    const end = makeEvent({ site: 'ooo', camera: 'c1', type: 'intrusion', state: 'end' });
+    // As when two ingest workers commit the batches in the other order.
+    await send([end]);
+    expect(await alertsOf('ooo')).toHaveLength(0);
+    await send([start]);
+    const [alert, ...more] = await alertsOf('ooo');
+    expect(more).toHaveLength(0);
+    expect(alert).toMatchObject({ eventCount: 2, status: 'open' });
+  });
+
   it('marks false alarms, filters the list, and answers bad requests', async () => {
     await send([makeEvent({ site: 'fa-site', camera: 'c1', type: 'line_crossing', state: 'pulse' })]);
     const [alert] = await alertsOf('fa-site');

@@ -156,12 +156,22 @@ export function createAlertsRepository() {
       return new Map(rows.map((r) => [r.id, r.n]));
     },
 
-    async addCandidates(db: Queryable, rows: (GroupRef & { eventId: string; at: string })[]): Promise<void> {
+    async addCandidates(
+      db: Queryable,
+      rows: (GroupRef & { eventId: string; at: string; opens: boolean })[],
+    ): Promise<void> {
       if (rows.length === 0) return;
       await db.query(
-        `INSERT INTO alert_candidates (rule_id, group_key, event_id, at)
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::timestamptz[]) ON CONFLICT DO NOTHING`,
-        [rows.map((r) => r.ruleId), rows.map((r) => r.groupKey), rows.map((r) => r.eventId), rows.map((r) => r.at)],
+        `INSERT INTO alert_candidates (rule_id, group_key, event_id, at, opens)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::timestamptz[], $5::boolean[])
+         ON CONFLICT DO NOTHING`,
+        [
+          rows.map((r) => r.ruleId),
+          rows.map((r) => r.groupKey),
+          rows.map((r) => r.eventId),
+          rows.map((r) => r.at),
+          rows.map((r) => r.opens),
+        ],
       );
     },
 
@@ -169,20 +179,26 @@ export function createAlertsRepository() {
     async candidatesSince(
       db: Queryable,
       groups: (GroupRef & { since: Date })[],
-    ): Promise<Map<string, { eventId: string; at: string }[]>> {
+    ): Promise<Map<string, { eventId: string; at: string; opens: boolean }[]>> {
       if (groups.length === 0) return new Map();
-      const { rows } = await db.query<{ rule_id: string; group_key: string; event_id: string; at: Date }>(
-        `SELECT c.rule_id, c.group_key, c.event_id, c.at
+      const { rows } = await db.query<{
+        rule_id: string;
+        group_key: string;
+        event_id: string;
+        at: Date;
+        opens: boolean;
+      }>(
+        `SELECT c.rule_id, c.group_key, c.event_id, c.at, c.opens
          FROM alert_candidates c
          JOIN unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS g(rule_id, group_key, since)
            ON c.rule_id = g.rule_id AND c.group_key = g.group_key AND c.at >= g.since`,
         [...groupsParams(groups), groups.map((g) => g.since)],
       );
-      const out = new Map<string, { eventId: string; at: string }[]>();
+      const out = new Map<string, { eventId: string; at: string; opens: boolean }[]>();
       for (const r of rows) {
         const key = `${r.rule_id}|${r.group_key}`;
         const list = out.get(key) ?? [];
-        list.push({ eventId: r.event_id, at: r.at.toISOString() });
+        list.push({ eventId: r.event_id, at: r.at.toISOString(), opens: r.opens });
         out.set(key, list);
       }
       return out;

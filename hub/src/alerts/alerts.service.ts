@@ -107,6 +107,8 @@ export function createAlertsService(deps: {
       closed.filter((g) => g.rule.cooldownSec > 0),
     );
     const thresholdGroups: (Group & { since: Date })[] = [];
+    // Ends seen before their alert exists (batches can commit out of order): kept to join the alert when it opens.
+    const earlyEnds: (GroupRef & { eventId: string; at: string; opens: boolean })[] = [];
     for (const g of groups) {
       const open = unresolved.get(ref(g));
       if (open) {
@@ -115,6 +117,10 @@ export function createAlertsService(deps: {
       }
       // An `end` says something stopped: it belongs to an open alert, it never starts one.
       const openers = g.events.filter((e) => e.state !== 'end');
+      for (const e of g.events) {
+        if (e.state === 'end')
+          earlyEnds.push({ ruleId: g.ruleId, groupKey: g.groupKey, eventId: e.id, at: e.at, opens: false });
+      }
       if (openers.length === 0) continue;
       const resolvedAt = cooling.get(ref(g));
       if (resolvedAt && t.getTime() - resolvedAt.getTime() < g.rule.cooldownSec * 1000) continue;
@@ -126,18 +132,27 @@ export function createAlertsService(deps: {
       }
     }
 
+    await repo.addCandidates(tx, [
+      ...earlyEnds,
+      ...thresholdGroups.flatMap((g) =>
+        g.events.map((e) => ({ ruleId: g.ruleId, groupKey: g.groupKey, eventId: e.id, at: e.at, opens: true })),
+      ),
+    ]);
     if (thresholdGroups.length > 0) {
-      await repo.addCandidates(
-        tx,
-        thresholdGroups.flatMap((g) =>
-          g.events.map((e) => ({ ruleId: g.ruleId, groupKey: g.groupKey, eventId: e.id, at: e.at })),
-        ),
-      );
       const candidates = await repo.candidatesSince(tx, thresholdGroups);
       for (const g of thresholdGroups) {
         const found = candidates.get(ref(g)) ?? [];
-        if (found.length >= g.rule.threshold!.count) toOpen.push({ g, events: found });
+        if (found.filter((c) => c.opens).length >= g.rule.threshold!.count) toOpen.push({ g, events: found });
       }
+    }
+    // Ends that arrived first join the alert their start opens.
+    const direct = toOpen.filter((o) => !o.g.rule.threshold);
+    if (direct.length > 0) {
+      const ends = await repo.candidatesSince(
+        tx,
+        direct.map((o) => ({ ...o.g, since: new Date(Math.min(...o.events.map((e) => Date.parse(e.at)))) })),
+      );
+      for (const o of direct) o.events.push(...(ends.get(ref(o.g)) ?? []));
     }
 
     for (const { g, events } of toOpen) {
@@ -166,7 +181,7 @@ export function createAlertsService(deps: {
     }
     await repo.deleteCandidates(
       tx,
-      toOpen.filter((o) => o.g.rule.threshold).map((o) => o.g),
+      toOpen.map((o) => o.g),
     );
 
     const attached = await repo.attachEvents(tx, links, t);
