@@ -72,6 +72,9 @@ export async function runLoadWithFault(stack: Stack, opts: LoadFaultOptions): Pr
     await Promise.all(stack.hubs.map((h) => hubMetric(h.url, 'camhub_ingest_events_duplicate_total')))
   ).reduce<number>((a, b) => a + (b ?? 0), 0);
   const duplicates = counts.rows - counts.distinctIds + (counts.rows - counts.distinctSeqs);
+  const resumed = samples.find((s) => s.t >= clearedAt && s.rows > rowsAtClear);
+  if (resumed) notes.push(`storing again after ${resumed.t - clearedAt} ms`);
+  if (dueAtClear > rowsAtClear) notes.push(`${dueAtClear - rowsAtClear} events backlog at clear`);
   notes.push(`${opts.ratePerSec} ev/s`);
   if (load.retries > 0) notes.push(`${load.retries} publish retries`);
   if (redelivered > 0) notes.push(`${redelivered} redeliveries absorbed`);
