@@ -1,6 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DemoError } from './errors.js';
+
+const REAPER = join(dirname(fileURLToPath(import.meta.url)), 'reaper.ts');
 
 export interface ChildExit {
   code: number | null;
@@ -48,6 +52,43 @@ export class Children {
   private unexpectedExit: ((child: ManagedChild, exit: ChildExit) => void) | null = null;
   private readonly stopping = new Set<string>();
   private closed = false;
+  private reaper: ChildProcess | null = null;
+  private reaperExited: Promise<void> = Promise.resolve();
+
+  constructor(private readonly runId: string) {}
+
+  /** Starts the dead man's switch (reaper.ts) that ends every group should this process die without stopping them. */
+  arm(reaperLogFile: string): void {
+    const fd = openSync(reaperLogFile, 'a');
+    try {
+      this.reaper = spawn(process.execPath, ['--import', 'tsx', REAPER, this.runId], {
+        detached: true,
+        stdio: ['pipe', 'ignore', fd],
+      });
+    } finally {
+      closeSync(fd);
+    }
+    const reaper = this.reaper;
+    this.reaperExited = new Promise((resolve) => reaper.once('exit', () => resolve()));
+    reaper.stdin!.on('error', (err) => process.stderr.write(`demo: the reaper's pipe failed: ${err.message}\n`));
+  }
+
+  get reaperPid(): number | null {
+    return this.reaper?.pid ?? null;
+  }
+
+  private tellReaper(line: string): void {
+    if (this.reaper?.stdin?.writable) this.reaper.stdin.write(`${line}\n`);
+  }
+
+  /** Everything is stopped: the reaper may go without doing anything. */
+  async disarm(): Promise<void> {
+    if (!this.reaper) return;
+    this.tellReaper('done');
+    this.reaper.stdin!.end();
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5000).unref());
+    if ((await Promise.race([this.reaperExited, timeout])) === 'timeout') this.reaper.kill('SIGKILL');
+  }
 
   onUnexpectedExit(handler: (child: ManagedChild, exit: ChildExit) => void): void {
     this.unexpectedExit = handler;
@@ -77,6 +118,7 @@ export class Children {
       // The child holds its own copy of the descriptor.
       closeSync(fd);
     }
+    if (proc.pid) this.tellReaper(`+${proc.pid}`);
     let done = false;
     const exited = new Promise<ChildExit>((resolve) => {
       proc.once('exit', (code, signal) => {
@@ -125,7 +167,10 @@ export class Children {
       }
     }
     // Helpers the leader spawned (ffmpeg) may outlive it in the same group.
-    if (child.pid > 0) signalGroup(child.pid, 'SIGKILL');
+    if (child.pid > 0) {
+      signalGroup(child.pid, 'SIGKILL');
+      this.tellReaper(`-${child.pid}`);
+    }
   }
 
   /** Kills every group at once, no grace: the second Ctrl-C. */

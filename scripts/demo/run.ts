@@ -14,6 +14,7 @@ import { LinkProxy } from './link-proxy.js';
 import { freePort, freePortBlock, portIsFree } from './net.js';
 import type { DemoOptions } from './options.js';
 import { Scenario } from './scenario.js';
+import { RUN_ENV, sweepRun } from './sweep.js';
 import { chooseDatabase, chooseMqtt, chooseRedis, type Database, type Mqtt, type Service } from './services.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -25,6 +26,7 @@ type Say = (line: string) => void;
 
 /** Everything the demo started, so that shutdown can stop exactly that, in reverse order. */
 interface Running {
+  runId: string;
   children: Children;
   mqtt?: Mqtt;
   database?: Database;
@@ -46,8 +48,13 @@ interface Running {
  */
 export async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv, say: Say): Promise<number> {
   const demoDir = env.CAMHUB_DEMO_DIR ?? join(REPO_ROOT, '.demo');
+  const runId = randomBytes(8).toString('hex');
+  // Inherited by every process the demo starts, directly or not (the RTSP helper, agents' ffmpeg): the final sweep
+  // and the reaper find stragglers by it.
+  env[RUN_ENV] = runId;
   const running: Running = {
-    children: new Children(),
+    runId,
+    children: new Children(runId),
     links: new Map(),
     agents: [],
     timers: [],
@@ -77,15 +84,17 @@ export async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv, say:
     return stopping;
   };
 
-  let signals = 0;
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) {
+    // One Ctrl-C arrives twice (from the terminal and relayed by the parent process): a repeat within 2 s is the same.
+    if (firstSignalAt && Date.now() - firstSignalAt < 2000) return;
+    if (firstSignalAt) {
       say(`demo: ${signal} again: killing everything now`);
       running.children.killAll();
       finish(130);
       return;
     }
+    firstSignalAt = Date.now();
     void stop(signal, 0);
   };
   process.on('SIGINT', onSignal);
@@ -126,6 +135,7 @@ async function start(options: DemoOptions, env: NodeJS.ProcessEnv, demoDir: stri
   for (const sub of ['agents', 'snapshots', 'logs', 'exports'])
     rmSync(join(demoDir, sub), { recursive: true, force: true });
   mkdirSync(join(demoDir, 'logs'), { recursive: true });
+  running.children.arm(join(demoDir, 'logs', 'reaper.log'));
   const ctx = { env, embedded: options.embedded, demoDir, children: running.children };
 
   say(`camhub demo: ${options.cameras} simulated cameras in ${options.sites} site(s), data and logs in ${demoDir}`);
@@ -365,7 +375,8 @@ async function printStatus(api: HubApi, say: Say): Promise<void> {
   }
 }
 
-async function deleteQueueKeys(url: string, prefix: string): Promise<void> {
+/** Deletes the BullMQ keys under `prefix` (the demo's queue on a Redis that outlives it). */
+export async function deleteQueueKeys(url: string, prefix: string): Promise<void> {
   const redis = new Redis(url, { maxRetriesPerRequest: 1 });
   try {
     let cursor = '0';
@@ -380,10 +391,9 @@ async function deleteQueueKeys(url: string, prefix: string): Promise<void> {
 }
 
 /** On a broker that outlives the demo: end the hub's persistent session and clear the retained statuses we left. */
-async function cleanBroker(running: Running): Promise<void> {
-  const { url, protocolVersion } = running.mqtt!;
+export async function cleanBroker(url: string, protocolVersion: 4 | 5, hubClientId: string, topicRoot: string) {
   const session = await mqtt.connectAsync(url, {
-    clientId: running.hubClientId,
+    clientId: hubClientId,
     protocolVersion,
     clean: true,
     reconnectPeriod: 0,
@@ -401,7 +411,7 @@ async function cleanBroker(running: Running): Promise<void> {
   sweeper.on('message', (topic, payload, packet) => {
     if (packet.retain && payload.length > 0) retained.add(topic);
   });
-  await sweeper.subscribeAsync(`${running.topicRoot}/#`, { qos: 0 });
+  await sweeper.subscribeAsync(`${topicRoot}/#`, { qos: 0 });
   await new Promise((resolve) => setTimeout(resolve, 500));
   for (const topic of retained) await sweeper.publishAsync(topic, '', { qos: 1, retain: true });
   await sweeper.endAsync();
@@ -417,8 +427,13 @@ async function shutdown(running: Running, say: Say): Promise<void> {
   await Promise.all([...running.links.values()].map((link) => link.close()));
   await running.sim?.close();
   const cleanups: [string, () => Promise<void>][] = [];
-  if (running.mqtt?.origin === 'external')
-    cleanups.push(['MQTT session and retained topics', () => cleanBroker(running)]);
+  if (running.mqtt?.origin === 'external') {
+    const { url, protocolVersion } = running.mqtt;
+    cleanups.push([
+      'MQTT session and retained topics',
+      () => cleanBroker(url, protocolVersion, running.hubClientId, running.topicRoot),
+    ]);
+  }
   if (running.redis?.origin === 'external') {
     const url = running.redis.url;
     cleanups.push(['Redis queue keys', () => deleteQueueKeys(url, running.queuePrefix)]);
@@ -431,4 +446,8 @@ async function shutdown(running: Running, say: Say): Promise<void> {
   }
   // Anything not stopped above (e.g. start-up failed half-way) goes now.
   for (const child of children.all) if (!child.done) await children.stop(child, 5000);
+  const exclude = new Set([process.pid, children.reaperPid ?? -1]);
+  const swept = sweepRun(running.runId, exclude);
+  if (swept > 0) say(`demo: ${swept} process(es) outlived their parent (e.g. an agent's ffmpeg); killed them`);
+  await children.disarm();
 }
