@@ -1,0 +1,122 @@
+import type { AlertRule, EventItem } from '@camhub/shared';
+import { describe, expect, it } from 'vitest';
+import {
+  agentCondition,
+  cameraCondition,
+  type CameraHealthFacts,
+  eventMatches,
+  groupKeyOf,
+  raiseSeverity,
+} from './rules.js';
+
+const rule = (over: Partial<AlertRule>): AlertRule => ({
+  id: '00000000-0000-4000-8000-000000000001',
+  kind: 'event',
+  name: 'r',
+  description: null,
+  enabled: true,
+  severity: 'warning',
+  sites: null,
+  cameras: null,
+  eventTypes: null,
+  schedule: null,
+  threshold: null,
+  groupBy: 'camera',
+  cooldownSec: 0,
+  condition: null,
+  forSec: 0,
+  boundMs: null,
+  escalateAfterSec: null,
+  escalateTo: [],
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  ...over,
+});
+const event = (over: Partial<EventItem>): EventItem => ({
+  v: 1,
+  id: '00000000-0000-7000-8000-000000000001',
+  site: 'td-01',
+  camera: 'cam-1',
+  seq: 1,
+  type: 'motion',
+  state: 'start',
+  at: '2026-11-22T16:00:00.000Z',
+  source: { kind: 'onvif' },
+  receivedAt: '2026-11-22T16:00:00.100Z',
+  ...over,
+});
+const facts = (over: Partial<CameraHealthFacts>): CameraHealthFacts => ({
+  site: 'td-01',
+  camera: 'cam-1',
+  status: 'online',
+  statusSince: new Date('2026-11-22T16:00:00Z'),
+  problems: [],
+  health: null,
+  healthAt: null,
+  ...over,
+});
+const hcm = () => 'Asia/Ho_Chi_Minh';
+
+describe('eventMatches', () => {
+  it('checks type, place, schedule and whether the rule is enabled', () => {
+    expect(eventMatches(rule({ eventTypes: ['motion'] }), event({}), hcm)).toBe(true);
+    expect(eventMatches(rule({ eventTypes: ['intrusion'] }), event({}), hcm)).toBe(false);
+    expect(eventMatches(rule({ sites: ['other'] }), event({}), hcm)).toBe(false);
+    expect(eventMatches(rule({ cameras: ['td-01/cam-2'] }), event({}), hcm)).toBe(false);
+    expect(eventMatches(rule({ cameras: ['td-01/cam-1'] }), event({}), hcm)).toBe(true);
+    expect(eventMatches(rule({ enabled: false }), event({}), hcm)).toBe(false);
+    const night = rule({ schedule: { windows: [{ start: '22:00', end: '05:00' }] } });
+    expect(eventMatches(night, event({ at: '2026-11-22T16:00:00.000Z' }), hcm)).toBe(true); // 23:00 local
+    expect(eventMatches(night, event({ at: '2026-11-22T06:00:00.000Z' }), hcm)).toBe(false); // 13:00 local
+    expect(eventMatches(night, event({ at: '2026-11-22T16:00:00.000Z' }), () => 'UTC')).toBe(false);
+  });
+
+  it('groups per camera or per site', () => {
+    expect(groupKeyOf({ groupBy: 'camera' }, 'td-01', 'cam-1')).toBe('td-01/cam-1');
+    expect(groupKeyOf({ groupBy: 'site' }, 'td-01', 'cam-1')).toBe('td-01');
+    expect(groupKeyOf({ groupBy: 'camera' }, 'td-01', null)).toBe('td-01');
+  });
+});
+
+describe('health conditions', () => {
+  const offline = rule({ kind: 'health', condition: 'camera_offline' });
+  it('counts offline cameras, not those unknown because of their agent or silence since install', () => {
+    expect(
+      cameraCondition(offline, facts({ status: 'offline', problems: [{ code: 'no_heartbeat', message: '' }] })),
+    ).toMatchObject({ detail: expect.stringContaining('no_heartbeat') });
+    expect(cameraCondition(offline, facts({ status: 'degraded' }))).toBeNull();
+    expect(
+      cameraCondition(offline, facts({ status: 'unknown', problems: [{ code: 'agent_offline', message: '' }] })),
+    ).toBeNull();
+    expect(cameraCondition(offline, facts({ status: 'unknown', statusSince: null }))).toBeNull();
+  });
+
+  it('judges clock skew against the bound and subscriptions from the sample', () => {
+    const skew = rule({ kind: 'health', condition: 'clock_skew', boundMs: 5000 });
+    const sample = (clockSkewMs: number, eventsSubscribed = true) =>
+      ({ onvif: { reachable: true, clockSkewMs, eventsSubscribed } }) as CameraHealthFacts['health'];
+    expect(cameraCondition(skew, facts({ health: sample(-6000) }))).not.toBeNull();
+    expect(cameraCondition(skew, facts({ health: sample(4999) }))).toBeNull();
+    const unsub = rule({ kind: 'health', condition: 'events_unsubscribed' });
+    expect(cameraCondition(unsub, facts({ health: sample(0, false) }))).not.toBeNull();
+    expect(cameraCondition(unsub, facts({ health: sample(0, false), status: 'offline' }))).toBeNull();
+  });
+
+  it('makes one site-wide condition of an offline agent', () => {
+    const agent = rule({ kind: 'health', condition: 'agent_offline' });
+    const at = new Date('2026-11-22T16:00:00Z');
+    expect(agentCondition(agent, { site: 'td-01', state: 'offline', receivedAt: at })).toMatchObject({
+      camera: null,
+      since: at,
+    });
+    expect(agentCondition(agent, { site: 'td-01', state: 'online', receivedAt: at })).toBeNull();
+  });
+
+  it('raises severity one step', () => {
+    expect([raiseSeverity('info'), raiseSeverity('warning'), raiseSeverity('critical')]).toEqual([
+      'warning',
+      'critical',
+      'critical',
+    ]);
+  });
+});
