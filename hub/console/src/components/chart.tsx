@@ -51,8 +51,14 @@ export function LineChart(props: { title: string; points: Point[]; from: number;
             </text>
           </g>
         ))}
-        {xTicks.map((at) => (
-          <text key={`x${at}`} class="tick" x={x(at)} y={H - 8} text-anchor="middle">
+        {xTicks.map((at, i) => (
+          <text
+            key={`x${at}`}
+            class="tick"
+            x={x(at)}
+            y={H - 8}
+            text-anchor={i === 0 ? 'start' : i === 3 ? 'end' : 'middle'}
+          >
             {formatDateTime(new Date(at).toISOString(), props.site, 'short')}
           </text>
         ))}

@@ -155,7 +155,13 @@ export function WallView({ route }: { route: Route }) {
         {list.length === 0 ? (
           <p class="muted">{t('wall.noCameras')}</p>
         ) : (
-          <ul class="wall" style={{ gridTemplateColumns: `repeat(${grid}, minmax(0, 1fr))` }}>
+          <ul
+            class="wall"
+            style={{
+              gridTemplateColumns: `repeat(${grid}, minmax(0, 1fr))`,
+              gridTemplateRows: `repeat(${grid}, minmax(0, 1fr))`,
+            }}
+          >
             {visible.map((c) => (
               <Tile
                 key={keyOf(c)}
