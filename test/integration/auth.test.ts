@@ -139,7 +139,7 @@ describe('login, tokens and sessions', () => {
   it('ends sessions when a user is disabled or their password changes, and keeps the last admin', async () => {
     const admin = { authorization: `Bearer ${await login(hub, 'admin', TEST_ADMIN_PASSWORD)}` };
     const u = await createUser(hub, ['police']);
-    const patch = (username: string, body: unknown) =>
+    const patch = (username: string, body: Record<string, unknown>) =>
       hub.inject({ method: 'PATCH', url: `/api/v1/users/${username}`, headers: admin, payload: body });
     expect((await patch(u.username, { disabled: true })).statusCode).toBe(200);
     expect((await me(u.headers)).statusCode).toBe(401);
