@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../support/processes.js';
 import { measureBrokerCeiling, measurePostgresCeiling } from './ceilings.js';
-import { runEdge } from './edge.js';
+import { EDGE_SITE, runEdge } from './edge.js';
 import { runIngest, type IngestResult } from './ingest.js';
 import { startBenchBroker } from './lib/broker.js';
 import { createBenchDatabase, postgresVersion } from './lib/db.js';
@@ -67,7 +67,7 @@ async function main() {
   const loadAtStart = loadAverage();
   log(`load average ${loadAtStart.join(' ')}${q ? ' (quick mode)' : ''}`);
 
-  const broker = await startBenchBroker(sites);
+  const broker = await startBenchBroker([...sites, EDGE_SITE]);
   try {
     if (args.sections.has('ingest') || args.sections.has('scaleout')) {
       log('ceilings: QoS 1 broker rate');

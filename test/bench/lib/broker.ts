@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -67,7 +67,9 @@ export async function startBenchBroker(sites: string[]): Promise<BenchBroker> {
     },
     { timeoutMs: 10_000, what: `bench mosquitto on port ${port}` },
   );
-  const version = /mosquitto version (\S+)/.exec(output)?.[1] ?? 'unknown';
+  // `mosquitto -h` prints its version in the usage text (and exits non-zero).
+  const help = spawnSync('mosquitto', ['-h'], { encoding: 'utf8' });
+  const version = /mosquitto version (\S+)/.exec(`${help.stdout}${help.stderr}`)?.[1] ?? 'unknown';
   return {
     url: `mqtt://127.0.0.1:${port}`,
     port,

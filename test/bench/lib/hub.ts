@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HubConfig } from '../../../hub/src/config.js';
 import { freePort, REPO_ROOT } from '../../support/processes.js';
@@ -26,7 +28,14 @@ export async function startHub(
   const port = await freePort();
   const env: Record<string, string> = { ...(process.env as Record<string, string>) };
   for (const [k, v] of Object.entries(config)) if (v !== undefined) env[k] = String(v);
-  Object.assign(env, opts.env, { PORT: String(port), HOST: '127.0.0.1' });
+  // Key, snapshots and exports in a temp dir of its own: a benchmark writes nothing into the checkout.
+  const data = mkdtempSync(join(tmpdir(), 'camhub-bench-hub-'));
+  Object.assign(
+    env,
+    { SNAPSHOT_DIR: join(data, 'snapshots'), EXPORT_DIR: join(data, 'exports'), HUB_KEY_FILE: join(data, 'hub.pem') },
+    opts.env,
+    { PORT: String(port), HOST: '127.0.0.1' },
+  );
   // One directory per hub: V8 writes one profile per thread (the main thread, and tsx's module-loader thread).
   const nodeArgs = opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : [];
   const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(HUB_ROOT, 'hub/src/cli.ts'), 'serve'], {
