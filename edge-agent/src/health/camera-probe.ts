@@ -49,6 +49,7 @@ export class CameraProbe {
   private readonly watch: PictureWatch;
   private lastDetectionAt: number | null = null;
   private lastDetection: { frozen: boolean; black: boolean } | null = null;
+  private eventsLostRuns = 0;
   probes = 0;
 
   constructor(
@@ -76,27 +77,35 @@ export class CameraProbe {
     const url = this.target.streamUrl();
     const expected = this.target.client.info?.profileFps ?? null;
     if (!url) {
-      const error = this.target.client.info
-        ? 'the camera gave no RTSP stream address (GetStreamUri failed)'
-        : 'stream address not known yet (camera not connected)';
+      const error = 'the camera gave no RTSP stream address (GetStreamUri failed)';
       return { findings: { ok: false, error, fps: null, expectedFps: expected }, report: null };
     }
     const detect = this.detectorDue();
-    const report = await this.options.limiter.run(
-      () =>
-        probeStream(url, {
-          seconds: h.streamProbeSec,
-          timeoutMs: h.streamTimeoutSec * 1000,
-          detect: detect
-            ? {
-                freezeSec: h.freezeSec,
-                freezeNoiseDb: h.freezeNoiseDb,
-                blackSec: h.blackSec,
-                blackPixelThreshold: h.blackPixelThreshold,
-              }
-            : undefined,
-        }),
-      signal,
+    const queuedAt = this.now();
+    let startedAt = queuedAt;
+    const detection = detect
+      ? {
+          freezeSec: h.freezeSec,
+          freezeNoiseDb: h.freezeNoiseDb,
+          blackSec: h.blackSec,
+          blackPixelThreshold: h.blackPixelThreshold,
+        }
+      : undefined;
+    const report = await this.options.limiter.run(() => {
+      startedAt = this.now();
+      return probeStream(url, { seconds: h.streamProbeSec, timeoutMs: h.streamTimeoutSec * 1000, detect: detection });
+    }, signal);
+    this.options.logger.debug(
+      {
+        camera: this.target.id,
+        waitedMs: startedAt - queuedAt,
+        ffmpegMs: this.now() - startedAt,
+        packets: report.packets,
+        timedOut: report.timedOut,
+        exitCode: report.exitCode,
+        detect,
+      },
+      'stream probe',
     );
     const ok = report.packets >= 2 && report.fps !== null;
     if (ok && report.frozen !== undefined) {
@@ -135,10 +144,17 @@ export class CameraProbe {
         signal,
         now: this.options.now,
       }),
-      health.stream ? this.probeStream(signal) : Promise.resolve(null),
+      // Before the first ONVIF connect there is no stream address to judge: the ONVIF side speaks for the camera.
+      health.stream && this.target.client.info ? this.probeStream(signal) : Promise.resolve(null),
     ]);
     this.probes += 1;
-    const verdict = deriveHealth(onvif, stream?.findings ?? null, health);
+    // A subscription is re-created within a backoff after a camera comes back: one probe catching that moment is
+    // not a problem, two in a row are.
+    const lost = onvif.reachable && !onvif.authFailed && (!onvif.eventsSubscribed || onvif.pullsStalled);
+    this.eventsLostRuns = lost ? this.eventsLostRuns + 1 : 0;
+    const findings =
+      lost && this.eventsLostRuns < 2 ? { ...onvif, eventsSubscribed: true, pullsStalled: false } : onvif;
+    const verdict = deriveHealth(findings, stream?.findings ?? null, health);
     const r = stream?.report;
     const sample: HealthSample = {
       v: 1,

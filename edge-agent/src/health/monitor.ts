@@ -59,8 +59,13 @@ export class HealthMonitor {
       await sleep(Math.max(0, planned - Date.now()), signal);
       if (signal.aborted) break;
       try {
+        const started = Date.now();
         const sample = await probe.run(signal);
         if (signal.aborted) break;
+        this.options.logger.debug(
+          { camera: sample.camera, status: sample.status, durationMs: Date.now() - started },
+          'health probe',
+        );
         this.options.onSample(sample);
       } catch (err) {
         if (signal.aborted) break;
