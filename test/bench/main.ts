@@ -109,7 +109,7 @@ async function main() {
         );
       };
       if (args.sections.has('ingest')) {
-        const seconds = args.seconds ?? (q ? 15 : 60);
+        const seconds = args.seconds ?? (q ? 8 : 60);
         const rate = args.rate ?? 15_000;
         log(`ingest: ${fmt(rate)} events/s offered for ${seconds} s, 1 hub`);
         const peak = await runIngest(broker, { name: 'peak', hubs: 1, rate, seconds, ...common }, log);
@@ -142,7 +142,7 @@ async function main() {
         log('ingest: 5,000 events/s for latency');
         const steady = await runIngest(
           broker,
-          { name: 'latency', hubs: 1, rate: 5000, seconds: q ? 10 : 30, ...common },
+          { name: 'latency', hubs: 1, rate: 5000, seconds: q ? 6 : 30, ...common },
           log,
         );
         ingestRuns.push(steady);
@@ -156,14 +156,14 @@ async function main() {
         ingestRow(steady, 'ingest 5k/s');
 
         log('ingest: overload (PostgreSQL stalled) at 5,000 events/s');
-        const stallSeconds = q ? 6 : 15;
+        const stallSeconds = q ? 4 : 15;
         const overload = await runIngest(
           broker,
           {
             name: 'overload',
             hubs: 1,
             rate: 5000,
-            seconds: q ? 12 : 30,
+            seconds: q ? 8 : 30,
             ...common,
             stall: { afterSec: 2, seconds: stallSeconds },
             // Low enough that the stall reaches it: shows the step from "Redis absorbs" to "MQTT flow control".
@@ -198,7 +198,7 @@ async function main() {
         );
       }
       if (args.sections.has('scaleout')) {
-        const seconds = q ? 10 : 30;
+        const seconds = q ? 6 : 30;
         const rate = args.rate ?? 15_000;
         log(`scale-out: 2 hubs (shared subscription), ${fmt(rate)} events/s for ${seconds} s`);
         const two = await runIngest(broker, { name: 'scaleout', hubs: 2, rate, seconds, ...common }, log);
@@ -225,7 +225,7 @@ async function main() {
     }
 
     if (args.sections.has('edge')) {
-      const edge = await runEdge(broker, { cameras: 100, restSeconds: q ? 10 : 30, stormSeconds: q ? 10 : 30 }, log);
+      const edge = await runEdge(broker, { cameras: 100, restSeconds: q ? 6 : 30, stormSeconds: q ? 6 : 30 }, log);
       results.edge = edge.result;
       rows.push(...edge.rows);
     }
