@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { agentCases } from './cases/agent.js';
+import { hubSnapshotDiskFull } from './cases/hub-disk.js';
 import {
   hubKilledTwice,
   mosquittoRestart,
@@ -26,6 +27,7 @@ const CASES: FaultCase[] = [
   postgresDown,
   hubKilledTwice,
   twoHubsOneKilled,
+  hubSnapshotDiskFull,
   ...agentCases,
 ];
 

@@ -182,9 +182,13 @@ export const cameraFaults: FaultCase = {
     await sleep(2000);
     await measure(
       'hangs 5 s',
-      async () => sick!.setFault('hang'),
+      async () => {
+        sick!.setFault('hang');
+        await sleep(5000);
+      },
       () => sick!.setFault('none'),
-    ).then(() => sleep(1000));
+    );
+    await sleep(1000);
     await measure(
       'reboots (3 s down, clock +3 h after)',
       async () => {
