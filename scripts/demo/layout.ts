@@ -85,8 +85,11 @@ export function agentConfigYaml(input: AgentConfigInput): string {
     dataDir: input.dataDir,
     outbox: { maxBytes: 64 * 1024 * 1024 },
     motionTimeoutSec: 60,
-    // A sample every 10 s (production: 30 s) so that health visibly changes within the first minute.
-    health: { intervalSec: 10 },
+    // A sample every 20 s (production: 30 s), so that health changes show within the first minute. Not faster: the
+    // simulator's RTSP helper admits new clients about one per 2 s, so 8 cameras' stream probes need ~16 s a round.
+    // The freeze/black detector (it decodes) runs every other round instead of every 5 minutes, to catch the
+    // scripted freeze while it lasts.
+    health: { intervalSec: 20, streamTimeoutSec: 30, detectorIntervalSec: 40 },
     // Quicker reconnects than production, so an offline camera comes back within seconds of answering again.
     onvif: { backoffMinMs: 500, backoffMaxMs: 5000 },
     cameras: input.site.cameras.map((camera) => ({

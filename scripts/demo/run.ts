@@ -240,8 +240,8 @@ function startHub(
     CAMHUB_ADMIN_PASSWORD: DEMO_ADMIN.password,
     // Plain http on loopback: a Secure cookie would never be sent back by the browser.
     AUTH_COOKIE_SECURE: 'false',
-    // Agents sample every 10 s in the demo, so silence is noticed after 35 s instead of 90 s.
-    HEALTH_STALE_SEC: '35',
+    // Agents sample every 20 s in the demo, so silence is noticed after 65 s instead of 90 s.
+    HEALTH_STALE_SEC: '65',
     HEALTH_SWEEP_SEC: '5',
     LOG_LEVEL: env.LOG_LEVEL ?? 'info',
   };
