@@ -33,7 +33,7 @@ beforeAll(async () => {
     outbox: { maxBytes: 4 * 1024 * 1024 },
     motionTimeoutSec: 3,
     onvif: { pullTimeoutSec: 1, requestTimeoutMs: 2000, backoffMinMs: 100, backoffMaxMs: 1000 },
-    health: { intervalSec: 2 },
+    health: { intervalSec: 2, stream: false }, // the simulator runs without RTSP here: ONVIF-side health only
     cameras: sim.cameras.map((c, i) => ({
       id: `cam-${i}`,
       name: `Camera ${i}`,

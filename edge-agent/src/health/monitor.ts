@@ -16,7 +16,7 @@ export interface HealthMonitorOptions {
 
 /**
  * Probes every camera every `health.intervalSec`, staggered evenly over the interval (camera i of n starts at
- * i/n of it) so probes never bunch up, with one concurrency limit for stream probes shared by all cameras. A camera
+ * (i+1)/n of it) so probes never bunch up, with one concurrency limit for stream probes shared by all cameras. A camera
  * whose probe overruns its interval is probed again right away (never twice at once); `late` counts that, and a
  * warning says to raise `health.concurrency` or the interval.
  */
@@ -48,7 +48,8 @@ export class HealthMonitor {
     if (this.loops.length > 0) return;
     const intervalMs = this.options.config.health.intervalSec * 1000;
     const n = this.probes.length;
-    this.loops = this.probes.map((probe, i) => this.loop(probe, Math.floor((intervalMs * i) / Math.max(n, 1))));
+    // (i + 1)/n rather than i/n: no probe at the very start, when cameras are still connecting and subscribing.
+    this.loops = this.probes.map((probe, i) => this.loop(probe, Math.floor((intervalMs * (i + 1)) / n)));
   }
 
   private async loop(probe: CameraProbe, offsetMs: number): Promise<void> {
