@@ -104,15 +104,27 @@ beforeAll(async () => {
       blackSec: 1,
       confirmRuns: 2,
     },
-    cameras: cams.map((c, i) => ({
-      id: `cam-${i}`,
-      name: `Camera ${i}`,
-      host: c.host,
-      port: c.port,
-      username: c.username,
-      password: c.password,
-      snapshot: 'off',
-    })),
+    cameras: [
+      ...cams.map((c, i) => ({
+        id: `cam-${i}`,
+        name: `Camera ${i}`,
+        host: c.host,
+        port: c.port,
+        username: c.username,
+        password: c.password,
+        snapshot: 'off' as const,
+      })),
+      // cam-0's device with a wrong password: it answers, but refuses us.
+      {
+        id: 'wrong-pw',
+        name: 'Wrong password',
+        host: cams[0]!.host,
+        port: cams[0]!.port,
+        username: cams[0]!.username,
+        password: 'not-the-password',
+        snapshot: 'off' as const,
+      },
+    ],
   });
   agent = new Agent(config, pino({ level: process.env.AGENT_TEST_LOG ?? 'silent' }));
   agent.start();
@@ -155,6 +167,14 @@ describe('edge agent health probes', () => {
     // Probes of three cameras ran with two stream slots: the shared limit held, and nothing overran the interval.
     expect(agent!.health.limiter.peak).toBeLessThanOrEqual(2);
     expect(agent!.health.late).toBe(0);
+  });
+
+  it('wrong credentials: offline with auth_failed (not unreachable)', async (ctx) => {
+    if (!sim.rtspAvailable) ctx.skip();
+    const s = await waitSample('wrong-pw', 0, () => true, 'a sample');
+    expect(s.status).toBe('offline');
+    expect(codes(s)).toEqual(['auth_failed']);
+    expect(s.onvif).toMatchObject({ reachable: true, authFailed: true });
   });
 
   it('freeze-stream: degraded with stream_frozen and a stream-sourced video_loss start, then end on recovery', async (ctx) => {
