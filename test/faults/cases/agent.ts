@@ -100,6 +100,11 @@ function uplinkCut(name: string, cutMs: number, long: boolean): FaultCase {
         [alive ? 'agent stayed up' : 'AGENT DIED'],
         alive,
       );
+      // The stated bound (docs/reliability.md): everything stored within 30 s of the uplink returning.
+      if (row.recoveryMs === null || row.recoveryMs > 30_000) {
+        row.ok = false;
+        row.notes += '; over the 30 s bound';
+      }
       return [row];
     },
   };
