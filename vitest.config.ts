@@ -1,5 +1,23 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Files that stream real RTSP video through ffmpeg, or start the whole system: they measure time-sensitive things
+ * (fps, freeze detection, heartbeats) and need the two cores to themselves, so they run one at a time after the rest.
+ */
+const SERIAL = [
+  'test/integration/agent-health.test.ts',
+  'test/integration/agent-health-hub.test.ts',
+  'test/integration/simulator.test.ts',
+  'test/integration/demo.test.ts',
+];
+
+const integration = {
+  environment: 'node' as const,
+  globalSetup: ['test/integration/global-setup.ts'],
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+};
+
 export default defineConfig({
   test: {
     projects: [
@@ -22,10 +40,8 @@ export default defineConfig({
           name: 'integration',
           sequence: { groupOrder: 1 },
           include: ['test/integration/**/*.test.ts'],
-          environment: 'node',
-          globalSetup: ['test/integration/global-setup.ts'],
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
+          exclude: SERIAL,
+          ...integration,
           // Files share two cores with PostgreSQL, Redis and Mosquitto: a little parallelism, not a stampede.
           maxWorkers: 2,
           fileParallelism: true,
@@ -33,7 +49,18 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'serial',
+          sequence: { groupOrder: 2 },
+          include: SERIAL,
+          ...integration,
+          maxWorkers: 1,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: 'e2e',
+          sequence: { groupOrder: 3 },
           // The console in a real headless Chromium against a real hub, agent and simulator.
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
