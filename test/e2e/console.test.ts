@@ -21,7 +21,11 @@ const SITE = `hcm-${uniqueToken().slice(0, 6)}`;
 const CAMERAS = ['cong-chinh', 'bai-xe', 'sanh-a', 'kho-hang'];
 const AGENT_TOKEN = `agent-${uniqueToken()}`;
 const ADMIN_PASSWORD = `admin-${uniqueToken()}`;
-const SCREENSHOTS = join(REPO_ROOT, 'docs/screenshots');
+// A normal run keeps its screenshots out of the work tree; `UPDATE_SCREENSHOTS=1` refreshes the ones in the docs.
+const SCREENSHOTS = join(
+  REPO_ROOT,
+  process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : 'test-results/screenshots',
+);
 const VIEWPORT = { width: 1920, height: 1080 };
 
 let env: TestHubEnv;
