@@ -10,13 +10,14 @@ import { tempDir } from '../../edge-agent/src/testing/harness.js';
 import { startSimulator, type Simulator } from '../simulator/index.js';
 import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
 import { uniqueToken } from '../support/ids.js';
-import { REPO_ROOT } from '../support/processes.js';
+import { REPO_ROOT, freePortBlock } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 import { ensureConsoleBuilt, launchChromium } from './browser.js';
 
 // The console in headless Chromium against the real hub (in this process, listening), the real edge agent and the
 // ONVIF simulator, over the real Mosquitto, PostgreSQL and Redis.
-const BASE_PORT = 27_000 + Math.floor(Math.random() * 900) * 10;
+// A free block in this file's own band (test/support/processes.ts: freePortBlock).
+const BASE_PORT = await freePortBlock(32, 26000);
 const SITE = `hcm-${uniqueToken().slice(0, 6)}`;
 const CAMERAS = ['cong-chinh', 'bai-xe', 'sanh-a', 'kho-hang'];
 const AGENT_TOKEN = `agent-${uniqueToken()}`;

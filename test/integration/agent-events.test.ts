@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { freePortBlock } from '../support/processes.js';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,8 @@ import { startSimulator, type Simulator } from '../simulator/index.js';
 import { uniqueToken, uniqueTopicRoot } from '../support/ids.js';
 
 // The agent in-process against the real simulator (SOAP over HTTP) and the real Mosquitto on 1883.
-const BASE_PORT = 24_000 + Math.floor(Math.random() * 900) * 10;
+// A free block in this file's own band (test/support/processes.ts: freePortBlock).
+const BASE_PORT = await freePortBlock(32, 21000);
 const ROOT = uniqueTopicRoot();
 const SITE = `ev-${uniqueToken()}`;
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

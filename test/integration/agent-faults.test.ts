@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { freePortBlock } from '../support/processes.js';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../edge-agent/src/agent.js';
@@ -11,7 +12,8 @@ import { uniqueToken, uniqueTopicRoot } from '../support/ids.js';
 // Timings are shortened (pull 1 s, request timeout 1 s, backoff 0.1-1 s, renew every 2 s) so this runs in seconds;
 // RECOVERY_BOUND_MS is what we promise for these timings: request timeout + pull + max backoff + slack.
 const RECOVERY_BOUND_MS = 4000;
-const BASE_PORT = 25_000 + Math.floor(Math.random() * 900) * 10;
+// A free block in this file's own band (test/support/processes.ts: freePortBlock).
+const BASE_PORT = await freePortBlock(32, 22000);
 const ROOT = uniqueTopicRoot();
 const SITE = `flt-${uniqueToken()}`;
 

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { freePortBlock } from '../support/processes.js';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,8 @@ import { waitFor } from '../support/wait.js';
 // The technician's view: the real agent (a child process, as operators run it) probes the simulator's cameras and
 // RTSP streams; the real hub (in-process, its own database, queue prefix and topic root, real Mosquitto) decides and
 // serves it through /api/v1. Also: SIGKILL → last will → unknown; SIGSTOP (silence, no will) → no_heartbeat.
-const BASE_PORT = 38_000 + Math.floor(Math.random() * 2000) * 10;
+// A free block in this file's own band (test/support/processes.ts: freePortBlock).
+const BASE_PORT = await freePortBlock(32, 25000);
 const SITE = `hh-${uniqueToken()}`;
 const SIM_FPS = 10;
 const ADMIN_PASSWORD = `pw-${uniqueToken()}`;

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { freePortBlock } from '../support/processes.js';
 import net from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,8 @@ import { uniqueToken, uniqueTopicRoot } from '../support/ids.js';
 
 // Health probes of the real agent (in-process) against the simulator's real RTSP streams (GStreamer), real ffmpeg
 // and real Mosquitto. Intervals are shortened: a probe every 7 s reading 1.5 s of stream, the detector every 4 s.
-const BASE_PORT = 36_000 + Math.floor(Math.random() * 2000) * 10;
+// A free block in this file's own band (test/support/processes.ts: freePortBlock).
+const BASE_PORT = await freePortBlock(32, 24000);
 const ROOT = uniqueTopicRoot();
 const SITE = `hlt-${uniqueToken()}`;
 const SIM_FPS = 10; // the simulator's profile: H.264 640x360 10 fps ~256 kbit/s

@@ -1,4 +1,5 @@
 import { rmSync, writeFileSync } from 'node:fs';
+import { freePortBlock } from '../support/processes.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,7 +15,8 @@ import { uniqueToken, uniqueTopicRoot } from '../support/ids.js';
 
 // The agent as a real child process (npm run agent's entry) with a Mosquitto of our own that we stop and start,
 // and a SIGKILL in the middle: nothing may be lost, duplicated or reordered within a camera.
-const BASE_PORT = 26_000 + Math.floor(Math.random() * 900) * 10;
+// A free block in this file's own band (test/support/processes.ts: freePortBlock).
+const BASE_PORT = await freePortBlock(32, 23000);
 const ROOT = uniqueTopicRoot();
 const SITE = `obx-${uniqueToken()}`;
 

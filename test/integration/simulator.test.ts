@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { freePortBlock } from '../support/processes.js';
 import { promisify } from 'node:util';
 import onvif from 'onvif';
 import onvifPromises from 'onvif/promises/index.js';
@@ -10,7 +11,8 @@ import { child, text } from '../simulator/xml.js';
 const run = promisify(execFile);
 
 // Ports of their own per file (20000-40000), so integration files can run in parallel.
-const BASE_PORT = 20_000 + Math.floor(Math.random() * 1_900) * 10;
+// A free block in this file's own band (test/support/processes.ts: freePortBlock).
+const BASE_PORT = await freePortBlock(32, 20000);
 const CAMERA_COUNT = 4;
 
 let sim: Simulator;

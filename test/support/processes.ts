@@ -63,3 +63,26 @@ export async function spawnHub(config: HubConfig, extraEnv: Record<string, strin
     },
   };
 }
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * The first port of `count` consecutive free ports, for servers that must sit on P, P+1, … (the camera simulator).
+ * Searched in the band [from, from + 1000), below Linux's ephemeral range (32768+), so that a port the kernel hands
+ * to some outgoing connection can never collide with it; give each test file a band of its own.
+ */
+export async function freePortBlock(count: number, from: number): Promise<number> {
+  if (from < 1024 || from + 1000 > 32768) throw new Error(`port band ${from} must lie within 1024..31768`);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = from + Math.floor(Math.random() * (1000 - count));
+    const checks = await Promise.all(Array.from({ length: count }, (_, i) => bindable(base + i)));
+    if (checks.every(Boolean)) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports in ${from}..${from + 999}`);
+}
