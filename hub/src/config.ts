@@ -34,6 +34,13 @@ export const HubConfigSchema = Type.Object({
   INGEST_BATCH_MS: Int(50, 1, 5000, 'Longest wait before a partial batch is queued'),
   INGEST_WORKER_CONCURRENCY: Int(2, 0, 64, 'Batches written to PostgreSQL at once by this process (0: no worker)'),
   INGEST_MAX_QUEUED_BATCHES: Int(500, 1, 1_000_000, 'Backpressure: stop acknowledging MQTT beyond this queue depth'),
+  INGEST_MAX_PENDING: Int(
+    0,
+    0,
+    1_000_000,
+    'Stop reading MQTT while this many messages wait for their acknowledgement (0: MQTT_RECEIVE_MAXIMUM)',
+  ),
+  INGEST_PERSIST_CONCURRENCY: Int(4, 1, 64, 'Batches being queued in Redis at once (acknowledged in order)'),
   REJECTION_PAYLOAD_MAX_BYTES: Int(4096, 64, 65536, 'Raw payload bytes kept with a rejection'),
   SNAPSHOT_DIR: Type.String({ default: './data/snapshots' }),
   SNAPSHOT_MAX_BYTES: Int(5 * 1024 * 1024, 1024, 100 * 1024 * 1024, 'Largest accepted snapshot upload'),

@@ -81,3 +81,60 @@ describe('IngestBatcher recent-id window', () => {
     expect(h.repeats()).toBe(0);
   });
 });
+
+describe('IngestBatcher concurrent persistence', () => {
+  it('persists several batches at once but acknowledges them in seal order', async () => {
+    const started: number[] = [];
+    const finish = new Map<number, () => void>();
+    const durable: number[] = [];
+    const batcher = new IngestBatcher({
+      maxMessages: 1,
+      maxWaitMs: 10_000,
+      topicRoot: ROOT,
+      rejectionPayloadMaxBytes: 1024,
+      concurrency: 2,
+      persist: (batch) => {
+        const seq = (batch.accepted[0]!.payload as { seq: number }).seq;
+        started.push(seq);
+        return new Promise<void>((r) => finish.set(seq, r));
+      },
+      onDurable: () => durable.push(durable.length + 1),
+    });
+    batcher.add(TOPIC, event(ID_A, 1), 1, 0);
+    batcher.add(TOPIC, event(ID_B, 2), 1, 0);
+    batcher.add(TOPIC, event('01936b7e-8c1a-7c35-9f0e-3b1d2a4c5e71', 3), 1, 0);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(started).toEqual([1, 2]); // the third waits for a slot
+    finish.get(2)!();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(durable).toEqual([]); // batch 2 is durable, but batch 1 is not: nothing is acknowledged yet
+    expect(started).toEqual([1, 2, 3]);
+    finish.get(1)!();
+    finish.get(3)!();
+    await batcher.drain();
+    expect(durable).toEqual([1, 2, 3]);
+  });
+
+  it('acknowledges nothing after a batch that never became durable (stopped)', async () => {
+    const durable: number[] = [];
+    let calls = 0;
+    const batcher = new IngestBatcher({
+      maxMessages: 1,
+      maxWaitMs: 10_000,
+      topicRoot: ROOT,
+      rejectionPayloadMaxBytes: 1024,
+      concurrency: 2,
+      persist: async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('redis down');
+      },
+      onDurable: (_generation, acks) => durable.push(acks),
+    });
+    batcher.add(TOPIC, event(ID_A, 1), 1, 0);
+    batcher.add(TOPIC, event(ID_B, 2), 1, 0);
+    await new Promise((r) => setTimeout(r, 20));
+    batcher.stop();
+    await batcher.drain();
+    expect(durable).toEqual([]);
+  });
+});

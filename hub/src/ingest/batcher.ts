@@ -16,7 +16,7 @@ export interface BatcherOptions {
   admit?: () => Promise<void>;
   /**
    * How many recent event ids to remember (0: off). A repeat of one of them is acknowledged with its batch but not
-   * queued again. Safe because batches become durable strictly in order: the batch holding the first copy is durable
+   * queued again. Safe because batches are acknowledged strictly in order: the batch holding the first copy is durable
    * before the repeat is acknowledged, and if this process dies first neither is acknowledged. PostgreSQL's
    * `ON CONFLICT (id)` stays the final arbiter (other hubs, older repeats); this only keeps near-simultaneous copies
    * out of concurrent transactions, where the second insert must wait for the first to commit.
@@ -24,6 +24,12 @@ export interface BatcherOptions {
   recentEventIds?: number;
   /** Called for each repeat dropped by the recent-id window. */
   onRepeat?: () => void;
+  /**
+   * Sealed batches being persisted at once (default 1). Acknowledgements still go out strictly in batch order: a
+   * batch's `onDurable` waits for every earlier batch. Several in flight keep the Redis round trip off the critical
+   * path when the event loop is busy reading MQTT (one persist per loop turn capped a single hub near 5,000/s).
+   */
+  concurrency?: number;
   now?: () => Date;
 }
 
@@ -36,15 +42,19 @@ interface OpenBatch {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Collects decoded messages into short batches and persists them strictly in order, retrying until each is durable.
- * Ordering matters twice: acknowledgements must go out in arrival order, and per-camera order is kept for the worker.
+ * Collects decoded messages into short batches and persists them (a few at once), retrying until each is durable.
+ * Acknowledgements go out strictly in batch order, as MQTT requires. The worker never relied on queue order: with
+ * several workers batches commit in any order, and every camera field only moves forward in time.
  */
 export class IngestBatcher {
   private open: OpenBatch | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private chain: Promise<void> = Promise.resolve();
+  /** Resolves, in seal order, once every batch sealed so far is durable (false: the batcher stopped first). */
+  private chain: Promise<boolean> = Promise.resolve(true);
   private closed = false;
   private inFlight = 0;
+  private persisting = 0;
+  private readonly waitingForSlot: (() => void)[] = [];
   private readonly now: () => Date;
   /** Recently queued event ids, oldest first (a Set iterates in insertion order). */
   private readonly recent = new Set<string>();
@@ -98,13 +108,36 @@ export class IngestBatcher {
     this.open = null;
     if (!sealed) return;
     this.inFlight += 1;
-    this.chain = this.chain.then(() => this.persistUntilDone(sealed));
+    const durable = this.persistUntilDone(sealed);
+    this.chain = this.chain.then(async (earlierDurable) => {
+      const ok = (await durable) && earlierDurable;
+      this.inFlight -= 1;
+      // A batch is acknowledged only after every earlier one: acknowledgements stay in arrival order, and a repeat
+      // dropped by the recent-id window is acknowledged only once the batch holding its first copy is durable.
+      if (ok) this.opts.onDurable(sealed.generation, sealed.acks);
+      return ok;
+    });
   }
 
   /** Seals what is open and waits until every sealed batch is durable (or the batcher is stopped). */
   async drain(): Promise<void> {
     this.seal();
     await this.chain;
+  }
+
+  private async slot(): Promise<void> {
+    if (this.persisting < Math.max(1, this.opts.concurrency ?? 1)) {
+      this.persisting += 1;
+      return;
+    }
+    // The slot is handed over by the finishing persist (FIFO), so batches start in seal order.
+    await new Promise<void>((r) => this.waitingForSlot.push(r));
+  }
+
+  private freeSlot(): void {
+    const next = this.waitingForSlot.shift();
+    if (next) next();
+    else this.persisting -= 1;
   }
 
   /** Stops retrying; batches not yet durable stay unacknowledged, so the broker redelivers them. */
@@ -114,28 +147,27 @@ export class IngestBatcher {
     this.timer = null;
   }
 
-  private async persistUntilDone(sealed: OpenBatch): Promise<void> {
-    const empty = sealed.batch.accepted.length + sealed.batch.rejected.length === 0;
-    for (let attempt = 1; !this.closed; attempt++) {
-      try {
-        if (empty) {
-          // Only repeats: nothing to queue, but their acknowledgements still wait for every earlier batch (the chain).
-          this.inFlight -= 1;
-          this.opts.onDurable(sealed.generation, sealed.acks);
-          return;
+  /** Persists one batch, retrying until it is durable (true) or the batcher is stopped (false). */
+  private async persistUntilDone(sealed: OpenBatch): Promise<boolean> {
+    // Only repeats: nothing to queue; their acknowledgements still wait for every earlier batch (the chain).
+    if (sealed.batch.accepted.length + sealed.batch.rejected.length === 0) return true;
+    await this.slot();
+    try {
+      for (let attempt = 1; !this.closed; attempt++) {
+        try {
+          if (this.opts.admit) await this.opts.admit();
+          if (this.closed) break;
+          await this.opts.persist(sealed.batch);
+          return true;
+        } catch (err) {
+          this.opts.onPersistError?.(err as Error, attempt);
+          await sleep(Math.min(5000, 50 * 2 ** Math.min(attempt, 10)));
         }
-        if (this.opts.admit) await this.opts.admit();
-        if (this.closed) break;
-        await this.opts.persist(sealed.batch);
-        this.inFlight -= 1;
-        this.opts.onDurable(sealed.generation, sealed.acks);
-        return;
-      } catch (err) {
-        this.opts.onPersistError?.(err as Error, attempt);
-        await sleep(Math.min(5000, 50 * 2 ** Math.min(attempt, 10)));
       }
+      return false;
+    } finally {
+      this.freeSlot();
     }
-    this.inFlight -= 1;
   }
 
   private rejection(

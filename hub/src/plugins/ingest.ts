@@ -49,9 +49,10 @@ export default fp<IngestPluginOptions>(
     queue.on('error', (err) => app.log.warn({ err: err.message }, 'ingest queue error'));
 
     const afterStore: ((stored: StoredBatch) => Promise<void> | void)[] = [];
+    const repo = createIngestRepository();
     const service = createIngestService({
       pool: app.pg,
-      repo: createIngestRepository(),
+      repo,
       metrics: app.metrics,
       afterStore: async (stored) => {
         for (const hook of afterStore) {
@@ -144,6 +145,9 @@ export default fp<IngestPluginOptions>(
         await queue.add('batch', batch);
       },
       onDurable: (generation, acks) => {
+        // Resume before releasing: a held message's PUBACK is queued in the gate only when its callback runs, and it
+        // must be queued before the batch holding that message releases its count.
+        if (heldCallbacks.length > 0 && (gate?.pending ?? 0) - acks <= resumeBelow) resumeReading();
         gate?.release(generation, acks);
         app.metrics.pendingAcks.set(gate?.pending ?? 0);
       },
@@ -160,8 +164,23 @@ export default fp<IngestPluginOptions>(
       // About 10 MB; at 15,000 events/s it covers the last several seconds, where concurrent copies collide.
       recentEventIds: 100_000,
       onRepeat: () => app.metrics.duplicates.inc(),
+      concurrency: cfg.INGEST_PERSIST_CONCURRENCY,
     });
 
+    // Memory bound that does not trust the broker: Mosquitto 2.0.11 stops honouring our receive maximum once
+    // acknowledgements flow with a backlog queued (docs/performance.md) and sends tens of thousands of messages ahead
+    // of their acknowledgements. Past the high-water mark we hold mqtt.js's per-message callback (`handleMessage`):
+    // it then parses nothing more, its input stream stops draining, the socket is no longer read, and TCP flow control
+    // holds the broker, which keeps the rest in our persistent session. Below the low-water mark reading goes on.
+    // (Pausing the socket itself does not hold: the pipe into mqtt.js resumes it on its next 'drain'.)
+    const pauseAbove = cfg.INGEST_MAX_PENDING > 0 ? cfg.INGEST_MAX_PENDING : cfg.MQTT_RECEIVE_MAXIMUM;
+    const resumeBelow = Math.floor(pauseAbove / 2);
+    let heldCallbacks: (() => void)[] = [];
+    const resumeReading = () => {
+      const callbacks = heldCallbacks;
+      heldCallbacks = [];
+      for (const cb of callbacks) cb();
+    };
     if (opts.subscribe ?? true) {
       const topics = createTopics(cfg.MQTT_TOPIC_ROOT);
       client = mqtt.connect(cfg.MQTT_URL, {
@@ -181,13 +200,22 @@ export default fp<IngestPluginOptions>(
       });
       gate = new AckGate(client);
       // Every batch belongs to one connection: acknowledgements never cross a reconnect.
-      client.on('close', () => batcher.seal());
+      client.on('close', () => {
+        batcher.seal();
+        // Never run a held callback of a closed connection: its PUBACK would be queued among the next connection's.
+        heldCallbacks = [];
+      });
       client.on('message', (topic, payload, packet) => {
         // While closing, take nothing new: its acknowledgement stays held, so the broker redelivers it later.
         if (closing) return;
         batcher.add(topic, payload, packet.qos, gate!.currentGeneration);
         app.metrics.pendingAcks.set(gate!.pending + 1);
       });
+      client.handleMessage = (_packet, callback) => {
+        // The PUBACK of this message is not in the gate yet (it is queued when the callback runs): hence + 1.
+        if (gate!.pending + 1 > pauseAbove) heldCallbacks.push(() => callback());
+        else callback();
+      };
       client.on('error', (err) => app.log.warn({ err: err.message }, 'mqtt error'));
       client.on('connect', (connack) => {
         app.log.info({ sessionPresent: connack.sessionPresent }, 'mqtt connected');
