@@ -6,7 +6,7 @@ export class HubApiError extends DemoError {
     path: string,
     detail: string,
   ) {
-    super('hub_api', `GET ${path}: HTTP ${status} ${detail}`);
+    super('hub_api', `${path.includes(' ') ? path : `GET ${path}`}: HTTP ${status} ${detail}`);
   }
 }
 
@@ -36,10 +36,28 @@ export class HubApi {
     return (await res.json()) as T;
   }
 
-  private fetch(path: string): Promise<Response> {
+  /** PUT/POST a JSON body, logging in first when the hub asks. */
+  async send<T>(method: 'PUT' | 'POST', path: string, body: unknown): Promise<T> {
+    let res = await this.fetch(path, method, body);
+    if (res.status === 401) {
+      this.authRequired = true;
+      await this.login();
+      res = await this.fetch(path, method, body);
+    }
+    if (!res.ok) throw new HubApiError(res.status, `${method} ${path}`, (await res.text()).slice(0, 200));
+    return (await res.json()) as T;
+  }
+
+  private fetch(path: string, method = 'GET', body?: unknown): Promise<Response> {
     const headers: Record<string, string> = {};
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    return fetch(`${this.baseUrl}${path}`, { headers, signal: AbortSignal.timeout(5000) });
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    return fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(5000),
+    });
   }
 
   private async login(): Promise<void> {
@@ -84,4 +102,43 @@ export interface EventView {
   type: string;
   state: string;
   at: string;
+}
+
+interface RuleView {
+  id: string;
+  kind: 'event' | 'health';
+  name: string;
+  description: string | null;
+  enabled: boolean;
+  severity: string;
+  sites: string[] | null;
+  cameras: string[] | null;
+  condition: string | null;
+  forSec: number;
+  boundMs: number | null;
+  escalateAfterSec: number | null;
+}
+
+/**
+ * The default "camera offline" rule waits 5 minutes, longer than the demo's scripted outage (60 s). The demo shortens
+ * it, through the same admin API a person would use, so that the outage produces its alert while one watches.
+ */
+export async function shortenOfflineRule(api: HubApi, forSec: number): Promise<string | null> {
+  const { items } = await api.get<{ items: RuleView[] }>('/api/v1/alert-rules');
+  const rule = items.find((r) => r.kind === 'health' && r.condition === 'camera_offline');
+  if (!rule) return null;
+  await api.send('PUT', `/api/v1/alert-rules/${rule.id}`, {
+    kind: 'health',
+    name: rule.name,
+    description: `${rule.description ?? ''} (demo: ${forSec} s instead of ${rule.forSec} s)`.trim(),
+    enabled: true,
+    severity: rule.severity,
+    sites: rule.sites,
+    cameras: rule.cameras,
+    condition: rule.condition,
+    forSec,
+    boundMs: rule.boundMs,
+    escalateAfterSec: rule.escalateAfterSec,
+  });
+  return rule.name;
 }

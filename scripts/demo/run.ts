@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import mqtt from 'mqtt';
 import { type Simulator, startSimulator } from '../../test/simulator/index.js';
-import { type CameraView, type EventView, HubApi } from './api.js';
+import { type CameraView, type EventView, HubApi, shortenOfflineRule } from './api.js';
 import { Children, type ManagedChild } from './children.js';
 import { ChildExitedError, DemoError, errorMessage } from './errors.js';
 import { agentConfigYaml, buildLayout, type DemoSite } from './layout.js';
@@ -21,6 +21,8 @@ export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEMO_ADMIN = { username: 'admin', password: 'camhub-demo' };
 const SIM_CREDENTIALS = { username: 'admin', password: 'camhub-sim' };
 const STATUS_EVERY_MS = 30_000;
+/** How long a camera must be offline before the demo's alert opens (the scripted outage lasts 60 s). */
+const DEMO_OFFLINE_ALERT_SEC = 30;
 
 type Say = (line: string) => void;
 
@@ -191,6 +193,13 @@ async function start(options: DemoOptions, env: NodeJS.ProcessEnv, demoDir: stri
 
   const api = new HubApi(hubUrl, DEMO_ADMIN.username, DEMO_ADMIN.password);
   await api.get('/api/v1/cameras');
+  const offlineRule = await shortenOfflineRule(api, DEMO_OFFLINE_ALERT_SEC).catch((err: Error) => {
+    say(`  alerts:     could not shorten the camera-offline rule (${err.message}); it keeps its default`);
+    return null;
+  });
+  if (offlineRule) {
+    say(`  alerts:     rule "${offlineRule}" shortened to ${DEMO_OFFLINE_ALERT_SEC} s for the demo (5 min by default)`);
+  }
   const consoleAnswer = await fetch(`${hubUrl}/`, { signal: AbortSignal.timeout(5000) }).then((r) => r.status);
 
   if (options.scenario) {
