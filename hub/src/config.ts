@@ -40,6 +40,12 @@ export const HubConfigSchema = Type.Object({
     1_000_000,
     'Stop reading MQTT while this many messages wait for their acknowledgement (0: MQTT_RECEIVE_MAXIMUM)',
   ),
+  INGEST_TOUCH_FLUSH_MS: Int(
+    500,
+    0,
+    60_000,
+    "How often cameras' last-event fields are written from events (0: inside every batch transaction)",
+  ),
   INGEST_PERSIST_CONCURRENCY: Int(4, 1, 64, 'Batches being queued in Redis at once (acknowledged in order)'),
   REJECTION_PAYLOAD_MAX_BYTES: Int(4096, 64, 65536, 'Raw payload bytes kept with a rejection'),
   SNAPSHOT_DIR: Type.String({ default: './data/snapshots' }),

@@ -3,6 +3,7 @@ import { withTransaction } from '../db/queryable.js';
 import type { HubMetrics } from '../metrics/metrics.js';
 import type { CameraTouch, IngestRepository } from './ingest.repository.js';
 import type { AcceptedMessage, IngestBatch, IngestResult, Rejection } from './ingest-types.js';
+import type { CameraTouchBuffer } from './touch-buffer.js';
 
 /** SQLSTATE classes that mean "this data can never be stored", as opposed to "try again later". */
 const isDataError = (err: unknown) => {
@@ -70,6 +71,11 @@ export function createIngestService(deps: {
   metrics: HubMetrics;
   /** Called after a batch is committed (alerts, live feed, health state hook in here). */
   afterStore?: (stored: StoredBatch) => Promise<void> | void;
+  /**
+   * Where the camera touches of event messages go after commit, to be written every few hundred ms (see
+   * touch-buffer.ts). Without it every touch is written inside the batch transaction.
+   */
+  eventTouches?: CameraTouchBuffer;
 }) {
   const { pool, repo, metrics } = deps;
 
@@ -96,12 +102,16 @@ export function createIngestService(deps: {
         tx,
         health.map((h) => h.payload),
       );
-      await repo.touchCameras(tx, cameraTouches(batch.accepted));
+      await repo.touchCameras(
+        tx,
+        cameraTouches(deps.eventTouches ? batch.accepted.filter((m) => m.kind !== 'events') : batch.accepted),
+      );
       await repo.upsertAgents(tx, agents);
       await repo.insertRejections(tx, batch.rejected);
       return insertedIds;
     });
     stop();
+    deps.eventTouches?.add(cameraTouches(batch.accepted.filter((m) => m.kind === 'events')));
     const newEvents = events.filter((e) => out.has(e.payload.id.toLowerCase()));
     const result: IngestResult = {
       events: batch.accepted.filter((m) => m.kind === 'events').length,

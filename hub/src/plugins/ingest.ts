@@ -8,6 +8,7 @@ import { createIngestRepository } from '../ingest/ingest.repository.js';
 import { createIngestService, type IngestService, type StoredBatch } from '../ingest/ingest.service.js';
 import type { IngestBatch } from '../ingest/ingest-types.js';
 import { isPostgresUnavailable } from '../ingest/postgres-availability.js';
+import { CameraTouchBuffer } from '../ingest/touch-buffer.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -50,9 +51,21 @@ export default fp<IngestPluginOptions>(
 
     const afterStore: ((stored: StoredBatch) => Promise<void> | void)[] = [];
     const repo = createIngestRepository();
+    const eventTouches =
+      cfg.INGEST_TOUCH_FLUSH_MS > 0
+        ? new CameraTouchBuffer((touches) => repo.touchCameras(app.pg, touches))
+        : undefined;
+    const flushTouches = async () => {
+      await eventTouches
+        ?.flush()
+        .catch((err: Error) => app.log.warn({ err: err.message }, 'camera touches not written; next flush retries'));
+    };
+    const touchTimer = eventTouches ? setInterval(() => void flushTouches(), cfg.INGEST_TOUCH_FLUSH_MS) : null;
+    touchTimer?.unref();
     const service = createIngestService({
       pool: app.pg,
       repo,
+      eventTouches,
       metrics: app.metrics,
       afterStore: async (stored) => {
         for (const hook of afterStore) {
@@ -254,6 +267,8 @@ export default fp<IngestPluginOptions>(
         await c.endAsync().catch((err: Error) => app.log.warn({ err: err.message }, 'mqtt end failed'));
       } else batcher.stop();
       if (worker) await worker.close();
+      if (touchTimer) clearInterval(touchTimer);
+      await flushTouches();
       await queue.close();
     });
   },
