@@ -14,6 +14,11 @@ export function createCamerasService(deps: { cameras: CamerasRepository; health:
       return deps.cameras.list({ site: q.site, sites: scope?.sites, status: q.status });
     },
 
+    /** The same list as JSON text (a CameraItem array), for the API to send without parsing and serialising it. */
+    async listJson(q: CamerasQuery, scope?: { sites?: string[] }): Promise<string> {
+      return deps.cameras.listJson({ site: q.site, sites: scope?.sites, status: q.status });
+    },
+
     async health(site: string, camera: string, from?: string, to?: string): Promise<HealthSample[]> {
       const end = to ?? now().toISOString();
       const start = from ?? new Date(Date.parse(end) - DAY_MS).toISOString();

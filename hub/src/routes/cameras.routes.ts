@@ -8,6 +8,7 @@ import {
   TransitionsResponseSchema,
 } from '@camhub/shared';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Static } from '@sinclair/typebox';
 import { ALL_ROLES, HEALTH_READERS } from '../auth/access.js';
 import { siteScope } from '../auth/request-auth.js';
 
@@ -23,7 +24,16 @@ const camerasRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: CamerasResponseSchema, 400: ErrorResponseSchema },
       },
     },
-    async (req) => ({ items: await app.services.cameras.list(req.query, siteScope(req)) }),
+    // The response schema still documents the contract (/docs); the body is PostgreSQL's JSON, sent as it is: a
+    // string with a JSON content type is not serialised again (cameras.repository.ts listJson says why).
+    async (req, reply) => {
+      const items = await app.services.cameras.listJson(req.query, siteScope(req));
+      const body = `{"items":${items}}`;
+      // The type provider only knows the object form of the schema; the text is that object, already serialised.
+      return reply
+        .type('application/json; charset=utf-8')
+        .send(body as unknown as Static<typeof CamerasResponseSchema>);
+    },
   );
 
   app.get(
