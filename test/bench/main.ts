@@ -84,7 +84,11 @@ async function main() {
         { section: 'ceiling', metric: 'PostgreSQL COPY (rows/s)', value: fmt(pgCeiling.copyRowsPerSec) },
       );
 
-      const common = { sites, cameras: 1000, duplicateRatio: 0.1, profile: args.profile };
+      // The hub's backlog after publishing is waited for at most this long; what remains is reported, not waited out.
+      const drainCapSec = q ? 10 : 30;
+      const common = { sites, cameras: 1000, duplicateRatio: 0.1, profile: args.profile, drainCapSec };
+      const lostValue = (r: IngestResult) =>
+        r.drainCapped ? `? (${fmt(r.remainingAtCap)} not stored at the ${drainCapSec} s drain cap)` : String(r.lost);
       const ingestRuns: IngestResult[] = [];
       const ingestRow = (r: IngestResult, label: string) => {
         rows.push(
@@ -96,9 +100,9 @@ async function main() {
           {
             section: label,
             metric: 'lost / duplicates stored',
-            value: `${r.lost} / ${r.duplicatesStored}`,
+            value: `${lostValue(r)} / ${r.duplicatesStored}`,
             target: '0 / 0',
-            ok: r.lost === 0 && r.duplicatesStored === 0,
+            ok: !r.drainCapped && r.lost === 0 && r.duplicatesStored === 0,
           },
           {
             section: label,
@@ -121,7 +125,7 @@ async function main() {
             metric: `sustained events/s stored (${seconds} s)`,
             value: fmt(peak.storedPerSec),
             target: '≥ 15,000',
-            ok: peak.storedPerSec >= 15_000 && peak.lost === 0,
+            ok: peak.storedPerSec >= 15_000 && peak.lost === 0 && !peak.drainCapped,
           },
           {
             section: 'ingest peak',
@@ -191,9 +195,9 @@ async function main() {
           {
             section: 'overload',
             metric: 'lost / duplicates stored',
-            value: `${overload.lost} / ${overload.duplicatesStored}`,
+            value: `${lostValue(overload)} / ${overload.duplicatesStored}`,
             target: '0 / 0',
-            ok: overload.lost === 0 && overload.duplicatesStored === 0,
+            ok: !overload.drainCapped && overload.lost === 0 && overload.duplicatesStored === 0,
           },
         );
       }
@@ -217,7 +221,7 @@ async function main() {
     if (args.sections.has('query')) {
       const query = await runQuery(
         broker,
-        { events: q ? 1_000_000 : 10_000_000, cameras: 500, days: 30, requests: q ? 40 : 200 },
+        { events: q ? 1_000_000 : 10_000_000, cameras: 500, days: 30, requests: q ? 40 : 200, profile: args.profile },
         log,
       );
       results.query = query.result;

@@ -3,11 +3,13 @@
  * The dataset is generated server-side (INSERT … SELECT generate_series, in chunks, secondary indexes built after)
  * into a database kept between runs (`camhub_bench_query_<n>`), and reused when it already has the right shape.
  */
+import { join } from 'node:path';
 import pg from 'pg';
 import { migrate } from '../../hub/src/db/migrate.js';
 import { loadConfig } from '../../hub/src/config.js';
 import { databaseUrl } from '../support/db.js';
 import { uniqueToken } from '../support/ids.js';
+import { REPO_ROOT } from '../support/processes.js';
 import type { BenchBroker } from './lib/broker.js';
 import { HUB_MQTT_USER } from './lib/broker.js';
 import { adminQuery } from './lib/db.js';
@@ -20,6 +22,8 @@ export interface QueryOptions {
   cameras: number;
   days: number;
   requests: number;
+  /** Write a V8 CPU profile of the hub to bench-results/profiles. */
+  profile?: boolean;
 }
 
 const SITES = 20;
@@ -146,7 +150,8 @@ export async function runQuery(broker: BenchBroker, o: QueryOptions, log: (m: st
       LOG_LEVEL: 'warn',
     },
   );
-  const hub = await startHub(config, { env: { CAMHUB_ADMIN_PASSWORD: password } });
+  const cpuProfileDir = o.profile ? join(REPO_ROOT, `bench-results/profiles/hub-query-${Date.now()}`) : undefined;
+  const hub = await startHub(config, { env: { CAMHUB_ADMIN_PASSWORD: password }, cpuProfileDir });
   try {
     const headers: Record<string, string> = {};
     // Access control: when the API asks for it, log in as the admin the hub created from CAMHUB_ADMIN_PASSWORD.
