@@ -137,6 +137,9 @@ export class Agent {
       since: sample.at,
       problems: sample.problems,
     };
+    // Operators know cameras by name ("Front gate"), not by id: the hub keeps the name it is given here.
+    const name = this.config.cameras.find((c) => c.id === sample.camera)?.name;
+    if (name) status.name = name;
     this.lastCameraStatus.set(sample.camera, status);
     this.logger.info({ camera: sample.camera, status: sample.status, problems: codes(sample) }, 'camera status');
     if (this.link.connected) {

@@ -132,6 +132,13 @@ export const CameraStatusSchema = Type.Object(
     status: CameraHealthStatusSchema,
     since: IsoTimeSchema,
     problems: Type.Array(ProblemSchema, { maxItems: 32 }),
+    name: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 128,
+        description: "Optional (camhub addition): the camera's name for people, from the agent's configuration",
+      }),
+    ),
   },
   { $id: 'CameraStatus', additionalProperties: true },
 );

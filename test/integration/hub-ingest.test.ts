@@ -190,7 +190,13 @@ describe('hub ingest over real MQTT, Redis and PostgreSQL', () => {
     await publishJson(
       pub,
       t.status('st-site', 'cam-9'),
-      makeCameraStatus({ site: 'st-site', camera: 'cam-9', status: 'degraded', problems: h.problems }),
+      makeCameraStatus({
+        site: 'st-site',
+        camera: 'cam-9',
+        status: 'degraded',
+        problems: h.problems,
+        name: 'Cổng chính',
+      }),
     );
     const cam = async () =>
       (
@@ -200,6 +206,8 @@ describe('hub ingest over real MQTT, Redis and PostgreSQL', () => {
       ).body.items[0];
     await waitFor(async () => (await cam())?.status === 'degraded', { what: 'camera degraded' });
     expect((await cam())!.health).toMatchObject({ status: 'degraded', stream: { fps: 12.5 } });
+    // The name a status message carries (the agent's configuration) is what people see.
+    expect((await cam()) as unknown as { name: string }).toMatchObject({ name: 'Cổng chính' });
     const hist = await api<{ items: unknown[] }>(`/api/v1/cameras/st-site/cam-9/health`);
     expect(hist.body.items).toHaveLength(1);
     expect(hist.body.items[0]).toMatchObject({ status: 'degraded', onvif: { latencyMs: 42 } });

@@ -16,6 +16,8 @@ export interface CameraTouch {
   reportedStatus: string | null;
   reportedSince: string | null;
   reportedProblems: unknown[] | null;
+  /** The camera's name for people, when a status message carried one. */
+  name: string | null;
 }
 
 /** All SQL of the ingest path. Each call is one statement over a whole batch (arrays + unnest), never per row. */
@@ -109,7 +111,7 @@ export function createIngestRepository() {
       const sorted = [...touches].sort((a, b) =>
         a.site === b.site ? (a.camera < b.camera ? -1 : 1) : a.site < b.site ? -1 : 1,
       );
-      const cols: unknown[][] = Array.from({ length: 10 }, () => []);
+      const cols: unknown[][] = Array.from({ length: 11 }, () => []);
       for (const t of sorted) {
         const row = [
           t.site,
@@ -122,17 +124,19 @@ export function createIngestRepository() {
           t.reportedStatus,
           t.reportedSince,
           t.reportedProblems ? JSON.stringify(t.reportedProblems) : null,
+          t.name,
         ];
         row.forEach((v, i) => cols[i]!.push(v));
       }
       await db.query(
         `INSERT INTO cameras AS c (site, camera, last_seen_at, last_event_at, last_event_seq, health_at, health,
-                                   reported_status, reported_since, reported_problems)
-         SELECT site, camera, seen, ev_at, ev_seq, h_at, h, r_status, r_since, COALESCE(r_problems, '[]'::jsonb)
+                                   reported_status, reported_since, reported_problems, name)
+         SELECT site, camera, seen, ev_at, ev_seq, h_at, h, r_status, r_since, COALESCE(r_problems, '[]'::jsonb), nm
          FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::bigint[], $6::timestamptz[],
-                     $7::jsonb[], $8::text[], $9::timestamptz[], $10::jsonb[])
-              AS t(site, camera, seen, ev_at, ev_seq, h_at, h, r_status, r_since, r_problems)
+                     $7::jsonb[], $8::text[], $9::timestamptz[], $10::jsonb[], $11::text[])
+              AS t(site, camera, seen, ev_at, ev_seq, h_at, h, r_status, r_since, r_problems, nm)
          ON CONFLICT (site, camera) DO UPDATE SET
+           name = COALESCE(excluded.name, c.name),
            last_seen_at = GREATEST(c.last_seen_at, excluded.last_seen_at),
            last_event_at = GREATEST(c.last_event_at, excluded.last_event_at),
            last_event_seq = GREATEST(c.last_event_seq, excluded.last_event_seq),

@@ -33,6 +33,7 @@ export function cameraTouches(messages: AcceptedMessage[]): CameraTouch[] {
         reportedStatus: null,
         reportedSince: null,
         reportedProblems: null,
+        name: null,
       };
       byCamera.set(key, t);
     }
@@ -53,6 +54,7 @@ export function cameraTouches(messages: AcceptedMessage[]): CameraTouch[] {
         t.reportedSince = since;
         t.reportedStatus = m.payload.status;
         t.reportedProblems = m.payload.problems;
+        t.name = m.payload.name ?? t.name;
       }
     }
   }

@@ -13,6 +13,7 @@ const touch = (camera: string, seenAt: string, eventAt: string, seq: number): Ca
   reportedStatus: null,
   reportedSince: null,
   reportedProblems: null,
+  name: null,
 });
 
 describe('CameraTouchBuffer', () => {
