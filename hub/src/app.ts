@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { ISO_TIME_FORMAT, isValidIsoTime } from '@camhub/shared';
 import fp from 'fastify-plugin';
 import type { HubConfig } from './config.js';
 import { AppError } from './errors.js';
@@ -142,7 +143,15 @@ export default fp(app, { name: 'camhub-hub' });
 
 /** Fastify options shared by the server and tests: strict query validation, unknown parameters refused. */
 export const fastifyOptions = {
-  ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+  ajv: {
+    customOptions: {
+      removeAdditional: false,
+      coerceTypes: true,
+      allErrors: false,
+      // The contract's time format: a real instant, not only the right shape (see shared/src/ids.ts).
+      formats: { [ISO_TIME_FORMAT]: isValidIsoTime },
+    },
+  },
   // The router refuses some requests before any route or error handler runs (a path parameter over 100 characters,
   // a malformed URL); without this they would get Fastify's own error shape instead of the contract's.
   frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) =>

@@ -90,3 +90,13 @@ describe('topics', () => {
     expect(() => topics.agent('+')).toThrow(/site/);
   });
 });
+
+describe('time format', () => {
+  it('refuses year 0, which JavaScript parses but PostgreSQL does not', async () => {
+    const { isValidIsoTime } = await import('./ids.js');
+    expect(isValidIsoTime('0000-01-01T00:00:00.000Z')).toBe(false);
+    expect(isValidIsoTime('0001-01-01T00:00:00.000Z')).toBe(true);
+    const r = decodeMessage(evTopic, buf({ ...event, at: '0000-01-01T00:00:00.000Z' }));
+    expect(r.ok).toBe(false);
+  });
+});

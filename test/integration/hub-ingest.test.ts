@@ -162,6 +162,9 @@ describe('hub ingest over real MQTT, Redis and PostgreSQL', () => {
       ['/api/v1/events?limit=1001', 400, 'invalid_request'],
       ['/api/v1/events?type=explosion', 400, 'invalid_request'],
       ['/api/v1/events?from=yesterday', 400, 'invalid_request'],
+      // The right shape but no real instant: PostgreSQL would refuse it, so the API must, first.
+      ['/api/v1/events?from=0000-00-00T00:00:00Z', 400, 'invalid_request'],
+      ['/api/v1/events?to=2026-02-31T00:00:00Z', 400, 'invalid_request'],
       ['/api/v1/events?site=td-01&bogus=1', 400, 'invalid_request'],
       ['/api/v1/events?cursor=not-a-cursor', 400, 'invalid_cursor'],
       ['/api/v1/events?from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z', 400, 'invalid_range'],
