@@ -249,9 +249,23 @@ describe('web console in a real browser', () => {
       await page.getByText(/Thời gian hoạt động/).waitFor();
       await page.getByRole('button', { name: '1 giờ' }).click();
       // Stream figures (from the simulator's RTSP) and ONVIF latency both draw lines.
+      // A line needs two samples; on a loaded machine the second may come late, and the page fetches its history
+      // when it opens, so reload it until the history has grown.
       for (const title of ['Khung hình/giây', 'Tốc độ bit', 'Độ trễ']) {
         const line = page.locator('figure.chart').filter({ hasText: title }).locator('path.line');
-        await expect.poll(() => line.getAttribute('d'), { timeout: 15_000 }).toMatch(/^M[\d.]+,[\d.]+L/);
+        await expect
+          .poll(
+            async () => {
+              const d = await line.getAttribute('d', { timeout: 5_000 }).catch(() => null);
+              if (!d || !d.includes('L')) {
+                await page.reload();
+                await page.locator('figure.chart').first().waitFor();
+              }
+              return d;
+            },
+            { timeout: 60_000, interval: 3_000 },
+          )
+          .toMatch(/^M[\d.]+,[\d.]+L/);
       }
       await shot(page, 'health-camera');
       expect(errors).toEqual([]);
