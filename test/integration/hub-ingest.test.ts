@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeAgentStatus, makeCameraStatus, makeEvent, makeHealth } from '../support/factories.js';
-import { authHeaders } from '../support/auth.js';
+import { authHeaders, createUser } from '../support/auth.js';
 import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
 import { connectPublisher, publishJson } from '../support/mqtt.js';
 import { waitFor } from '../support/wait.js';
@@ -97,6 +97,17 @@ describe('hub ingest over real MQTT, Redis and PostgreSQL', () => {
     await waitFor(async () => (await api(`/api/v1/events/${good.id}`)).status === 200, { what: 'good event stored' });
     const filtered = await api<{ items: unknown[] }>('/api/v1/ingest/rejections?reason=not_json');
     expect(filtered.body.items).toHaveLength(1);
+    // A technician limited to another site sees none of bad-site's rejections; one limited to bad-site sees them.
+    const other = await createUser(hub, ['technician'], { sites: ['other-site'] });
+    const mine = await createUser(hub, ['technician'], { sites: ['bad-site'] });
+    const as = async (u: { headers: { authorization: string } }) =>
+      (await hub.inject({ url: '/api/v1/ingest/rejections?limit=100', headers: u.headers })).json().items as {
+        topic: string;
+      }[];
+    expect(await as(other)).toEqual([]);
+    const seen = await as(mine);
+    expect(seen.length).toBeGreaterThanOrEqual(6);
+    expect(seen.every((r) => r.topic.startsWith(`${env.config.MQTT_TOPIC_ROOT}/bad-site/`))).toBe(true);
     const metrics = (await hub.inject('/metrics')).body;
     expect(metrics).toMatch(/camhub_ingest_messages_rejected_total\{reason="not_json"\} 1/);
   });

@@ -7,9 +7,19 @@ export type RejectionItem = Rejection;
 
 export function createRejectionsRepository(db: Queryable) {
   return {
-    async latest(limit: number, reason?: string): Promise<RejectionItem[]> {
+    /**
+     * Newest first. `topicPrefixes` limits the list to messages whose topic starts with one of them (a site-limited
+     * user sees only its sites' topics; a message on no valid site's topic belongs to nobody's site).
+     */
+    async latest(limit: number, reason?: string, topicPrefixes?: string[]): Promise<RejectionItem[]> {
       const values: unknown[] = [limit];
-      const where = reason ? `WHERE reason = $${values.push(reason)}` : '';
+      const where: string[] = [];
+      if (reason) where.push(`reason = $${values.push(reason)}`);
+      if (topicPrefixes) {
+        where.push(
+          `EXISTS (SELECT 1 FROM unnest($${values.push(topicPrefixes)}::text[]) AS p WHERE starts_with(topic, p))`,
+        );
+      }
       const { rows } = await db.query<{
         topic: string;
         reason: string;
@@ -20,7 +30,7 @@ export function createRejectionsRepository(db: Queryable) {
         truncated: boolean;
       }>(
         `SELECT topic, reason, detail, received_at, payload, payload_bytes, truncated FROM ingest_rejections
-         ${where} ORDER BY received_at DESC, id DESC LIMIT $1`,
+         ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY received_at DESC, id DESC LIMIT $1`,
         values,
       );
       return rows.map((r) => ({

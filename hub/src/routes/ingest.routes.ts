@@ -13,7 +13,12 @@ const ingestRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: RejectionsResponseSchema, 400: ErrorResponseSchema },
       },
     },
-    async (req) => ({ items: await app.repositories.rejections.latest(req.query.limit ?? 100, req.query.reason) }),
+    async (req) => {
+      // A technician limited to some sites sees what those sites' agents sent, nothing else.
+      const sites = req.user?.sites ?? null;
+      const prefixes = sites ? sites.map((site) => `${app.config.MQTT_TOPIC_ROOT}/${site}/`) : undefined;
+      return { items: await app.repositories.rejections.latest(req.query.limit ?? 100, req.query.reason, prefixes) };
+    },
   );
 };
 export default ingestRoutes;
