@@ -152,6 +152,8 @@ export const fastifyOptions = {
       formats: { [ISO_TIME_FORMAT]: isValidIsoTime },
     },
   },
+  // Responses with unions (allOf/anyOf) are serialised with a validator of their own; it must know the format too.
+  serializerOpts: { ajv: { formats: { [ISO_TIME_FORMAT]: isValidIsoTime } } },
   // The router refuses some requests before any route or error handler runs (a path parameter over 100 characters,
   // a malformed URL); without this they would get Fastify's own error shape instead of the contract's.
   frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) =>
