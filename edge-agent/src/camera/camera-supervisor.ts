@@ -206,7 +206,25 @@ export class CameraSupervisor implements ProbeTarget {
       .catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'could not store an event'));
   }
 
-  private async store(draft: EventDraft, snapshot: string | undefined): Promise<void> {
+  private store(draft: EventDraft, snapshot: string | undefined): Promise<void> {
+    return this.append(
+      {
+        type: draft.type,
+        state: draft.state,
+        at: draft.at,
+        source: { kind: 'onvif', topic: draft.topic.slice(0, 512) },
+      },
+      Object.keys(draft.data).length > 0 ? draft.data : undefined,
+      snapshot,
+    );
+  }
+
+  /** Numbers an event, makes it durable in the outbox and logs it: the one way any event of this camera is stored. */
+  private async append(
+    fields: Pick<CameraEvent, 'type' | 'state' | 'source'> & { at: Date },
+    data: CameraEvent['data'],
+    snapshot: string | undefined,
+  ): Promise<void> {
     const { config, camera } = this.deps;
     const event: CameraEvent = {
       v: 1,
@@ -214,17 +232,20 @@ export class CameraSupervisor implements ProbeTarget {
       site: config.site,
       camera: camera.id,
       seq: this.deps.seq.take(camera.id),
-      type: draft.type,
-      state: draft.state,
-      at: draft.at.toISOString(),
-      source: { kind: 'onvif', topic: draft.topic.slice(0, 512) },
+      type: fields.type,
+      state: fields.state,
+      at: fields.at.toISOString(),
+      source: fields.source,
     };
-    if (Object.keys(draft.data).length > 0) event.data = draft.data;
+    if (data) event.data = data;
     if (snapshot) event.snapshot = snapshot;
     await this.deps.outbox.append('events', event);
     this.eventsEmitted += 1;
     // Logged once durable: this line is the agent's own record of what it promised to deliver.
-    this.log.info({ id: event.id, seq: event.seq, type: event.type, state: event.state, at: event.at }, 'event stored');
+    this.log.info(
+      { id: event.id, seq: event.seq, type: event.type, state: event.state, at: event.at, source: event.source.kind },
+      'event stored',
+    );
   }
 
   pullStats(): PullPointStats | null {
@@ -250,27 +271,13 @@ export class CameraSupervisor implements ProbeTarget {
 
   /** An event the agent saw in the video (frozen or black picture), numbered and stored like any other. */
   storeStreamEvent(draft: PictureEventDraft): Promise<void> {
-    const stored = this.chain.then(async () => {
-      const { config, camera } = this.deps;
-      const event: CameraEvent = {
-        v: 1,
-        id: uuidv7(),
-        site: config.site,
-        camera: camera.id,
-        seq: this.deps.seq.take(camera.id),
-        type: draft.type,
-        state: draft.state,
-        at: draft.at.toISOString(),
-        source: { kind: 'stream', topic: draft.topic },
-        data: draft.data,
-      };
-      await this.deps.outbox.append('events', event);
-      this.eventsEmitted += 1;
-      this.log.info(
-        { id: event.id, seq: event.seq, type: event.type, state: event.state, at: event.at, source: 'stream' },
-        'event stored',
-      );
-    });
+    const stored = this.chain.then(() =>
+      this.append(
+        { type: draft.type, state: draft.state, at: draft.at, source: { kind: 'stream', topic: draft.topic } },
+        draft.data,
+        undefined,
+      ),
+    );
     this.chain = stored.catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'could not store an event'));
     return stored;
   }
