@@ -4,9 +4,9 @@
  */
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { loadConfig } from '../../hub/src/config.js';
+import { deleteQueueKeys } from '../support/hub.js';
 import { uniqueToken } from '../support/ids.js';
 import { REPO_ROOT } from '../support/processes.js';
 import { type BenchBroker, HUB_MQTT_USER } from './lib/broker.js';
@@ -72,20 +72,6 @@ function mainThreadProfiles(dirs: string[]): string[] {
     const files = readdirSync(d).map((f) => join(d, f));
     return files.sort((a, b) => statSync(b).size - statSync(a).size).slice(0, 1);
   });
-}
-
-async function deleteQueueKeys(redisUrl: string, prefix: string) {
-  const r = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await r.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    r.disconnect();
-  }
 }
 
 /** Sums one metric family (all label sets) from a Prometheus text exposition. */

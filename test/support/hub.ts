@@ -78,7 +78,8 @@ export function hubUrl(server: FastifyInstance): string {
   return `http://127.0.0.1:${addr.port}`;
 }
 
-async function deleteQueueKeys(redisUrl: string, prefix: string) {
+/** Deletes every Redis key of a BullMQ prefix (a test's or a benchmark's queues). */
+export async function deleteQueueKeys(redisUrl: string, prefix: string) {
   const r = new Redis(redisUrl);
   try {
     let cursor = '0';
