@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import app, { fastifyOptions } from '../../hub/src/app.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, type Role } from '../../hub/src/auth/access.js';
-import { API_PREFIX, type RouteTableEntry } from '../../hub/src/plugins/auth.js';
+import { API_PREFIX, type RouteTableEntry } from '../../hub/src/auth/auth.plugin.js';
 import { createUser, type TestUser } from '../support/auth.js';
 import { makeEvent } from '../support/factories.js';
 import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';

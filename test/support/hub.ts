@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import app, { fastifyOptions } from '../../hub/src/app.js';
 import { type HubConfig, loadConfig } from '../../hub/src/config.js';
-import type { IngestPluginOptions } from '../../hub/src/plugins/ingest.js';
+import type { IngestPluginOptions } from '../../hub/src/ingest/ingest.plugin.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { uniqueQueuePrefix, uniqueToken, uniqueTopicRoot } from './ids.js';
 

@@ -1,9 +1,9 @@
 import { ErrorResponseSchema } from '@camhub/shared';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { SNAPSHOT_REF_PATTERN } from '../media/snapshot-store.js';
+import { SNAPSHOT_REF_PATTERN } from './snapshot-store.js';
 
-/** Edge agents upload snapshots here with their site's token (never a user's password; see plugins/auth.ts). */
+/** Edge agents upload snapshots here with their site's token (never a user's password; see auth/auth.plugin.ts). */
 const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addContentTypeParser(
     ['image/jpeg', 'application/octet-stream'],

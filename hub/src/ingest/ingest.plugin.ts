@@ -2,13 +2,13 @@ import { createTopics, sharedFilter, TOPIC_KINDS } from '@camhub/shared';
 import { Queue, Worker } from 'bullmq';
 import fp from 'fastify-plugin';
 import mqtt, { type MqttClient } from 'mqtt';
-import { AckGate } from '../ingest/ack-gate.js';
-import { IngestBatcher } from '../ingest/batcher.js';
-import { createIngestRepository } from '../ingest/ingest.repository.js';
-import { createIngestService, type IngestService, type StoredBatch } from '../ingest/ingest.service.js';
-import type { IngestBatch } from '../ingest/ingest-types.js';
-import { isPostgresUnavailable } from '../ingest/postgres-availability.js';
-import { CameraTouchBuffer } from '../ingest/touch-buffer.js';
+import { AckGate } from './ack-gate.js';
+import { IngestBatcher } from './batcher.js';
+import { createIngestRepository } from './ingest.repository.js';
+import { createIngestService, type IngestService, type StoredBatch } from './ingest.service.js';
+import type { IngestBatch } from './ingest-types.js';
+import { isPostgresUnavailable } from './postgres-availability.js';
+import { CameraTouchBuffer } from './touch-buffer.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

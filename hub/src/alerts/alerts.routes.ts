@@ -11,7 +11,7 @@ import {
 } from '@camhub/shared';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { actorOf, sitesOf } from '../alerts/actor.js';
+import { actorOf, sitesOf } from './actor.js';
 import type { Role } from '../auth/access.js';
 import { NotFoundError } from '../errors.js';
 

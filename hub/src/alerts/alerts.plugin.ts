@@ -1,12 +1,12 @@
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
-import { AlertChanges } from '../alerts/alert-changes.js';
-import { createAlertsRepository } from '../alerts/alerts.repository.js';
-import { type AlertsService, createAlertsService } from '../alerts/alerts.service.js';
-import { createRulesRepository } from '../alerts/rules.repository.js';
-import { createRulesService, type RulesService } from '../alerts/rules.service.js';
-import { siteTimeZones } from '../alerts/time-zones.js';
+import { AlertChanges } from './alert-changes.js';
+import { createAlertsRepository } from './alerts.repository.js';
+import { type AlertsService, createAlertsService } from './alerts.service.js';
+import { createRulesRepository } from './rules.repository.js';
+import { createRulesService, type RulesService } from './rules.service.js';
+import { siteTimeZones } from './time-zones.js';
 import { ConfigError } from '../errors.js';
 import { createChannels } from '../notify/channels.js';
 import { createNotifier, type Notifier } from '../notify/notifier.service.js';

@@ -2,7 +2,7 @@ import { ErrorResponseSchema, LIVE_KINDS, type LiveKind, LiveQuerySchema } from 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { rolesOf, sitesOf } from '../alerts/actor.js';
 import { ALL_ROLES, EVENT_READERS, type Role } from '../auth/access.js';
-import type { LiveEntry } from '../live/live-feed.js';
+import type { LiveEntry } from './live-feed.js';
 
 const ALERT_READERS: readonly Role[] = ['admin', 'operator', 'police'];
 const STREAM_ID = /^\d{1,20}-\d{1,20}$/;

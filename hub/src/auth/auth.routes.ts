@@ -12,9 +12,9 @@ import {
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
-import { ALL_ROLES } from '../auth/access.js';
-import { TooManyAttemptsError } from '../auth/auth.service.js';
-import { auditActor, readCookie, REFRESH_COOKIE, SESSION_COOKIE, serializeCookie } from '../auth/request-auth.js';
+import { ALL_ROLES } from './access.js';
+import { TooManyAttemptsError } from './auth.service.js';
+import { auditActor, readCookie, REFRESH_COOKIE, SESSION_COOKIE, serializeCookie } from './request-auth.js';
 import { UnauthorizedError } from '../errors.js';
 
 const errors = { 400: ErrorResponseSchema, 401: ErrorResponseSchema, 403: ErrorResponseSchema };

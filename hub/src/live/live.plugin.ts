@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import { createLiveFeed, type LiveFeed } from '../live/live-feed.js';
+import { createLiveFeed, type LiveFeed } from './live-feed.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
