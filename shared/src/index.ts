@@ -5,3 +5,4 @@ export * from './schemas.js';
 export * from './topics.js';
 export * from './alerts.js';
 export * from './auth.js';
+export * from './video.js';

@@ -306,6 +306,27 @@ describe('ACL', () => {
     // Clear the retained message so no later subscriber sees it.
     await siteA.publishAsync('camhub/v1/site-a/agent', '', { qos: 1, retain: true });
   });
+
+  it("lets the hub publish a site's commands, delivered to that site's agent only", async () => {
+    const siteA = await asSite('site-a');
+    const siteB = await asSite('site-b');
+    const seenA = record(siteA);
+    const seenB = record(siteB);
+    await siteA.subscribeAsync('camhub/v1/site-a/commands', { qos: 1 });
+    await siteB.subscribeAsync('camhub/v1/+/commands', { qos: 1 });
+    const hub = await asHub();
+    await expect(hub.publishAsync('camhub/v1/site-a/commands', '{"cmd":1}', { qos: 1 })).resolves.toBeDefined();
+    await waitFor(() => seenA.includes('camhub/v1/site-a/commands {"cmd":1}'), { what: 'command delivery' });
+    // The hub may write nothing else, and a site never hears another site's commands.
+    const other = await hub
+      .publishAsync('camhub/v1/site-a/cameras/cam-01/events', '{"forged":6}', { qos: 1 })
+      .then(() => 'accepted')
+      .catch((err: { code: number }) => err.code);
+    expect(other).toBe(0x87);
+    await hub.publishAsync('camhub/v1/site-b/commands', '{"cmd":2}', { qos: 1 });
+    await waitFor(() => seenB.includes('camhub/v1/site-b/commands {"cmd":2}'), { what: 'site-b command' });
+    expect(seenB.filter((m) => m.includes('site-a'))).toEqual([]);
+  });
 });
 
 describe("the hub's persistent session", () => {
