@@ -1,9 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import pg from 'pg';
+import { MIGRATIONS_DIR } from '../paths.js';
 
-export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../migrations');
+export { MIGRATIONS_DIR };
 /** Arbitrary but fixed: every hub process that migrates takes this advisory lock, so only one runs them. */
 const MIGRATION_LOCK_KEY = 0x63616d68; // "camh"
 

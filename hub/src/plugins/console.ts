@@ -1,12 +1,9 @@
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-
-/** Where `npm run console:build` puts the web console. */
-export const CONSOLE_DIST = join(dirname(fileURLToPath(import.meta.url)), '../../console/dist');
+import { CONSOLE_DIST } from '../paths.js';
 
 const NOT_BUILT_PAGE = `<!doctype html>
 <html lang="vi"><head><meta charset="utf-8"><title>camhub</title></head>
