@@ -20,6 +20,8 @@ const integration = {
 
 export default defineConfig({
   test: {
+    // The default report, then missing dependencies (if any) and the plain tally CI reads as the last line.
+    reporters: ['default', './test/support/dependency-reporter.ts'],
     projects: [
       {
         test: {

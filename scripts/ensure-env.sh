@@ -19,6 +19,7 @@ if ! /usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0")'
   need+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly)
 fi
 command -v gst-launch-1.0 >/dev/null || need+=(gstreamer1.0-tools)
+command -v systemd-analyze >/dev/null || need+=(systemd)
 # timeoverlay/clockoverlay (the simulator's picture carries the time) ship in gstreamer1.0-x, not in plugins-base.
 gst-inspect-1.0 timeoverlay >/dev/null 2>&1 || need+=(gstreamer1.0-x)
 if [ ${#need[@]} -gt 0 ]; then

@@ -35,7 +35,8 @@ beforeAll(async () => {
     outbox: { maxBytes: 4 * 1024 * 1024 },
     motionTimeoutSec: 3,
     onvif: { pullTimeoutSec: 1, requestTimeoutMs: 2000, backoffMinMs: 100, backoffMaxMs: 1000 },
-    health: { intervalSec: 2, stream: false }, // the simulator runs without RTSP here: ONVIF-side health only
+    // The simulator runs without RTSP here and says so in GetCapabilities: the stream probe must not call that broken.
+    health: { intervalSec: 2 },
     cameras: sim.cameras.map((c, i) => ({
       id: `cam-${i}`,
       name: `Camera ${i}`,
@@ -171,12 +172,20 @@ describe('edge agent against the simulator: events', () => {
   });
 
   it('publishes health samples and a retained camera status', async () => {
+    // A sample taken once connected (the first may precede the ONVIF connect, when nothing is known of the stream).
     const health = await collector.waitFor(
-      () => collector.messages.find((m) => m.topic === `${ROOT}/${SITE}/cameras/cam-0/health`),
-      5000,
-      'health',
+      () =>
+        collector.messages.find(
+          (m) =>
+            m.topic === `${ROOT}/${SITE}/cameras/cam-0/health` &&
+            (m.payload as { onvif?: { eventsSubscribed?: boolean } }).onvif?.eventsSubscribed === true,
+        ),
+      8000,
+      'health once subscribed',
     );
     expect(health.payload).toMatchObject({ status: 'online', onvif: { reachable: true, eventsSubscribed: true } });
+    // The device declared no RTSP streaming: no stream probe, so no stream_unavailable on a camera that has none.
+    expect(health.payload).toMatchObject({ problems: [], stream: null });
     await collector.waitFor(
       () => collector.messages.find((m) => m.topic === `${ROOT}/${SITE}/cameras/cam-1/status`),
       5000,

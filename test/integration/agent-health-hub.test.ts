@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { freePortBlock } from '../support/processes.js';
+import { requireRtsp } from '../support/dependencies.js';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -164,10 +165,7 @@ afterAll(async () => {
 
 describe('camera health through the hub API', () => {
   it('every camera is online with the numbers the simulator streams, now and in its history', async (ctx) => {
-    if (!sim.rtspAvailable) {
-      console.warn(`SKIPPED agent health at the hub: no RTSP in the simulator (${sim.rtspUnavailableReason})`);
-      ctx.skip();
-    }
+    requireRtsp(ctx, sim);
     for (const camera of ['cam-0', 'cam-1']) {
       const c = await waitStatus(camera, 'online', 40_000, (x) => Boolean(x.health?.stream));
       expect(Math.abs(c.health!.stream!.fps - SIM_FPS)).toBeLessThan(1.5);
@@ -185,7 +183,7 @@ describe('camera health through the hub API', () => {
   });
 
   it('a frozen picture shows as degraded/stream_frozen with a stream-sourced video_loss event, then recovers', async (ctx) => {
-    if (!sim.rtspAvailable) ctx.skip();
+    requireRtsp(ctx, sim);
     const t0 = Date.now();
     cams[0]!.setFault('freeze-stream');
     const bad = await waitStatus('cam-0', 'degraded', 40_000, (c) =>
@@ -208,7 +206,7 @@ describe('camera health through the hub API', () => {
   });
 
   it('silence without a last will (agent stopped, connection open) → offline/no_heartbeat, then recovery', async (ctx) => {
-    if (!sim.rtspAvailable) ctx.skip();
+    requireRtsp(ctx, sim);
     agent!.proc.kill('SIGSTOP');
     const t0 = Date.now();
     try {
@@ -225,7 +223,7 @@ describe('camera health through the hub API', () => {
   });
 
   it('agent killed → every camera unknown via its last will; a new agent brings them back; no ffmpeg orphan stays', async (ctx) => {
-    if (!sim.rtspAvailable) ctx.skip();
+    requireRtsp(ctx, sim);
     const t0 = Date.now();
     await agent!.kill('SIGKILL');
     for (const camera of ['cam-0', 'cam-1']) {
@@ -243,7 +241,7 @@ describe('camera health through the hub API', () => {
   });
 
   it('transitions over the range carry every change and an uptime between 0 and 100 %', async (ctx) => {
-    if (!sim.rtspAvailable) ctx.skip();
+    requireRtsp(ctx, sim);
     const body = await api<{ items: Array<{ to: string }>; uptime: { pct: number; seconds: Record<string, number> } }>(
       `/api/v1/cameras/${SITE}/cam-0/transitions?from=${startedAt.toISOString()}`,
     );

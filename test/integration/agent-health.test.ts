@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { freePortBlock } from '../support/processes.js';
+import { requireRtsp } from '../support/dependencies.js';
 import net from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -142,10 +143,7 @@ afterAll(async () => {
 
 describe('edge agent health probes', () => {
   it('healthy cameras are online with the stream the simulator sends', async (ctx) => {
-    if (!sim.rtspAvailable) {
-      console.warn(`SKIPPED agent health tests: no RTSP in the simulator (${sim.rtspUnavailableReason})`);
-      ctx.skip();
-    }
+    requireRtsp(ctx, sim);
     const t0 = Date.now();
     for (const camera of ['cam-0', 'cam-1', 'cam-2']) {
       // The very first probe may run before the ONVIF connect has given a stream address (stream: null).
@@ -172,7 +170,7 @@ describe('edge agent health probes', () => {
   });
 
   it('wrong credentials: offline with auth_failed (not unreachable)', async (ctx) => {
-    if (!sim.rtspAvailable) ctx.skip();
+    requireRtsp(ctx, sim);
     const s = await waitSample('wrong-pw', 0, () => true, 'a sample');
     expect(s.status).toBe('offline');
     expect(codes(s)).toEqual(['auth_failed']);
@@ -180,7 +178,7 @@ describe('edge agent health probes', () => {
   });
 
   it('freeze-stream: degraded with stream_frozen and a stream-sourced video_loss start, then end on recovery', async (ctx) => {
-    if (!sim.rtspAvailable) ctx.skip();
+    requireRtsp(ctx, sim);
     const since = Date.now();
     cams[0]!.setFault('freeze-stream');
     const bad = await waitSample('cam-0', since, (s) => codes(s).includes('stream_frozen'), 'stream_frozen');
@@ -213,7 +211,7 @@ describe('edge agent health probes', () => {
   });
 
   it('black-stream: stream_black and a tamper start/end from the stream', async (ctx) => {
-    if (!sim.rtspAvailable) ctx.skip();
+    requireRtsp(ctx, sim);
     const since = Date.now();
     cams[1]!.setFault('black-stream');
     const bad = await waitSample('cam-1', since, (s) => codes(s).includes('stream_black'), 'stream_black');
@@ -240,7 +238,7 @@ describe('edge agent health probes', () => {
 
   for (const mode of ['refuse', 'hang'] as const) {
     it(`${mode}: offline with unreachable, online again when it answers`, async (ctx) => {
-      if (!sim.rtspAvailable) ctx.skip();
+      requireRtsp(ctx, sim);
       const since = Date.now();
       cams[2]!.setFault(mode);
       const bad = await waitSample('cam-2', since, (s) => s.status === 'offline', 'offline');
@@ -262,7 +260,7 @@ describe('edge agent health probes', () => {
   }
 
   it('clock-skew: clock_skew with the injected skew measured within 1 s, then recovery', async (ctx) => {
-    if (!sim.rtspAvailable) ctx.skip();
+    requireRtsp(ctx, sim);
     const skewMs = 90_000;
     const since = Date.now();
     cams[2]!.setFault('clock-skew', { skewMs });
@@ -279,7 +277,7 @@ describe('edge agent health probes', () => {
   });
 
   it('leaves no ffmpeg process behind: bounded while running, none after stop', async (ctx) => {
-    if (!sim.rtspAvailable) ctx.skip();
+    requireRtsp(ctx, sim);
     let peak = 0;
     for (let i = 0; i < 20; i++) {
       peak = Math.max(peak, ffmpegChildren().length);

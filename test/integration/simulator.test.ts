@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { freePortBlock } from '../support/processes.js';
+import { requireRtsp } from '../support/dependencies.js';
 import { promisify } from 'node:util';
 import onvif from 'onvif';
 import onvifPromises from 'onvif/promises/index.js';
@@ -405,10 +406,7 @@ describe('RTSP streams', () => {
   }
 
   it('serves a stream ffprobe can read, and freeze/black modes ffmpeg can detect', async (context) => {
-    if (!sim.rtspAvailable) {
-      context.skip(`GStreamer RTSP server unavailable: ${sim.rtspUnavailableReason}`);
-      return;
-    }
+    requireRtsp(context, sim);
     const { stdout } = await run(
       'ffprobe',
       [

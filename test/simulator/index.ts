@@ -146,7 +146,13 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         cameras.map((camera) => ({
           endpointReference: camera.endpointReference,
           xaddr: camera.deviceServiceUrl,
-          scopes: scopes({ id: camera.id, baseUrl: '', motionVariant: camera.motionVariant, serialNumber: '' }),
+          scopes: scopes({
+            id: camera.id,
+            baseUrl: '',
+            motionVariant: camera.motionVariant,
+            serialNumber: '',
+            streaming: camera.rtspUrl !== null,
+          }),
           isReachable: () => camera.isReachable(),
         })),
         log,

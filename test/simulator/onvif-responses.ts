@@ -8,6 +8,8 @@ export interface CameraDescription {
   baseUrl: string;
   motionVariant: MotionVariant;
   serialNumber: string;
+  /** False when this simulator has no RTSP server: the device then says it cannot stream, as a real one would. */
+  streaming: boolean;
 }
 
 export const SERVICE_PATHS = {
@@ -67,9 +69,10 @@ const DEVICE_SERVICE_CAPABILITIES =
   '<tds:Security UsernameToken="true" HttpDigest="true"/>' +
   '<tds:System DiscoveryResolve="false" DiscoveryBye="false" RemoteDiscovery="false" SystemBackup="false"' +
   ' SystemLogging="false" FirmwareUpgrade="false"/></tds:Capabilities>';
-const MEDIA_SERVICE_CAPABILITIES =
+const mediaServiceCapabilities = (streaming: boolean) =>
   '<trt:Capabilities SnapshotUri="true" Rotation="false"><trt:ProfileCapabilities MaximumNumberOfProfiles="1"/>' +
-  '<trt:StreamingCapabilities RTPMulticast="false" RTP_TCP="true" RTP_RTSP_TCP="true"/></trt:Capabilities>';
+  `<trt:StreamingCapabilities RTPMulticast="false" RTP_TCP="${streaming}" RTP_RTSP_TCP="${streaming}"/>` +
+  '</trt:Capabilities>';
 const EVENTS_SERVICE_CAPABILITIES =
   '<tev:Capabilities WSSubscriptionPolicySupport="false" WSPullPointSupport="true"' +
   ' WSPausableSubscriptionManagerInterfaceSupport="false" MaxNotificationProducers="0" MaxPullPoints="16"/>';
@@ -82,18 +85,18 @@ export function services(camera: CameraDescription, includeCapability: boolean):
   return (
     '<tds:GetServicesResponse>' +
     entry(SERVICE_NAMESPACES.device, SERVICE_PATHS.device, DEVICE_SERVICE_CAPABILITIES) +
-    entry(SERVICE_NAMESPACES.media, SERVICE_PATHS.media, MEDIA_SERVICE_CAPABILITIES) +
+    entry(SERVICE_NAMESPACES.media, SERVICE_PATHS.media, mediaServiceCapabilities(camera.streaming)) +
     entry(SERVICE_NAMESPACES.events, SERVICE_PATHS.events, EVENTS_SERVICE_CAPABILITIES) +
     '</tds:GetServicesResponse>'
   );
 }
 
-export function serviceCapabilities(service: 'device' | 'media' | 'events'): string {
+export function serviceCapabilities(service: 'device' | 'media' | 'events', camera: CameraDescription): string {
   const [prefix, capabilities] =
     service === 'device'
       ? ['tds', DEVICE_SERVICE_CAPABILITIES]
       : service === 'media'
-        ? ['trt', MEDIA_SERVICE_CAPABILITIES]
+        ? ['trt', mediaServiceCapabilities(camera.streaming)]
         : ['tev', EVENTS_SERVICE_CAPABILITIES];
   return `<${prefix}:GetServiceCapabilitiesResponse>${capabilities}</${prefix}:GetServiceCapabilitiesResponse>`;
 }
@@ -118,16 +121,17 @@ export function capabilities(camera: CameraDescription): string {
     '<tt:WSPausableSubscriptionManagerInterfaceSupport>false</tt:WSPausableSubscriptionManagerInterfaceSupport>' +
     '</tt:Events>' +
     `<tt:Media><tt:XAddr>${camera.baseUrl}${SERVICE_PATHS.media}</tt:XAddr>` +
-    '<tt:StreamingCapabilities><tt:RTPMulticast>false</tt:RTPMulticast><tt:RTP_TCP>true</tt:RTP_TCP>' +
-    '<tt:RTP_RTSP_TCP>true</tt:RTP_RTSP_TCP></tt:StreamingCapabilities></tt:Media>' +
+    `<tt:StreamingCapabilities><tt:RTPMulticast>false</tt:RTPMulticast><tt:RTP_TCP>${camera.streaming}</tt:RTP_TCP>` +
+    `<tt:RTP_RTSP_TCP>${camera.streaming}</tt:RTP_RTSP_TCP></tt:StreamingCapabilities></tt:Media>` +
     '</tds:Capabilities></tds:GetCapabilitiesResponse>'
   );
 }
 
 export function scopes(camera: CameraDescription): string[] {
   return [
-    'onvif://www.onvif.org/type/video_encoder',
-    'onvif://www.onvif.org/Profile/Streaming',
+    ...(!camera.streaming
+      ? []
+      : ['onvif://www.onvif.org/type/video_encoder', 'onvif://www.onvif.org/Profile/Streaming']),
     'onvif://www.onvif.org/hardware/SimCam',
     `onvif://www.onvif.org/name/${encodeURIComponent(camera.id)}`,
     'onvif://www.onvif.org/location/camhub-simulator',

@@ -186,6 +186,7 @@ export class SimulatedCamera implements SimCamera {
       baseUrl,
       motionVariant: config.motionVariant,
       serialNumber: `SIM${digest.slice(0, 10).toUpperCase()}`,
+      streaming: config.rtspUrl !== null,
     };
     this.pullPoints = new PullPointRegistry({ maxSubscriptions: config.maxSubscriptions, maxQueuedMessages: 1000 });
     const credentials = { username: config.username, password: config.password };
@@ -507,7 +508,7 @@ export class SimulatedCamera implements SimCamera {
       case 'device:GetCapabilities':
         return { body: responses.capabilities(camera) };
       case 'device:GetServiceCapabilities':
-        return { body: responses.serviceCapabilities('device') };
+        return { body: responses.serviceCapabilities('device', camera) };
       case 'device:GetScopes':
         return { body: responses.scopesResponse(camera) };
       case 'device:GetHostname':
@@ -537,11 +538,11 @@ export class SimulatedCamera implements SimCamera {
       case 'media:SetSynchronizationPoint':
         return { body: '<trt:SetSynchronizationPointResponse/>' };
       case 'media:GetServiceCapabilities':
-        return { body: responses.serviceCapabilities('media') };
+        return { body: responses.serviceCapabilities('media', camera) };
       case 'events:GetEventProperties':
         return { body: responses.eventProperties(this.motionVariant) };
       case 'events:GetServiceCapabilities':
-        return { body: responses.serviceCapabilities('events') };
+        return { body: responses.serviceCapabilities('events', camera) };
       case 'events:CreatePullPointSubscription':
         return this.createPullPoint(node);
       case 'events:SetSynchronizationPoint':

@@ -144,8 +144,9 @@ export class CameraProbe {
         signal,
         now: this.options.now,
       }),
-      // Before the first ONVIF connect there is no stream address to judge: the ONVIF side speaks for the camera.
-      health.stream && this.target.client.info ? this.probeStream(signal) : Promise.resolve(null),
+      // Before the first ONVIF connect there is no stream address to judge, and a device that declares it cannot
+      // stream has none: the ONVIF side speaks for the camera.
+      health.stream && this.target.client.info?.streaming ? this.probeStream(signal) : Promise.resolve(null),
     ]);
     this.probes += 1;
     // A subscription is re-created within a backoff after a camera comes back: one probe catching that moment is

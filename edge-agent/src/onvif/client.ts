@@ -15,7 +15,31 @@ export interface CameraInfo {
   snapshotUri?: string;
   /** The profile's configured frame rate (RateControl FrameRateLimit), when the camera says. */
   profileFps?: number;
+  /**
+   * False when the device itself declares that it cannot stream over RTSP (GetCapabilities: neither RTP_RTSP_TCP nor
+   * RTP_TCP): such a camera has no stream to probe, which is not the same as a stream that fails.
+   */
+  streaming: boolean;
   eventsUrl: string;
+}
+
+type Flags = Record<string, unknown>;
+interface OnvifCamShape {
+  capabilities?: { media?: { streamingCapabilities?: Flags } };
+  services?: { namespace?: string; capabilities?: { capabilities?: { streamingCapabilities?: { $?: Flags } } } }[];
+}
+
+/**
+ * What the device said about RTSP streaming: GetServices (with capabilities, what the `onvif` package asks first) or
+ * GetCapabilities (older devices). The package parses the attributes into booleans.
+ */
+function declaresRtsp(cam: OnvifCamShape): boolean {
+  const media = cam.services?.find((service) => service.namespace === 'http://www.onvif.org/ver10/media/wsdl');
+  const streaming =
+    media?.capabilities?.capabilities?.streamingCapabilities?.$ ?? cam.capabilities?.media?.streamingCapabilities;
+  // Silence is not a "no": many cameras omit the element and stream all the same.
+  if (!streaming) return true;
+  return streaming.RTP_RTSP_TCP !== false || streaming.RTP_TCP !== false;
 }
 
 /** Runs one callback-style `onvif` call with our own deadline (its socket timeout does not cover every path). */
@@ -168,7 +192,7 @@ export class OnvifClient {
     await call<void>('connect', t * 4, (cb) => cam.connect((err) => cb(err)));
     this.cam = cam;
     const eventsUrl = cam.uri?.events?.href ?? this.deviceServiceUrl;
-    const info: CameraInfo = { eventsUrl };
+    const info: CameraInfo = { eventsUrl, streaming: declaresRtsp(cam as unknown as OnvifCamShape) };
     try {
       const d = await call<Record<string, unknown>>('GetDeviceInformation', t, (cb) =>
         cam.getDeviceInformation((err, value) => cb(err, value as unknown as Record<string, unknown>)),

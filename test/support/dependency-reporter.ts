@@ -1,0 +1,36 @@
+import type { Reporter, TestModule } from 'vitest/node';
+import { MISSING_DEPENDENCY } from './dependencies.js';
+
+/**
+ * Ends every run with the plain tally CI reads ("N passed, N failed, N skipped") and, above it, every test that was
+ * skipped because something was not installed, so that a local run without ffmpeg or Chromium cannot look green by
+ * accident. (Under CI=true such tests fail instead: test/support/dependencies.ts.)
+ */
+export default class DependencyReporter implements Reporter {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+    let passed = 0;
+    let failed = 0;
+    let skipped = 0;
+    const missing: string[] = [];
+    for (const module of testModules) {
+      if (module.state() === 'failed' && [...module.children.allTests()].length === 0) failed++;
+      for (const test of module.children.allTests()) {
+        const result = test.result();
+        if (result.state === 'passed') passed++;
+        else if (result.state === 'failed') failed++;
+        else if (result.state === 'skipped') {
+          skipped++;
+          if (result.note?.startsWith(MISSING_DEPENDENCY)) missing.push(`  ${test.fullName} — ${result.note}`);
+        }
+      }
+    }
+    if (missing.length > 0) {
+      const bar = '!'.repeat(100);
+      process.stdout.write(
+        `\n${bar}\n${missing.length} test(s) SKIPPED because a dependency is missing on this machine ` +
+          `(run scripts/ensure-env.sh; under CI=true they fail):\n${missing.join('\n')}\n${bar}\n`,
+      );
+    }
+    process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+  }
+}
