@@ -3,12 +3,29 @@
 #   docker build -f deploy/agent.Dockerfile -t camhub/agent .
 # Run with the site's config mounted at /etc/camhub/agent.yaml (its dataDir must be /var/lib/camhub-agent,
 # a volume: the durable outbox lives there).
+# The build stage compiles the agent to plain JavaScript (scripts/build.ts); the runtime stage runs it with plain
+# `node`. test/integration/image-contents.test.ts assembles exactly what the stages below copy and starts it.
 ARG NODE_IMAGE=node:22-bookworm-slim
+
+# --- build: the agent bundle (edge-agent/dist) ------------------------------------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+# npm ci checks the lockfile against every workspace's manifest, so all of them come in, not only ours.
+COPY package.json package-lock.json ./
+COPY shared/package.json shared/
+COPY hub/package.json hub/
+COPY edge-agent/package.json edge-agent/
+COPY test/package.json test/
+RUN npm ci --no-audit --no-fund --workspace=@camhub/edge-agent --workspace=@camhub/shared --include-workspace-root
+COPY tsconfig.json tsconfig.base.json ./
+COPY scripts/build.ts scripts/
+COPY shared/src/ shared/src/
+COPY edge-agent/src/ edge-agent/src/
+RUN npx tsx scripts/build.ts edge-agent
 
 # --- deps: production node_modules for the agent and the shared contract package -------------------------
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
-# npm ci checks the lockfile against every workspace's manifest, so all of them come in, not only ours.
 # Workspace-local node_modules exist only when npm could not hoist a package; mkdir makes them always exist
 # so the runtime stage can copy them unconditionally.
 COPY package.json package-lock.json ./
@@ -37,8 +54,9 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=deps /app/edge-agent/node_modules ./edge-agent/node_modules
 COPY --from=deps /app/shared/node_modules ./shared/node_modules
 COPY package.json ./
-COPY shared/ shared/
-COPY edge-agent/ edge-agent/
+# edge-agent/package.json: "type": "module" for the bundle, and the version the agent reports.
+COPY edge-agent/package.json edge-agent/
+COPY --from=build /app/edge-agent/dist/ edge-agent/dist/
 
 USER camhub-agent
 # The outbox: events the broker has not acknowledged yet survive restarts and upgrades only on a volume.
@@ -49,5 +67,5 @@ VOLUME ["/var/lib/camhub-agent"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["sh", "-c", "echo ok > /var/lib/camhub-agent/.healthcheck && rm -f /var/lib/camhub-agent/.healthcheck"]
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "--import", "tsx", "edge-agent/src/main.ts"]
+ENTRYPOINT ["node", "edge-agent/dist/main.js"]
 CMD ["--config", "/etc/camhub/agent.yaml"]

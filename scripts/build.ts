@@ -1,9 +1,12 @@
 /**
- * `npm run build` (first half; vite builds the console after it): the hub's two entry points and the edge agent's
- * one, bundled by esbuild into plain ES modules that `node` runs without a transpiler.
+ * `npm run build`: what releases run. The hub's two entry points and the edge agent's one, bundled by esbuild into
+ * plain ES modules that `node` runs without a transpiler, and the web console built by vite.
  *
  *   hub/src/server.ts, hub/src/cli.ts  ->  hub/dist/server.js, hub/dist/cli.js (+ shared chunks in hub/dist)
+ *   hub/console                        ->  hub/console/dist (vite build, hub/console/vite.config.ts)
  *   edge-agent/src/main.ts             ->  edge-agent/dist/main.js
+ *
+ * `tsx scripts/build.ts hub` or `… edge-agent` builds one package (each image's build stage builds its own).
  *
  * Our own code (hub, edge-agent, @camhub/shared) is bundled; every npm dependency stays external and is loaded
  * from node_modules (`npm ci --omit=dev`), because several of them read files next to their own code at run time
@@ -51,12 +54,20 @@ const common: BuildOptions = {
 };
 
 const targets = [
-  { out: 'hub/dist', entries: ['hub/src/server.ts', 'hub/src/cli.ts'] },
-  { out: 'edge-agent/dist', entries: ['edge-agent/src/main.ts'] },
+  { name: 'hub', out: 'hub/dist', entries: ['hub/src/server.ts', 'hub/src/cli.ts'], console: 'hub/console' },
+  { name: 'edge-agent', out: 'edge-agent/dist', entries: ['edge-agent/src/main.ts'] },
 ];
 
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !targets.some((t) => t.name === w));
+if (unknown.length) {
+  console.error(`unknown target(s) ${unknown.join(', ')}; usage: tsx scripts/build.ts [hub] [edge-agent]`);
+  process.exit(2);
+}
+
 const started = Date.now();
-for (const { out, entries } of targets) {
+for (const { name, out, entries, console: consoleRoot } of targets) {
+  if (wanted.length && !wanted.includes(name)) continue;
   rmSync(join(ROOT, out), { recursive: true, force: true });
   const result = await build({
     ...common,
@@ -68,5 +79,11 @@ for (const { out, entries } of targets) {
   const files = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.js'));
   const bytes = files.reduce((sum, [, o]) => sum + o.bytes, 0);
   console.log(`${out}: ${files.length} file(s), ${(bytes / 1024).toFixed(0)} KiB`);
+  if (consoleRoot) {
+    // Imported only here: vite is a build tool, and the agent's image builds without it.
+    const vite = await import('vite');
+    await vite.build({ root: join(ROOT, consoleRoot), logLevel: 'warn' });
+    console.log(`${consoleRoot}/dist: built`);
+  }
 }
-console.log(`bundled in ${Date.now() - started} ms`);
+console.log(`built in ${Date.now() - started} ms`);

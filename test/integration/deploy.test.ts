@@ -119,7 +119,17 @@ describe('docker-compose.yml', () => {
     expect(targets('mosquitto')).toEqual(
       expect.arrayContaining(['mosquitto-data:/mosquitto/data', 'mosquitto-log:/mosquitto/log']),
     );
-    expect(targets('hub')).toContain('snapshots:/var/lib/camhub/snapshots');
+    expect(targets('hub')).toEqual([
+      'snapshots:/var/lib/camhub/snapshots',
+      'hub-keys:/var/lib/camhub/keys',
+      'exports:/var/lib/camhub/exports',
+    ]);
+    // The export-signing key and the archives are on those volumes: recreating the container keeps both.
+    expect(service('hub').environment).toMatchObject({
+      SNAPSHOT_DIR: '/var/lib/camhub/snapshots',
+      HUB_KEY_FILE: '/var/lib/camhub/keys/hub-ed25519.pem',
+      EXPORT_DIR: '/var/lib/camhub/exports',
+    });
     expect(targets('agent')).toEqual(['/etc/camhub/agent.yaml', 'agent-outbox:/var/lib/camhub-agent']);
   });
 
@@ -146,7 +156,8 @@ describe('docker-compose.yml', () => {
       for (const [key, value] of values) {
         // Credentials inside URLs: scheme://user:SECRET@host.
         const inUrl = /^[a-z]+:\/\/[^:/@]*:([^@]+)@/.exec(value)?.[1];
-        const secret = inUrl ?? (SECRET_NAME.test(key) && !/USERNAME$/.test(key) ? value : undefined);
+        // NAME_FILE is where a secret lives (HUB_KEY_FILE), not the secret.
+        const secret = inUrl ?? (SECRET_NAME.test(key) && !/(USERNAME|_FILE)$/.test(key) ? value : undefined);
         if (secret === undefined) continue;
         const refs = interpolations(secret);
         const only = refs.length === 1 && refs[0] && secret === secret.match(/\$\{[^}]*\}/)?.[0];
@@ -264,17 +275,46 @@ function filesUnder(path: string): string[] {
 const isIgnored = dockerignore(read('.dockerignore'));
 
 describe.each([
-  { file: 'deploy/hub.Dockerfile', user: 'camhub', entry: 'hub/src/server.ts' },
-  { file: 'deploy/agent.Dockerfile', user: 'camhub-agent', entry: 'edge-agent/src/main.ts' },
-])('$file', ({ file, user, entry }) => {
+  {
+    file: 'deploy/hub.Dockerfile',
+    user: 'camhub',
+    pkg: 'hub',
+    entry: 'hub/dist/server.js',
+    source: 'hub/src/server.ts',
+  },
+  {
+    file: 'deploy/agent.Dockerfile',
+    user: 'camhub-agent',
+    pkg: 'edge-agent',
+    entry: 'edge-agent/dist/main.js',
+    source: 'edge-agent/src/main.ts',
+  },
+])('$file', ({ file, user, pkg, entry, source }) => {
   const instructions = parseDockerfile(read(file));
   const stages = instructions.filter((i) => i.op === 'FROM');
 
-  it('is multi-stage on Node 22 bookworm-slim, ending in the runtime stage', () => {
+  it('is multi-stage on Node 22 bookworm-slim: build, production dependencies, runtime', () => {
     expect(instructions.find((i) => i.op === 'ARG')?.args).toBe('NODE_IMAGE=node:22-bookworm-slim');
-    expect(stages.map((s) => s.args)).toEqual(['${NODE_IMAGE} AS deps', '${NODE_IMAGE} AS runtime']);
-    const deps = instructions.slice(0, instructions.indexOf(stages[1]!));
-    expect(deps.some((i) => i.op === 'RUN' && /npm ci --omit=dev .*--workspace=/.test(i.args))).toBe(true);
+    expect(stages.map((s) => s.args)).toEqual([
+      '${NODE_IMAGE} AS build',
+      '${NODE_IMAGE} AS deps',
+      '${NODE_IMAGE} AS runtime',
+    ]);
+    const stage = (n: number) =>
+      instructions.slice(instructions.indexOf(stages[n]!), instructions.indexOf(stages[n + 1]!));
+    expect(stage(0).some((i) => i.op === 'RUN' && i.args === `npx tsx scripts/build.ts ${pkg}`)).toBe(true);
+    expect(stage(1).some((i) => i.op === 'RUN' && /npm ci --omit=dev .*--workspace=/.test(i.args))).toBe(true);
+  });
+
+  it('runs the compiled bundle from the build stage with plain node, without tsx or TypeScript sources', () => {
+    const runtime = instructions.slice(instructions.indexOf(stages.at(-1)!));
+    const copies = runtime.filter((i) => i.op === 'COPY').map((i) => i.args);
+    expect(copies).toContain(`--from=build /app/${pkg}/dist/ ${pkg}/dist/`);
+    expect(copies.filter((c) => /\bsrc\b/.test(c))).toEqual([]);
+    expect(read(file)).not.toMatch(/--import", "tsx"/);
+    // The bundle is built from this source (scripts/build.ts).
+    expect(existsSync(join(ROOT, source)), source).toBe(true);
+    expect(read('scripts/build.ts')).toContain(`'${source}'`);
   });
 
   it('runs as a non-root user, with a healthcheck and the process entry point', () => {
@@ -285,7 +325,7 @@ describe.each([
       .filter((i) => i.op === 'CMD' || i.op === 'ENTRYPOINT')
       .map((i) => i.args)
       .join(' ');
-    expect(start).toContain(`"--import", "tsx", "${entry}"`);
+    expect(start).toMatch(new RegExp(`^\\["node", "${entry}"\\]`));
   });
 
   it('copies only files that exist and that .dockerignore lets into the build context', () => {
@@ -301,10 +341,6 @@ describe.each([
       }
     }
   });
-
-  it('refers to an entry point that exists in the repository', () => {
-    expect(existsSync(join(ROOT, entry)), entry).toBe(true);
-  });
 });
 
 describe('.dockerignore', () => {
@@ -318,6 +354,11 @@ describe('.dockerignore', () => {
       'edge-agent/src/config.ts',
       'test/package.json',
       'deploy/docker/healthcheck.mjs',
+      'scripts/build.ts',
+      'tsconfig.json',
+      'tsconfig.base.json',
+      'hub/console/index.html',
+      'hub/console/vite.config.ts',
     ]) {
       expect(isIgnored(path), path).toBe(false);
     }
@@ -331,6 +372,11 @@ describe('.dockerignore', () => {
       'hub/src/config.spec.ts',
       'test/integration/deploy.test.ts',
       'docs/operations.md',
+      // Build output is made inside the image, never sent from a developer's tree.
+      'hub/dist/server.js',
+      'hub/console/dist/index.html',
+      'edge-agent/dist/main.js',
+      'scripts/demo.ts',
     ]) {
       expect(isIgnored(path), path).toBe(true);
     }
@@ -401,9 +447,23 @@ function unitSettings(text: string): Map<string, string[]> {
 }
 
 describe.each([
-  { unit: 'camhub-hub.service', user: 'camhub', state: 'camhub camhub/snapshots', writable: '/var/lib/camhub' },
-  { unit: 'camhub-agent.service', user: 'camhub-agent', state: 'camhub-agent', writable: '/var/lib/camhub-agent' },
-])('deploy/systemd/$unit', ({ unit, user, state, writable }) => {
+  {
+    unit: 'camhub-hub.service',
+    user: 'camhub',
+    state: 'camhub camhub/snapshots camhub/keys camhub/exports',
+    writable: '/var/lib/camhub',
+    exec: '/usr/bin/node hub/dist/server.js',
+    source: 'hub/src/server.ts',
+  },
+  {
+    unit: 'camhub-agent.service',
+    user: 'camhub-agent',
+    state: 'camhub-agent',
+    writable: '/var/lib/camhub-agent',
+    exec: '/usr/bin/node edge-agent/dist/main.js --config /etc/camhub/agent.yaml',
+    source: 'edge-agent/src/main.ts',
+  },
+])('deploy/systemd/$unit', ({ unit, user, state, writable, exec, source }) => {
   const text = read(`deploy/systemd/${unit}`);
   const s = unitSettings(text);
   const one = (key: string) => s.get(key)?.[0];
@@ -424,14 +484,23 @@ describe.each([
     expect(one('CapabilityBoundingSet')).toBe('');
   });
 
-  it('starts an entry point that exists, reading /etc/camhub', () => {
-    const exec = one('ExecStart')!;
-    const script = /--import tsx (\S+)/.exec(exec)?.[1];
-    expect(script).toBeDefined();
-    expect(existsSync(join(ROOT, script!)), script).toBe(true);
+  it('starts the compiled bundle with plain node, reading /etc/camhub', () => {
+    expect(one('ExecStart')).toBe(exec);
+    expect(existsSync(join(ROOT, source)), source).toBe(true);
+    expect(read('scripts/build.ts')).toContain(`'${source}'`);
     if (unit === 'camhub-hub.service') expect(one('EnvironmentFile')).toBe('/etc/camhub/hub.env');
-    else expect(exec).toContain('--config /etc/camhub/agent.yaml');
   });
+
+  if (unit === 'camhub-hub.service') {
+    it('keeps snapshots, the export-signing key and the exports in its state directories', () => {
+      const env = new Map(
+        (s.get('Environment') ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+      );
+      expect(env.get('SNAPSHOT_DIR')).toBe('/var/lib/camhub/snapshots');
+      expect(env.get('HUB_KEY_FILE')).toBe('/var/lib/camhub/keys/hub-ed25519.pem');
+      expect(env.get('EXPORT_DIR')).toBe('/var/lib/camhub/exports');
+    });
+  }
 
   it('passes systemd-analyze verify (only the systemd >= 254 restart keys may be unknown)', async (ctx) => {
     requireDependency(ctx, onPath('systemd-analyze'), 'systemd-analyze', 'apt-get install systemd');
