@@ -13,6 +13,7 @@ import { MqttLink } from './mqtt/link.js';
 import { probe, unadopted } from './onvif/discovery.js';
 import { Outbox } from './outbox/outbox.js';
 import { SeqStore } from './seq-store.js';
+import { LiveStreamer } from './video/live-streamer.js';
 import { AGENT_VERSION } from './version.js';
 
 const DISCOVERY_INTERVAL_MS = 5 * 60_000;
@@ -26,6 +27,7 @@ export class Agent {
   readonly forwarder: Forwarder;
   readonly cameras: CameraSupervisor[];
   readonly health: HealthMonitor;
+  readonly live: LiveStreamer;
   private readonly timers: NodeJS.Timeout[] = [];
   private unadopted: DiscoveredCamera[] = [];
   private readonly lastCameraStatus = new Map<string, CameraStatus>();
@@ -66,6 +68,15 @@ export class Agent {
       targets: this.cameras,
       onSample: (sample) => this.onHealthSample(sample),
       logger: logger.child({ part: 'health' }),
+    });
+    this.live = new LiveStreamer({
+      site: config.site,
+      topicRoot: config.mqtt.topicRoot,
+      hub: config.hub,
+      client: this.link.client,
+      cameras: new Map(this.cameras.map((c) => [c.id, c])),
+      logger: logger.child({ part: 'live' }),
+      maxStreams: config.live.maxStreams,
     });
   }
 
@@ -109,6 +120,7 @@ export class Agent {
       for (const s of this.lastCameraStatus.values()) void this.link.publish('status', s).catch(() => undefined);
     });
     this.media?.start();
+    this.live.start();
     for (const camera of this.cameras) camera.start();
     this.health.start();
     this.timers.push(setInterval(() => this.publishStatus(), 60_000));
@@ -165,6 +177,7 @@ export class Agent {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     await this.health.stop();
+    this.live.stop();
     await Promise.all(this.cameras.map((c) => c.stop()));
     // Snapshot grabs may still run; no ffmpeg outlives the agent.
     await killAllFfmpeg();

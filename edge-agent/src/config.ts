@@ -22,6 +22,8 @@ export const CameraConfigSchema = Type.Object(
     username: NonEmpty('string'),
     password: msg(Type.String({ maxLength: 1024 }), 'must be a string'),
     profile: Type.Optional(NonEmpty('ONVIF media profile token')),
+    /** Low-resolution profile for live wall tiles; by default the smallest profile other than `profile`. */
+    subProfile: Type.Optional(NonEmpty('ONVIF media profile token')),
     snapshot: Type.Optional(
       msg(Type.Union([Type.Literal('onvif'), Type.Literal('rtsp'), Type.Literal('off')]), 'must be onvif, rtsp or off'),
     ),
@@ -76,6 +78,13 @@ export const AgentConfigSchema = Type.Object(
           Type.Integer({ minimum: 1, maximum: 60_000, default: 1500 }),
           'must be an integer 1-60000 (milliseconds)',
         ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    live: Type.Object(
+      {
+        // Each live stream is one ffmpeg and one more connection to a camera: bound them on a small edge box.
+        maxStreams: msg(Type.Integer({ minimum: 1, maximum: 256, default: 8 }), 'must be an integer 1-256'),
       },
       { additionalProperties: false, default: {} },
     ),

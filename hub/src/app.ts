@@ -31,6 +31,8 @@ import opsRoutes from './ops/ops.routes.js';
 import rulesRoutes from './alerts/rules.routes.js';
 import usersRoutes from './users/users.routes.js';
 import webhooksRoutes from './notify/webhooks.routes.js';
+import videoPlugin from './video/video.plugin.js';
+import videoRoutes from './video/video.routes.js';
 
 export interface AppOptions {
   config: HubConfig;
@@ -69,6 +71,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await instance.register(maintenancePlugin, { work: opts.maintenance ?? true });
   await instance.register(alertsPlugin, { work: opts.maintenance ?? true });
   await instance.register(livePlugin);
+  await instance.register(videoPlugin);
 
   await instance.register(helmet, {
     contentSecurityPolicy: {
@@ -79,6 +82,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
         scriptSrc: ["'self'"],
         styleSrc: ["'self'", "'unsafe-inline'"],
         imgSrc: ["'self'", 'data:', 'blob:'],
+        // Live video plays through Media Source Extensions: the <video> element's source is a blob: URL.
+        mediaSrc: ["'self'", 'blob:'],
         connectSrc: ["'self'"],
         frameAncestors: ["'none'"],
         objectSrc: ["'none'"],
@@ -132,6 +137,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
       await api.register(usersRoutes);
       await api.register(auditRoutes);
       await api.register(exportsRoutes);
+      await api.register(videoRoutes);
     },
     { prefix: '/api/v1' },
   );

@@ -74,6 +74,14 @@ export const HubConfigSchema = Type.Object({
   WEBHOOK_BACKOFF_MS: Int(5000, 10, 3_600_000, 'First retry delay; doubles on each further attempt'),
   WEBHOOK_TIMEOUT_MS: Int(10_000, 100, 120_000, 'Longest wait for a webhook receiver to answer'),
   LIVE_BUFFER_SIZE: Int(10_000, 100, 1_000_000, 'Live feed entries kept in Redis for Last-Event-ID resume'),
+  VIDEO_LIVE_POLICE: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'false',
+    description: 'Police may watch live video too (operators and admins always may)',
+  }),
+  VIDEO_WALL_MAX_LIVE: Int(9, 0, 64, 'Camera-wall tiles playing live video at once; the others show snapshots'),
+  VIDEO_IDLE_STOP_SEC: Int(5, 1, 10, "A camera's live upstream ends this long after its last viewer left"),
+  VIDEO_START_TIMEOUT_SEC: Int(15, 2, 120, 'A live view whose agent sends no video this long is unavailable'),
+  VIDEO_SESSION_CHECK_SEC: Int(5, 1, 60, "How often a live viewer's session is re-checked (logout ends the stream)"),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' },

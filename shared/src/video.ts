@@ -151,3 +151,33 @@ export function commandErrors(command: AgentCommand): string | null {
   const err = validator.Errors(command).First();
   return err ? `${err.path || '/'}: ${err.message}` : 'invalid command';
 }
+
+/** `GET /api/v1/video/live/{site}/{camera}?profile=` */
+export const VideoLiveParamsSchema = Type.Object({ site: SiteIdSchema, camera: CameraIdSchema });
+export const VideoLiveQuerySchema = Type.Object(
+  { profile: Type.Optional(VideoProfileSchema) },
+  { additionalProperties: false },
+);
+
+/** What the console needs to know to play live video (`GET /api/v1/video/settings`). */
+export const VideoSettingsSchema = Type.Object({
+  /** Wall tiles playing live at once; the others show snapshots. */
+  wallMaxLive: Type.Integer({ minimum: 0 }),
+  /** Whether this user may watch live video at all. */
+  live: Type.Boolean(),
+});
+export type VideoSettings = Static<typeof VideoSettingsSchema>;
+
+/**
+ * Why there is no live video, as the codes of a 503 (`error.code`) and of the console's tile states. `not_playable`
+ * is the console's own (the browser cannot decode the camera's codec, e.g. H.265).
+ */
+export const LIVE_UNAVAILABLE_CODES = [
+  'agent_no_answer',
+  'camera_unreachable',
+  'no_stream_address',
+  'upstream_ended',
+  'upstream_invalid',
+  'hub_closing',
+] as const;
+export type LiveUnavailableCode = (typeof LIVE_UNAVAILABLE_CODES)[number];

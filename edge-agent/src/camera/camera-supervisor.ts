@@ -252,9 +252,13 @@ export class CameraSupervisor implements ProbeTarget {
     return this.pullPoint?.stats ?? null;
   }
 
-  /** The profile's RTSP address on the configured host, with the camera's credentials (most cameras want them). */
-  streamUrl(): string | null {
-    const uri = this.client.info?.streamUri;
+  /**
+   * The profile's RTSP address on the configured host, with the camera's credentials (most cameras want them).
+   * `sub`: the low-resolution profile when the camera has one, else the main.
+   */
+  streamUrl(profile: 'main' | 'sub' = 'main'): string | null {
+    const info = this.client.info;
+    const uri = profile === 'sub' ? (info?.subStreamUri ?? info?.streamUri) : info?.streamUri;
     if (!uri) return null;
     try {
       const url = new URL(this.client.reachable(uri));

@@ -290,3 +290,66 @@ export function probeStream(url: string, options: StreamProbeOptions): Promise<S
     });
   });
 }
+
+export interface FragmentedMp4Stream {
+  /** The fragmented MP4 bytes: init segment (ftyp+moov), then moof+mdat fragments. */
+  readonly output: NodeJS.ReadableStream;
+  /** Resolves when ffmpeg has exited: null for a clean end, else why (last stderr lines, for people). */
+  readonly exited: Promise<string | null>;
+  /** Kills ffmpeg's process group. */
+  stop(): void;
+}
+
+/**
+ * Copies an RTSP stream's video into fragmented MP4 on stdout, without decoding (`-c copy`): what a browser's Media
+ * Source Extensions play. Fragments start at keyframes and are cut every `fragmentMs` in between, so the relay can
+ * pass video on without waiting for a whole GOP. ffmpeg runs in its own process group, killed as a whole by `stop`.
+ */
+export function streamFragmentedMp4(url: string, options: { fragmentMs: number; ioTimeoutMs: number }) {
+  const args = [
+    '-hide_banner',
+    '-nostdin',
+    '-nostats',
+    '-loglevel',
+    'error',
+    '-rtsp_transport',
+    'tcp',
+    '-timeout',
+    String(options.ioTimeoutMs * 1000),
+    '-i',
+    url,
+    '-map',
+    '0:v:0',
+    '-c:v',
+    'copy',
+    '-an',
+    '-f',
+    'mp4',
+    '-movflags',
+    'frag_keyframe+empty_moov+default_base_moof',
+    '-frag_duration',
+    String(options.fragmentMs * 1000),
+    '-flush_packets',
+    '1',
+    'pipe:1',
+  ];
+  const child = spawn(FFMPEG, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child);
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4096);
+  });
+  const exited = new Promise<string | null>((resolve) => {
+    child.once('error', (err) => resolve(`cannot start ffmpeg: ${err.message}`));
+    child.once('close', (code, signal) =>
+      resolve(
+        code === 0
+          ? null
+          : stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300) || `ffmpeg ended (${code ?? signal})`,
+      ),
+    );
+  });
+  const stream: FragmentedMp4Stream = { output: child.stdout!, exited, stop: () => killGroup(child) };
+  return stream;
+}

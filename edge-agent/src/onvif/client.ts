@@ -12,6 +12,8 @@ export interface CameraInfo {
   serial?: string;
   profileToken?: string;
   streamUri?: string;
+  /** RTSP address of the low-resolution profile (wall tiles' live view); absent when the camera has only one. */
+  subStreamUri?: string;
   snapshotUri?: string;
   /** The profile's configured frame rate (RateControl FrameRateLimit), when the camera says. */
   profileFps?: number;
@@ -73,6 +75,28 @@ export function parseSystemDateAndTime(body: unknown): number | null {
   const n = (node: unknown, name: string) => Number(textOf(child(node, name)));
   const ms = Date.UTC(n(d, 'Year'), n(d, 'Month') - 1, n(d, 'Day'), n(t, 'Hour'), n(t, 'Minute'), n(t, 'Second'));
   return Number.isFinite(ms) ? ms : null;
+}
+
+type ProfileShape = {
+  token?: string;
+  $?: { token?: string };
+  videoEncoderConfiguration?: { resolution?: { width?: unknown } };
+};
+
+/**
+ * The token of the profile for wall tiles: the configured `subProfile`, else the profile other than `main` with the
+ * smallest picture (a camera's "sub stream"), else none.
+ */
+export function subProfileToken(profiles: unknown[], main: string | undefined, configured?: string): string | null {
+  const tokenOf = (p: ProfileShape) => p.token ?? p.$?.token;
+  const list = profiles as ProfileShape[];
+  if (configured) return list.some((p) => tokenOf(p) === configured) ? configured : null;
+  const width = (p: ProfileShape) => Number(textOf(p.videoEncoderConfiguration?.resolution?.width)) || Infinity;
+  const others = list.filter((p) => tokenOf(p) && tokenOf(p) !== main).sort((a, b) => width(a) - width(b));
+  const mainProfile = list.find((p) => tokenOf(p) === main);
+  const best = others[0];
+  if (!best || (mainProfile && width(best) >= width(mainProfile))) return null;
+  return tokenOf(best) ?? null;
 }
 
 /** FrameRateLimit of the profile with `token`: what the health probe compares the measured fps with. */
@@ -222,6 +246,20 @@ export class OnvifClient {
       info.streamUri = textOf(s.uri) || undefined;
     } catch (err) {
       this.logger.debug({ err: errorMessage(err) }, 'GetStreamUri failed');
+    }
+    const sub = subProfileToken(profiles, info.profileToken, this.camera.subProfile);
+    if (this.camera.subProfile && !sub) {
+      this.logger.warn({ subProfile: this.camera.subProfile }, 'configured sub profile not found; tiles use the main');
+    }
+    if (sub) {
+      try {
+        const s = await call<{ uri: string }>('GetStreamUri', t, (cb) =>
+          cam.getStreamUri({ protocol: 'RTSP', profileToken: sub }, (err, value) => cb(err, value)),
+        );
+        info.subStreamUri = textOf(s.uri) || undefined;
+      } catch (err) {
+        this.logger.debug({ err: errorMessage(err), profile: sub }, 'GetStreamUri of the sub profile failed');
+      }
     }
     try {
       const s = await call<{ uri: string }>('GetSnapshotUri', t, (cb) =>

@@ -145,6 +145,14 @@ export function createAuthService(deps: {
       };
     },
 
+    /**
+     * Whether the session behind `user` still stands (not logged out, revoked or expired, user not disabled), whatever
+     * its access token's expiry: long-lived responses (live video) re-check this instead of the token.
+     */
+    async sessionLive(user: AuthUser): Promise<boolean> {
+      return (await repo.sessionUser(user.sessionId, user.id)) !== null;
+    },
+
     /** The site an edge agent's token belongs to, or null. */
     async authenticateAgent(token: string): Promise<string | null> {
       if (!token) return null;
