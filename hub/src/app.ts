@@ -106,6 +106,9 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   instance.setErrorHandler((err: FastifyError | AppError, req, reply) => {
     if (err instanceof AppError) {
       if (err.statusCode >= 500) req.log.error({ err }, err.message);
+      // Throttles (429) say when to come back.
+      const retryAfter = (err as { retryAfterSec?: unknown }).retryAfterSec;
+      if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
       return reply.code(err.statusCode).send({ error: { code: err.code, message: err.message } });
     }
     const status = (err as FastifyError).statusCode ?? 500;

@@ -103,6 +103,18 @@ export const HubConfigSchema = Type.Object({
   AUTH_IP_MAX_FAILURES: Int(20, 1, 10_000, 'Failed logins from one IP (window) before that IP must wait'),
   AUTH_FAILURE_WINDOW_SEC: Int(900, 10, 86_400, 'Window counting failed logins; a lockout ends when it passes'),
   AUTH_KNOWN_IP_DAYS: Int(30, 0, 365, 'An IP with a successful login in this many days is exempt from user lockout'),
+  AUTH_LOGIN_RATE_PER_MIN: Int(30, 1, 100_000, 'Login and refresh requests per client IP and minute (any outcome)'),
+  AUTH_LOGIN_CONCURRENT_USER: Int(2, 1, 1000, 'Logins for one user being checked at once; more are refused (429)'),
+  AUTH_LOGIN_CONCURRENT_IP: Int(4, 1, 1000, 'Logins from one IP being checked at once; more are refused (429)'),
+  AUTH_PAIR_FREE_FAILURES: Int(3, 0, 1000, 'Failures of one IP for one user before each further try must wait'),
+  AUTH_PAIR_DELAY_MAX_SEC: Int(300, 1, 86_400, 'Longest wait between tries of one IP for one user (doubles from 1 s)'),
+  AUTH_AUDIT_WINDOW_SEC: Int(300, 1, 86_400, 'Refused logins of one IP: the first audited at once, the rest summed'),
+  TRUST_PROXY: Type.Optional(
+    Type.String({
+      pattern: '^[0-9A-Fa-f.:/]+(,[0-9A-Fa-f.:/]+)*$',
+      description: 'Reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client',
+    }),
+  ),
   RETENTION_EVENTS_DAYS: Int(90, 1, 36_500, 'Events older than this are deleted (unless held)'),
   RETENTION_SNAPSHOTS_DAYS: Int(30, 1, 36_500, 'Snapshot files of events older than this are deleted (unless held)'),
   RETENTION_AUDIT_DAYS: Int(3650, 1, 36_500, 'Audit entries older than this are deleted; must be the longest'),
@@ -151,6 +163,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return withDefaults as HubConfig;
+}
+
+/** Fastify's `trustProxy`: only the listed proxies may name the client; nobody when unset. */
+export function trustProxyOption(config: Pick<HubConfig, 'TRUST_PROXY'>): string[] | false {
+  const list =
+    config.TRUST_PROXY?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean) ?? [];
+  return list.length > 0 ? list : false;
 }
 
 /** Parses AGENT_TOKENS ("site=token,…") into a map; null when agent upload auth is not configured. */

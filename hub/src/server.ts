@@ -1,7 +1,7 @@
 import closeWithGrace from 'close-with-grace';
 import Fastify from 'fastify';
 import app, { fastifyOptions } from './app.js';
-import { type HubConfig, loadConfig } from './config.js';
+import { type HubConfig, loadConfig, trustProxyOption } from './config.js';
 import { migrate } from './db/migrate.js';
 import { ConfigError } from './errors.js';
 
@@ -9,6 +9,7 @@ import { ConfigError } from './errors.js';
 export async function startServer(config: HubConfig) {
   const server = Fastify({
     ...fastifyOptions,
+    trustProxy: trustProxyOption(config),
     logger: {
       level: config.LOG_LEVEL,
       // Never log credentials that may come in headers.

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import app, { fastifyOptions } from '../../hub/src/app.js';
-import { type HubConfig, loadConfig } from '../../hub/src/config.js';
+import { type HubConfig, loadConfig, trustProxyOption } from '../../hub/src/config.js';
 import type { IngestPluginOptions } from '../../hub/src/ingest/ingest.plugin.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { uniqueQueuePrefix, uniqueToken, uniqueTopicRoot } from './ids.js';
@@ -42,6 +42,10 @@ export async function createHubEnv(overrides: Partial<HubConfig> = {}): Promise<
       CAMHUB_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
       HUB_KEY_FILE: join(dataDir, 'hub-ed25519.pem'),
       EXPORT_DIR: join(dataDir, 'exports'),
+      // Test files log in from 127.0.0.1 many times and in parallel; the throttle's own tests set these low.
+      AUTH_LOGIN_RATE_PER_MIN: 10_000,
+      AUTH_LOGIN_CONCURRENT_USER: 100,
+      AUTH_LOGIN_CONCURRENT_IP: 100,
       ...overrides,
     },
   );
@@ -65,7 +69,7 @@ export async function buildHub(
   config: HubConfig,
   opts: { ingest?: IngestPluginOptions; listen?: boolean } = {},
 ): Promise<FastifyInstance> {
-  const server = Fastify({ ...fastifyOptions, logger: false });
+  const server = Fastify({ ...fastifyOptions, trustProxy: trustProxyOption(config), logger: false });
   await server.register(app, { config, ingest: opts.ingest });
   await server.ready();
   if (opts.listen) await server.listen({ port: 0, host: '127.0.0.1' });

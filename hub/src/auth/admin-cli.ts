@@ -92,6 +92,10 @@ function services(pool: pg.Pool) {
       ipMaxFailures: 0,
       failureWindowSec: 0,
       knownIpDays: 0,
+      concurrentUser: 0,
+      concurrentIp: 0,
+      pairFreeFailures: 0,
+      pairDelayMaxSec: 0,
       envAgentTokens: null,
     },
   });

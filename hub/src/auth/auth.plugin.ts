@@ -7,6 +7,8 @@ import { createAuthRepository } from './auth.repository.js';
 import { type AuthService, createAuthService } from './auth.service.js';
 import { type HubKeys, loadOrCreateHubKey } from './keys.js';
 import { auditActor, bearerToken, readCookie, SESSION_COOKIE } from './request-auth.js';
+import { createRateLimiter, type RateLimiter } from './rate-limit.js';
+import { createRefusedLoginLog, type RefusedLoginLog } from './refused-logins.js';
 import { parseAgentTokens } from '../config.js';
 import { AppError, ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.js';
 import { createExportsRepository } from '../exports/exports.repository.js';
@@ -29,6 +31,8 @@ declare module 'fastify' {
       audit: AuditService;
       exports: ExportsService;
       retention: RetentionService;
+      rateLimiter: RateLimiter;
+      refusedLogins: RefusedLoginLog;
     };
     /** Every route registered after this plugin, with its declared access: the access test walks it. */
     routeTable: RouteTableEntry[];
@@ -66,10 +70,17 @@ function build(app: FastifyInstance, keys: HubKeys) {
   const authRepo = createAuthRepository(app.pg);
   const usersRepo = createUsersRepository(app.pg);
   const audit = createAuditService(auditRepo);
+  const rateLimiter = createRateLimiter(app.redis, cfg.QUEUE_PREFIX);
+  const refusedLogins = createRefusedLoginLog({
+    audit,
+    windowSec: cfg.AUTH_AUDIT_WINDOW_SEC,
+    onError: (err) => app.log.error({ err }, 'could not write a refused-login audit summary'),
+  });
   const auth = createAuthService({
     repo: authRepo,
     users: usersRepo,
     audit,
+    refusedLogins,
     settings: {
       tokenKey: keys.tokenKey,
       tokenTtlSec: cfg.AUTH_TOKEN_TTL_SEC,
@@ -78,6 +89,10 @@ function build(app: FastifyInstance, keys: HubKeys) {
       ipMaxFailures: cfg.AUTH_IP_MAX_FAILURES,
       failureWindowSec: cfg.AUTH_FAILURE_WINDOW_SEC,
       knownIpDays: cfg.AUTH_KNOWN_IP_DAYS,
+      concurrentUser: cfg.AUTH_LOGIN_CONCURRENT_USER,
+      concurrentIp: cfg.AUTH_LOGIN_CONCURRENT_IP,
+      pairFreeFailures: cfg.AUTH_PAIR_FREE_FAILURES,
+      pairDelayMaxSec: cfg.AUTH_PAIR_DELAY_MAX_SEC,
       envAgentTokens: parseAgentTokens(cfg.AGENT_TOKENS),
     },
   });
@@ -104,7 +119,7 @@ function build(app: FastifyInstance, keys: HubKeys) {
       batch: cfg.RETENTION_BATCH,
     },
   });
-  return { keys, auth, users, audit, exports, retention };
+  return { keys, auth, users, audit, exports, retention, rateLimiter, refusedLogins };
 }
 
 /**
@@ -117,6 +132,10 @@ export default fp(
     const keys = await loadOrCreateHubKey(app.config.HUB_KEY_FILE, (m) => app.log.warn(m));
     const security = build(app, keys);
     app.decorate('security', security);
+    // Summaries of the last window must reach the trail before the pool closes.
+    app.addHook('preClose', async () => {
+      await security.refusedLogins.close();
+    });
 
     const routeTable: RouteTableEntry[] = [];
     app.decorate('routeTable', routeTable);
@@ -205,5 +224,5 @@ export default fp(
       }
     });
   },
-  { name: 'auth', dependencies: ['config', 'pg', 'services'] },
+  { name: 'auth', dependencies: ['config', 'pg', 'redis', 'services'] },
 );

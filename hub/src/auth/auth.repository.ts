@@ -1,5 +1,38 @@
 import type { SiteTokenItem } from '@camhub/shared';
-import type { Queryable } from '../db/queryable.js';
+import type pg from 'pg';
+import { withTransaction } from '../db/queryable.js';
+
+/** What the login throttle knows of a user and an IP when an attempt is about to be checked. */
+export interface AttemptStats {
+  /** Failures (pending included) for this user in the window since their last success. */
+  userFailures: number;
+  /** Failures from this IP in the window, whoever they were for. */
+  ipFailures: number;
+  /** Failures of this (IP, user) pair in the window since the pair's last success. */
+  pairFailures: number;
+  /** Milliseconds since the pair's last failure (null: none in the window). */
+  pairLastMsAgo: number | null;
+  userInFlight: number;
+  ipInFlight: number;
+  /** This IP logged in as this user during the known-IP period. */
+  knownIp: boolean;
+}
+
+/** Why the throttle refuses an attempt without checking its password. */
+export interface LoginRefusal {
+  refused: 'busy' | 'ip' | 'user_locked' | 'pair_wait';
+  retryAfterSec: number;
+}
+
+interface AttemptStatsRow {
+  user_failures: number;
+  ip_failures: number;
+  pair_failures: number;
+  pair_last_ms_ago: number | null;
+  user_in_flight: number;
+  ip_in_flight: number;
+  known_ip: boolean;
+}
 
 interface SessionUserRow {
   session_id: string;
@@ -26,7 +59,8 @@ const toSiteToken = (r: SiteTokenRow): SiteTokenItem => ({
 });
 
 /** Sessions, login attempts and site tokens: the I/O behind authentication. */
-export function createAuthRepository(db: Queryable) {
+export function createAuthRepository(pool: pg.Pool) {
+  const db = pool;
   return {
     async createSession(s: { id: string; userId: string; refreshHash: string; expiresAt: Date; ip: string | null }) {
       await db.query('INSERT INTO sessions (id, user_id, refresh_hash, expires_at, ip) VALUES ($1, $2, $3, $4, $5)', [
@@ -79,32 +113,68 @@ export function createAuthRepository(db: Queryable) {
       return rowCount ?? 0;
     },
 
-    async recordAttempt(username: string, ip: string, success: boolean) {
-      await db.query('INSERT INTO login_attempts (username, ip, success) VALUES ($1, $2, $3)', [username, ip, success]);
+    /**
+     * Reserves a login attempt before its password is checked: under per-user and per-IP advisory locks (always taken
+     * in that order, so two logins cannot deadlock), reads the counts, lets `decide` refuse, and otherwise inserts a
+     * pending row that counts as a failure until `finishAttempt`. Parallel guesses therefore see each other.
+     */
+    async reserveAttempt(
+      username: string,
+      ip: string,
+      windows: { failureWindowSec: number; knownIpDays: number },
+      decide: (stats: AttemptStats) => LoginRefusal | null,
+    ): Promise<{ id: string } | LoginRefusal> {
+      return withTransaction(pool, async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock(1901, hashtext($1))', [username]);
+        await tx.query('SELECT pg_advisory_xact_lock(1902, hashtext($1))', [ip]);
+        const { rows } = await tx.query<AttemptStatsRow>(
+          `WITH recent AS (
+             SELECT username, ip, success, pending, at FROM login_attempts
+             WHERE (username = $1 OR ip = $2) AND at > clock_timestamp() - make_interval(secs => $3)
+           ), last_user_ok AS (
+             SELECT COALESCE(max(at), '-infinity') AS at FROM recent WHERE username = $1 AND success
+           ), last_pair_ok AS (
+             SELECT COALESCE(max(at), '-infinity') AS at FROM recent WHERE username = $1 AND ip = $2 AND success
+           )
+           SELECT
+             (SELECT count(*)::int FROM recent WHERE username = $1 AND NOT success
+               AND at > (SELECT at FROM last_user_ok)) AS user_failures,
+             (SELECT count(*)::int FROM recent WHERE ip = $2 AND NOT success) AS ip_failures,
+             (SELECT count(*)::int FROM recent WHERE username = $1 AND ip = $2 AND NOT success
+               AND at > (SELECT at FROM last_pair_ok)) AS pair_failures,
+             (SELECT (extract(epoch FROM clock_timestamp() - max(at)) * 1000)::float8 FROM recent
+               WHERE username = $1 AND ip = $2 AND NOT success) AS pair_last_ms_ago,
+             (SELECT count(*)::int FROM recent WHERE username = $1 AND pending
+               AND at > clock_timestamp() - interval '60 seconds') AS user_in_flight,
+             (SELECT count(*)::int FROM recent WHERE ip = $2 AND pending
+               AND at > clock_timestamp() - interval '60 seconds') AS ip_in_flight,
+             EXISTS (SELECT 1 FROM login_attempts WHERE username = $1 AND ip = $2 AND success
+               AND at > now() - make_interval(days => $4)) AS known_ip`,
+          [username, ip, windows.failureWindowSec, windows.knownIpDays],
+        );
+        const r = rows[0]!;
+        const refusal = decide({
+          userFailures: r.user_failures,
+          ipFailures: r.ip_failures,
+          pairFailures: r.pair_failures,
+          pairLastMsAgo: r.pair_last_ms_ago,
+          userInFlight: r.user_in_flight,
+          ipInFlight: r.ip_in_flight,
+          knownIp: r.known_ip,
+        });
+        if (refusal) return refusal;
+        const inserted = await tx.query<{ id: string }>(
+          `INSERT INTO login_attempts (username, ip, success, pending, at) VALUES ($1, $2, false, true, clock_timestamp())
+           RETURNING id::text`,
+          [username, ip],
+        );
+        return { id: inserted.rows[0]!.id };
+      });
     },
 
-    /**
-     * Counts for the login throttle: failures for this user and from this IP inside the window (failures before the
-     * user's last success do not count), and whether this IP logged in as this user recently.
-     */
-    async attemptStats(username: string, ip: string, windowSec: number, knownIpDays: number) {
-      const { rows } = await db.query<{ user_failures: number; ip_failures: number; known_ip: boolean }>(
-        `SELECT
-           (SELECT count(*)::int FROM login_attempts
-             WHERE username = $1 AND NOT success AND at > now() - make_interval(secs => $3)
-               AND at > COALESCE((SELECT max(at) FROM login_attempts WHERE username = $1 AND success), '-infinity'))
-             AS user_failures,
-           (SELECT count(*)::int FROM login_attempts
-             WHERE ip = $2 AND NOT success AND at > now() - make_interval(secs => $3)) AS ip_failures,
-           EXISTS (SELECT 1 FROM login_attempts
-             WHERE username = $1 AND ip = $2 AND success AND at > now() - make_interval(days => $4)) AS known_ip`,
-        [username, ip, windowSec, knownIpDays],
-      );
-      return {
-        userFailures: rows[0]!.user_failures,
-        ipFailures: rows[0]!.ip_failures,
-        knownIp: rows[0]!.known_ip,
-      };
+    /** The end of a reserved attempt's check: a success stops counting as a failure. */
+    async finishAttempt(id: string, success: boolean) {
+      await db.query('UPDATE login_attempts SET pending = false, success = $2 WHERE id = $1', [id, success]);
     },
 
     /** Forgets a user's failures (password reset by an admin, or the bootstrap admin at start). */

@@ -11,9 +11,9 @@ import {
 } from '@camhub/shared';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ALL_ROLES } from './access.js';
-import { TooManyAttemptsError } from './auth.service.js';
+import { RateLimitedError } from './rate-limit.js';
 import { auditActor, readCookie, REFRESH_COOKIE, SESSION_COOKIE, serializeCookie } from './request-auth.js';
 import { UnauthorizedError } from '../errors.js';
 
@@ -35,10 +35,21 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     ]);
   };
 
+  /** A cheap per-IP limit in front of the login and refresh routes: one Redis INCR before any password or query. */
+  const rateLimit = async (req: FastifyRequest) => {
+    const r = await app.security.rateLimiter.hit(`login:${req.ip}`, app.config.AUTH_LOGIN_RATE_PER_MIN, 60);
+    if (r.ok) return;
+    const body = req.body as { username?: unknown } | undefined;
+    const name = typeof body?.username === 'string' ? body.username.trim().toLowerCase().slice(0, 64) : '';
+    await app.security.refusedLogins.refused(req.ip, name, 'rate_limited');
+    throw new RateLimitedError(r.retryAfterSec);
+  };
+
   app.post(
     '/auth/login',
     {
       config: { access: { roles: 'public' }, audited: true },
+      preValidation: rateLimit,
       schema: {
         tags: ['auth'],
         summary: 'Password login: a short-lived Bearer token and a refresh token (cookies too with `cookie: true`)',
@@ -47,14 +58,9 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      try {
-        const tokens = await app.security.auth.login(req.body.username, req.body.password, req.ip);
-        if (req.body.cookie) setCookies(reply, tokens);
-        return tokens;
-      } catch (err) {
-        if (err instanceof TooManyAttemptsError) reply.header('retry-after', String(err.retryAfterSec));
-        throw err;
-      }
+      const tokens = await app.security.auth.login(req.body.username, req.body.password, req.ip);
+      if (req.body.cookie) setCookies(reply, tokens);
+      return tokens;
     },
   );
 
@@ -62,11 +68,12 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/auth/refresh',
     {
       config: { access: { roles: 'public' }, audited: true },
+      preValidation: rateLimit,
       schema: {
         tags: ['auth'],
         summary: 'A new token pair for a refresh token (body or cookie); the old refresh token stops working',
         body: Type.Optional(RefreshBodySchema),
-        response: { 200: TokenResponseSchema, ...errors },
+        response: { 200: TokenResponseSchema, 429: ErrorResponseSchema, ...errors },
       },
     },
     async (req, reply) => {

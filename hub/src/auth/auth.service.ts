@@ -4,7 +4,7 @@ import type { AuditActor, AuditService } from '../audit/audit.service.js';
 import { AppError, NotFoundError, UnauthorizedError } from '../errors.js';
 import type { UsersRepository } from '../users/users.repository.js';
 import type { Role } from './access.js';
-import type { AuthRepository } from './auth.repository.js';
+import type { AttemptStats, AuthRepository, LoginRefusal } from './auth.repository.js';
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './passwords.js';
 import { signAccessToken, verifyAccessToken } from './tokens.js';
 
@@ -24,6 +24,14 @@ export class TooManyAttemptsError extends AppError {
   }
 }
 
+/** Another check of the same user or IP is running: a parallel burst waits its turn instead of racing the limits. */
+export class LoginBusyError extends AppError {
+  readonly retryAfterSec = 1;
+  constructor() {
+    super('login_busy', 'another login for this user or from this address is being checked', 429);
+  }
+}
+
 export interface AuthSettings {
   tokenKey: Buffer;
   tokenTtlSec: number;
@@ -32,6 +40,12 @@ export interface AuthSettings {
   ipMaxFailures: number;
   failureWindowSec: number;
   knownIpDays: number;
+  /** Checks in flight at once per user and per IP. */
+  concurrentUser: number;
+  concurrentIp: number;
+  /** Failures of one (IP, user) pair before each further try waits 1 s, 2 s, 4 s… up to pairDelayMaxSec. */
+  pairFreeFailures: number;
+  pairDelayMaxSec: number;
   /** Bootstrap upload tokens from AGENT_TOKENS (site → token), beside the hashed ones in the database. */
   envAgentTokens: Map<string, string> | null;
 }
@@ -49,8 +63,41 @@ export function createAuthService(deps: {
   users: UsersRepository;
   audit: AuditService;
   settings: AuthSettings;
+  /** Where refused logins are audited (summed per IP and window); without it, each is recorded on its own. */
+  refusedLogins?: { refused: (ip: string, username: string, reason: string) => Promise<void> };
 }) {
   const { repo, users, audit, settings: s } = deps;
+  const refusedLog = deps.refusedLogins ?? {
+    refused: async (ip: string, username: string, reason: string) => {
+      await audit.record(
+        { actor: username, roles: [], ip },
+        { action: 'auth.login_failed', target: username, detail: { reason } },
+      );
+    },
+  };
+
+  /**
+   * The throttle's rules, decided on counts that already include every attempt reserved before (so parallel guesses
+   * see each other). Failures from an IP, or for a user, stop everyone except those who logged in as that user from
+   * that IP before (their desk behind the same NAT or proxy); those get a growing wait for their pair instead.
+   */
+  function decide(st: AttemptStats): LoginRefusal | null {
+    if (st.userInFlight >= s.concurrentUser || st.ipInFlight >= s.concurrentIp) {
+      return { refused: 'busy', retryAfterSec: 1 };
+    }
+    if (!st.knownIp && st.ipFailures >= s.ipMaxFailures) return { refused: 'ip', retryAfterSec: s.failureWindowSec };
+    if (!st.knownIp && st.userFailures >= s.userMaxFailures) {
+      return { refused: 'user_locked', retryAfterSec: s.failureWindowSec };
+    }
+    const over = st.pairFailures - s.pairFreeFailures;
+    if (over > 0 && st.pairLastMsAgo !== null) {
+      const delayMs = Math.min(2 ** Math.min(over - 1, 30), s.pairDelayMaxSec) * 1000;
+      if (st.pairLastMsAgo < delayMs) {
+        return { refused: 'pair_wait', retryAfterSec: Math.max(1, Math.ceil((delayMs - st.pairLastMsAgo) / 1000)) };
+      }
+    }
+    return null;
+  }
 
   function accessToken(userId: string, sessionId: string) {
     const now = Math.floor(Date.now() / 1000);
@@ -78,36 +125,38 @@ export function createAuthService(deps: {
 
   return {
     /**
-     * Password login with throttling: too many failures from one IP make that IP wait; too many for one user lock
-     * that user, but only for IPs that have not logged in as them recently, so an attacker cannot keep the admin
-     * (or anyone) out of their usual workstation. Locks end when the failure window passes.
+     * Password login with throttling. The attempt is reserved (counted as a failure) before the password is checked,
+     * so a burst of parallel guesses cannot all slip under the limits; see `decide` for the rules.
      */
     async login(username: string, password: string, ip: string): Promise<TokenResponse> {
       const name = username.trim().toLowerCase();
-      const who: AuditActor = { actor: name, roles: [], ip };
-      const stats = await repo.attemptStats(name, ip, s.failureWindowSec, s.knownIpDays);
-      const refuse = async (reason: string) => {
-        await repo.recordAttempt(name, ip, false);
-        await audit.record(who, { action: 'auth.login_failed', target: name, detail: { reason } });
-      };
-      if (stats.ipFailures >= s.ipMaxFailures) {
-        await audit.record(who, { action: 'auth.login_throttled', target: name, detail: { reason: 'ip' } });
-        throw new TooManyAttemptsError(s.failureWindowSec);
+      const reserved = await repo.reserveAttempt(
+        name,
+        ip,
+        { failureWindowSec: s.failureWindowSec, knownIpDays: s.knownIpDays },
+        decide,
+      );
+      if ('refused' in reserved) {
+        await refusedLog.refused(ip, name, reserved.refused);
+        if (reserved.refused === 'busy') throw new LoginBusyError();
+        throw new TooManyAttemptsError(reserved.retryAfterSec);
       }
-      if (stats.userFailures >= s.userMaxFailures && !stats.knownIp) {
-        await refuse('user_locked');
-        throw new TooManyAttemptsError(s.failureWindowSec);
+      let user: Awaited<ReturnType<UsersRepository['byUsername']>> = null;
+      let ok = false;
+      try {
+        user = await users.byUsername(name);
+        // Unknown users cost a full hash too, so response time does not reveal which usernames exist.
+        const matches = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_HASH_PROMISE()));
+        ok = !!user && matches && !user.disabled;
+        if (!ok) {
+          await refusedLog.refused(ip, name, !user ? 'unknown_user' : !matches ? 'bad_password' : 'disabled');
+        }
+      } finally {
+        await repo.finishAttempt(reserved.id, ok);
       }
-      const user = await users.byUsername(name);
-      // Unknown users cost a full hash too, so response time does not reveal which usernames exist.
-      const ok = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_HASH_PROMISE()));
-      if (!user || !ok || user.disabled) {
-        await refuse(!user ? 'unknown_user' : !ok ? 'bad_password' : 'disabled');
-        throw new UnauthorizedError('wrong username or password', 'invalid_credentials');
-      }
-      await repo.recordAttempt(name, ip, true);
+      if (!ok || !user) throw new UnauthorizedError('wrong username or password', 'invalid_credentials');
       const tokens = await openSession(user.id, ip);
-      await audit.record({ ...who, roles: user.roles }, { action: 'auth.login', target: name });
+      await audit.record({ actor: name, roles: user.roles, ip }, { action: 'auth.login', target: name });
       return tokens;
     },
 
