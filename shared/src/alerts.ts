@@ -261,7 +261,7 @@ export const WebhookSchema = Type.Object({
 export type Webhook = Static<typeof WebhookSchema>;
 export const WebhooksResponseSchema = Type.Object({ items: Type.Array(WebhookSchema) });
 
-export const DELIVERY_STATUSES = ['pending', 'retrying', 'delivered', 'failed'] as const;
+export const DELIVERY_STATUSES = ['pending', 'retrying', 'delivered', 'failed', 'held', 'digested'] as const;
 export const DeliverySchema = Type.Object({
   id: UuidSchema,
   targetId: Nullable(UuidSchema),

@@ -6,3 +6,4 @@ export * from './topics.js';
 export * from './alerts.js';
 export * from './auth.js';
 export * from './video.js';
+export * from './notifications.js';

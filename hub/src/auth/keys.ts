@@ -24,6 +24,8 @@ export interface HubKeys {
   keyId: string;
   /** HMAC key for access tokens, derived from the private key: one secret to keep and back up. */
   tokenKey: Buffer;
+  /** AES-256-GCM key for secrets kept in the database (notification targets), derived from the same private key. */
+  secretsKey: Buffer;
 }
 
 export function keysFromPrivate(privateKey: KeyObject): HubKeys {
@@ -39,6 +41,7 @@ export function keysFromPrivate(privateKey: KeyObject): HubKeys {
       .update(raw.subarray(raw.length - 32))
       .digest('hex'),
     tokenKey: Buffer.from(hkdfSync('sha256', secret, 'camhub', 'camhub access tokens v1', 32)),
+    secretsKey: Buffer.from(hkdfSync('sha256', secret, 'camhub', 'camhub stored secrets v1', 32)),
   };
 }
 

@@ -1,14 +1,25 @@
-import type { Delivery, Severity, Webhook } from '@camhub/shared';
-import type { Queryable } from '../db/queryable.js';
+import type { Delivery, Schedule, Severity, Webhook } from '@camhub/shared';
+import type pg from 'pg';
+import { withTransaction } from '../db/queryable.js';
 
 export interface TargetRow {
   id: string;
   channel: string;
   name: string;
+  /** Settings that may be shown; the secret ones are sealed in `secrets`. */
   config: Record<string, unknown>;
   enabled: boolean;
   min_severity: Severity;
   rule_ids: string[] | null;
+  site_ids: string[] | null;
+  language: 'vi' | 'en';
+  quiet_hours: Schedule | null;
+  rate_limit: { count: number; windowSec: number } | null;
+  escalate_to: string | null;
+  secrets: string | null;
+  consecutive_failures: number;
+  failing_since: Date | null;
+  last_failure: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -57,16 +68,52 @@ const toDelivery = (r: DeliveryRow): Delivery => ({
   deliveredAt: r.delivered_at ? r.delivered_at.toISOString() : null,
 });
 
-export interface NewTarget {
+/** A target as stored: public settings in `config`, the sealed secrets beside them. */
+export interface StoredTarget {
   channel: string;
   name: string;
   config: Record<string, unknown>;
+  secrets: string | null;
   enabled: boolean;
   minSeverity: Severity;
   ruleIds: string[] | null;
+  siteIds: string[] | null;
+  language: 'vi' | 'en';
+  quietHours: Schedule | null;
+  rateLimit: { count: number; windowSec: number } | null;
+  escalateTo: string | null;
 }
 
-export function createNotifyRepository(db: Queryable) {
+export interface NewDelivery {
+  id: string;
+  targetId: string | null;
+  channel: string;
+  alertId: string;
+  event: string;
+  payload: unknown;
+  status: 'pending' | 'held' | 'failed';
+  notBefore?: Date | null;
+  error?: string | null;
+}
+
+const TARGET_COLUMNS = `channel, name, config, secrets, enabled, min_severity, rule_ids, site_ids, language,
+                        quiet_hours, rate_limit, escalate_to`;
+const targetValues = (t: StoredTarget) => [
+  t.channel,
+  t.name,
+  JSON.stringify(t.config),
+  t.secrets,
+  t.enabled,
+  t.minSeverity,
+  t.ruleIds,
+  t.siteIds,
+  t.language,
+  t.quietHours ? JSON.stringify(t.quietHours) : null,
+  t.rateLimit ? JSON.stringify(t.rateLimit) : null,
+  t.escalateTo,
+];
+
+export function createNotifyRepository(db: pg.Pool) {
   return {
     async targets(channel?: string): Promise<TargetRow[]> {
       const { rows } = await db.query<TargetRow>(
@@ -81,33 +128,56 @@ export function createNotifyRepository(db: Queryable) {
       return rows[0] ?? null;
     },
 
-    /** Enabled targets for an alert of this rule and severity, plus the named extra ones (escalation). */
-    async targetsFor(ruleId: string | null, severities: Severity[], extra: string[]): Promise<TargetRow[]> {
+    async existingTargets(ids: string[]): Promise<string[]> {
+      const { rows } = await db.query<{ id: string }>('SELECT id FROM notification_targets WHERE id = ANY($1::uuid[])', [
+        ids,
+      ]);
+      return rows.map((r) => r.id);
+    },
+
+    /** Enabled targets for an alert of this rule, site and severity, plus the named extra ones (escalation). */
+    async targetsFor(ruleId: string | null, site: string, severities: Severity[], extra: string[]): Promise<TargetRow[]> {
       const { rows } = await db.query<TargetRow>(
         `SELECT * FROM notification_targets WHERE enabled AND (
-           (min_severity = ANY($2::text[]) AND (rule_ids IS NULL OR $1::uuid = ANY(rule_ids)))
-           OR id = ANY($3::uuid[]))`,
-        [ruleId, severities, extra],
+           (min_severity = ANY($3::text[]) AND (rule_ids IS NULL OR $1::uuid = ANY(rule_ids))
+            AND (site_ids IS NULL OR $2 = ANY(site_ids)))
+           OR id = ANY($4::uuid[]))
+         ORDER BY created_at, id`,
+        [ruleId, site, severities, extra],
       );
       return rows;
     },
 
-    async insertTarget(t: NewTarget): Promise<TargetRow> {
+    async insertTarget(id: string, t: StoredTarget): Promise<TargetRow> {
       const { rows } = await db.query<TargetRow>(
-        `INSERT INTO notification_targets (channel, name, config, enabled, min_severity, rule_ids)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
-        [t.channel, t.name, JSON.stringify(t.config), t.enabled, t.minSeverity, t.ruleIds],
+        `INSERT INTO notification_targets (id, ${TARGET_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         RETURNING *`,
+        [id, ...targetValues(t)],
       );
       return rows[0]!;
     },
 
-    async updateTarget(id: string, t: NewTarget): Promise<TargetRow | null> {
+    /** Saving a target is an admin looking at it: its failing mark is cleared and deliveries resume. */
+    async updateTarget(id: string, t: StoredTarget): Promise<TargetRow | null> {
       const { rows } = await db.query<TargetRow>(
-        `UPDATE notification_targets SET name = $2, config = $3, enabled = $4, min_severity = $5, rule_ids = $6,
-                updated_at = now() WHERE id = $1 RETURNING *`,
-        [id, t.name, JSON.stringify(t.config), t.enabled, t.minSeverity, t.ruleIds],
+        `UPDATE notification_targets SET channel = $2, name = $3, config = $4, secrets = $5, enabled = $6,
+                min_severity = $7, rule_ids = $8, site_ids = $9, language = $10, quiet_hours = $11, rate_limit = $12,
+                escalate_to = $13, consecutive_failures = 0, failing_since = NULL, updated_at = now()
+         WHERE id = $1 RETURNING *`,
+        [id, ...targetValues(t)],
       );
       return rows[0] ?? null;
+    },
+
+    /** Replaces the sealed secrets under a row lock, so two hubs refreshing one token do not both spend it. */
+    async withTargetLocked<T>(id: string, fn: (row: TargetRow, save: (secrets: string | null) => Promise<void>) => Promise<T>): Promise<T> {
+      return withTransaction(db, async (tx) => {
+        const { rows } = await tx.query<TargetRow>('SELECT * FROM notification_targets WHERE id = $1 FOR UPDATE', [id]);
+        if (!rows[0]) throw new Error('target was removed');
+        return fn(rows[0], async (secrets: string | null) => {
+          await tx.query('UPDATE notification_targets SET secrets = $2 WHERE id = $1', [id, secrets]);
+        });
+      });
     },
 
     async deleteTarget(id: string): Promise<boolean> {
@@ -115,23 +185,37 @@ export function createNotifyRepository(db: Queryable) {
       return (rowCount ?? 0) > 0;
     },
 
-    async insertDeliveries(
-      rows: {
-        id: string;
-        targetId: string | null;
-        channel: string;
-        alertId: string;
-        event: string;
-        payload: unknown;
-      }[],
-      now: Date,
-    ): Promise<void> {
+    async targetSucceeded(id: string): Promise<void> {
+      await db.query(
+        `UPDATE notification_targets SET consecutive_failures = 0, failing_since = NULL
+         WHERE id = $1 AND (consecutive_failures > 0 OR failing_since IS NOT NULL)`,
+        [id],
+      );
+    },
+
+    /** Counts a delivery that failed for good; `limit` in a row marks the target failing. */
+    async targetFailed(id: string, error: string, limit: number, now: Date): Promise<boolean> {
+      const { rows } = await db.query<{ failing: boolean }>(
+        `UPDATE notification_targets SET consecutive_failures = consecutive_failures + 1, last_failure = $2,
+                failing_since = CASE WHEN consecutive_failures + 1 >= $3 THEN coalesce(failing_since, $4) END
+         WHERE id = $1 RETURNING failing_since IS NOT NULL AS failing`,
+        [id, error.slice(0, 1000), limit, now],
+      );
+      return rows[0]?.failing ?? false;
+    },
+
+    async clearFailing(id: string): Promise<void> {
+      await db.query('UPDATE notification_targets SET consecutive_failures = 0, failing_since = NULL WHERE id = $1', [id]);
+    },
+
+    async insertDeliveries(rows: NewDelivery[], now: Date): Promise<void> {
       if (rows.length === 0) return;
       await db.query(
-        `INSERT INTO notification_deliveries (id, target_id, channel, alert_id, event, payload, status, created_at,
-                                              updated_at)
-         SELECT i, t, c, a, e, p, 'pending', $7, $7
-         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::jsonb[]) AS x(i, t, c, a, e, p)`,
+        `INSERT INTO notification_deliveries (id, target_id, channel, alert_id, event, payload, status, not_before,
+                                              last_error, created_at, updated_at)
+         SELECT i, t, c, a, e, p, s, nb, le, $10, $10
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::jsonb[], $7::text[],
+                     $8::timestamptz[], $9::text[]) AS x(i, t, c, a, e, p, s, nb, le)`,
         [
           rows.map((r) => r.id),
           rows.map((r) => r.targetId),
@@ -139,6 +223,9 @@ export function createNotifyRepository(db: Queryable) {
           rows.map((r) => r.alertId),
           rows.map((r) => r.event),
           rows.map((r) => JSON.stringify(r.payload)),
+          rows.map((r) => r.status),
+          rows.map((r) => r.notBefore ?? null),
+          rows.map((r) => r.error ?? null),
           now,
         ],
       );
@@ -162,11 +249,43 @@ export function createNotifyRepository(db: Queryable) {
       );
     },
 
-    async deliveries(f: { status?: string; alertId?: string; limit: number }): Promise<Delivery[]> {
+    /** Settles a delivery without an attempt: folded into a digest, or refused before sending. */
+    async settle(id: string, status: 'digested' | 'failed', detail: { digestKey?: string; error?: string }, now: Date) {
+      await db.query(
+        `UPDATE notification_deliveries SET status = $2, digest_key = $3, last_error = $4, updated_at = $5 WHERE id = $1`,
+        [id, status, detail.digestKey ?? null, detail.error ?? null, now],
+      );
+    },
+
+    /** The deliveries a digest window folded, oldest first. */
+    async digested(targetId: string, key: string): Promise<{ id: string; alert_id: string; payload: unknown }[]> {
+      const { rows } = await db.query<{ id: string; alert_id: string; payload: unknown }>(
+        `SELECT id, alert_id, payload FROM notification_deliveries
+         WHERE target_id = $1 AND digest_key = $2 AND status = 'digested' ORDER BY created_at, id`,
+        [targetId, key],
+      );
+      return rows;
+    },
+
+    /** The alert's newest event with a snapshot, and the newest event's type (what the message says happened). */
+    async alertContext(alertId: string, site: string, camera: string | null) {
+      const { rows } = await db.query<{ type: string | null; snapshot: string | null; camera_name: string | null }>(
+        `SELECT (SELECT e.type FROM alert_events ae JOIN events e ON e.id = ae.event_id
+                  WHERE ae.alert_id = $1 ORDER BY ae.at DESC LIMIT 1) AS type,
+                (SELECT e.snapshot FROM alert_events ae JOIN events e ON e.id = ae.event_id
+                  WHERE ae.alert_id = $1 AND e.snapshot IS NOT NULL ORDER BY ae.at DESC LIMIT 1) AS snapshot,
+                (SELECT coalesce(c.name, c.camera) FROM cameras c WHERE c.site = $2 AND c.camera = $3) AS camera_name`,
+        [alertId, site, camera],
+      );
+      return rows[0] ?? { type: null, snapshot: null, camera_name: null };
+    },
+
+    async deliveries(f: { status?: string; alertId?: string; targetId?: string; limit: number }): Promise<Delivery[]> {
       const where: string[] = [];
       const values: unknown[] = [];
       if (f.status) where.push(`status = $${values.push(f.status)}`);
       if (f.alertId) where.push(`alert_id = $${values.push(f.alertId)}`);
+      if (f.targetId) where.push(`target_id = $${values.push(f.targetId)}`);
       values.push(f.limit);
       const { rows } = await db.query<DeliveryRow>(
         `SELECT * FROM notification_deliveries ${where.length ? `WHERE ${where.join(' AND ')}` : ''}

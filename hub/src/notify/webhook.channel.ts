@@ -1,6 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { BadRequestError } from '../errors.js';
+import { AddressRefusedError, type AddressGuard } from './address-guard.js';
 import { DeliveryError, type NotificationChannel } from './channel.js';
+import { httpPost } from './http-post.js';
 
 export interface WebhookConfig {
   url: string;
@@ -34,13 +36,14 @@ export function verifyWebhook(
 /** Whether an HTTP status is worth trying again: server trouble, timeouts, rate limits. */
 const retryableStatus = (s: number) => s >= 500 || s === 408 || s === 429;
 
-export function createWebhookChannel(opts: { timeoutMs: number }): NotificationChannel<WebhookConfig> {
+export function createWebhookChannel(opts: { timeoutMs: number; guard: AddressGuard }): NotificationChannel<WebhookConfig> {
   return {
     name: 'webhook',
+    secretFields: ['secret'],
 
     parseConfig(raw) {
       const c = raw as Partial<WebhookConfig> | null;
-      if (!c || typeof c.url !== 'string' || !/^https?:\/\//.test(c.url)) {
+      if (!c || typeof c.url !== 'string' || !/^https?:\/\//.test(c.url) || !URL.canParse(c.url)) {
         throw new BadRequestError('invalid_target', 'a webhook needs an http(s) url');
       }
       if (typeof c.secret !== 'string' || c.secret.length < 16) {
@@ -51,10 +54,11 @@ export function createWebhookChannel(opts: { timeoutMs: number }): NotificationC
 
     async send(config, message) {
       const timestamp = String(Math.floor(Date.now() / 1000));
-      let res: Response;
+      const url = new URL(config.url);
+      let res: { status: number };
       try {
-        res = await fetch(config.url, {
-          method: 'POST',
+        opts.guard.checkLiteral(url.hostname);
+        res = await httpPost(url, {
           headers: {
             'content-type': 'application/json',
             'user-agent': 'camhub-hub',
@@ -64,15 +68,15 @@ export function createWebhookChannel(opts: { timeoutMs: number }): NotificationC
             [SIGNATURE_HEADER]: signWebhook(config.secret, timestamp, message.body),
           },
           body: message.body,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(opts.timeoutMs),
+          timeoutMs: opts.timeoutMs,
+          lookup: opts.guard.lookup,
         });
       } catch (err) {
-        const e = err as Error & { cause?: { code?: string } };
-        throw new DeliveryError(`request failed: ${e.cause?.code ?? e.name}: ${e.message}`, true);
+        // A refused address stays refused until an admin changes the allow-list: no point retrying.
+        if (err instanceof AddressRefusedError) throw new DeliveryError(`address_refused: ${err.message}`, false);
+        const e = err as Error & { code?: string };
+        throw new DeliveryError(`request failed: ${e.code ?? e.name}: ${e.message}`, true);
       }
-      // The receiver's answer is not ours to keep; drain it so the connection is reused.
-      await res.arrayBuffer().catch(() => undefined);
       if (res.status >= 200 && res.status < 300) return { status: res.status };
       throw new DeliveryError(`receiver answered HTTP ${res.status}`, retryableStatus(res.status), res.status);
     },
