@@ -15,6 +15,7 @@ import followersPlugin from './ingest/followers.plugin.js';
 import ingestPlugin, { type IngestPluginOptions } from './ingest/ingest.plugin.js';
 import livePlugin from './live/live.plugin.js';
 import maintenancePlugin from './maintenance/maintenance.plugin.js';
+import notifyPlugin from './notify/notify.plugin.js';
 import pgPlugin from './plugins/pg.js';
 import redisPlugin from './plugins/redis.js';
 import servicesPlugin from './plugins/services.js';
@@ -30,6 +31,7 @@ import mediaRoutes from './media/media.routes.js';
 import opsRoutes from './ops/ops.routes.js';
 import rulesRoutes from './alerts/rules.routes.js';
 import usersRoutes from './users/users.routes.js';
+import notifyRoutes from './notify/notify.routes.js';
 import webhooksRoutes from './notify/webhooks.routes.js';
 import videoPlugin from './video/video.plugin.js';
 import videoRoutes from './video/video.routes.js';
@@ -70,6 +72,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await instance.register(followersPlugin);
   await instance.register(maintenancePlugin, { work: opts.maintenance ?? true });
   await instance.register(alertsPlugin, { work: opts.maintenance ?? true });
+  await instance.register(notifyPlugin, { work: opts.maintenance ?? true });
   await instance.register(livePlugin);
   await instance.register(videoPlugin);
 
@@ -135,6 +138,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
       await api.register(alertsRoutes);
       await api.register(rulesRoutes);
       await api.register(webhooksRoutes);
+      await api.register(notifyRoutes);
       await api.register(liveRoutes);
       await api.register(authRoutes);
       await api.register(usersRoutes);

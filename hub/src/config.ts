@@ -72,7 +72,43 @@ export const HubConfigSchema = Type.Object({
   WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 16, description: 'HMAC SHA-256 key of WEBHOOK_URL' })),
   WEBHOOK_ATTEMPTS: Int(8, 1, 100, 'Delivery attempts of one notification before it is marked failed'),
   WEBHOOK_BACKOFF_MS: Int(5000, 10, 3_600_000, 'First retry delay; doubles on each further attempt'),
-  WEBHOOK_TIMEOUT_MS: Int(10_000, 100, 120_000, 'Longest wait for a webhook receiver to answer'),
+  WEBHOOK_TIMEOUT_MS: Int(
+    10_000,
+    100,
+    120_000,
+    'Longest wait for a webhook receiver (or Telegram, Zalo, SMTP) to answer',
+  ),
+  WEBHOOK_ALLOWED_ADDRESSES: Type.Optional(
+    Type.String({
+      description:
+        'Loopback/private/link-local/metadata addresses webhooks may reach anyway: "127.0.0.1,10.1.0.0/16" (refused otherwise)',
+    }),
+  ),
+  NOTIFY_FAILURE_LIMIT: Int(3, 1, 1000, 'Deliveries failing for good in a row before a target is marked failing'),
+  CONSOLE_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://',
+      description: 'Public address of the console: notifications link to the alert',
+    }),
+  ),
+  SITE_NAMES: Type.Optional(
+    Type.String({ description: 'Site names for people in notifications: "td-01=Trường Tân Dân,hn-02=Kho Hà Nội"' }),
+  ),
+  TELEGRAM_API_URL: Type.String({ default: 'https://api.telegram.org', pattern: '^https?://' }),
+  ZALO_API_URL: Type.String({ default: 'https://openapi.zalo.me', pattern: '^https?://', description: 'Zalo OA API' }),
+  ZALO_OAUTH_URL: Type.String({
+    default: 'https://oauth.zaloapp.com',
+    pattern: '^https?://',
+    description: 'Zalo token refresh',
+  }),
+  ZALO_ZNS_URL: Type.String({
+    default: 'https://business.openapi.zalo.me',
+    pattern: '^https?://',
+    description: 'Zalo ZNS',
+  }),
+  SMTP_CA_FILE: Type.Optional(
+    Type.String({ description: 'PEM file of extra CAs trusted for SMTP (a private mail relay)' }),
+  ),
   LIVE_BUFFER_SIZE: Int(10_000, 100, 1_000_000, 'Live feed entries kept in Redis for Last-Event-ID resume'),
   VIDEO_LIVE_POLICE: Type.Union([Type.Literal('true'), Type.Literal('false')], {
     default: 'false',

@@ -23,7 +23,9 @@ const targetFields = {
   minSeverity: Type.Optional(SeveritySchema),
   ruleIds: Type.Optional(Nullable(Type.Array(UuidSchema, { maxItems: 1000, description: 'null: every rule' }))),
   siteIds: Type.Optional(
-    Nullable(Type.Array(SiteIdSchema, { minItems: 1, maxItems: 1000, uniqueItems: true, description: 'null: every site' })),
+    Nullable(
+      Type.Array(SiteIdSchema, { minItems: 1, maxItems: 1000, uniqueItems: true, description: 'null: every site' }),
+    ),
   ),
   language: Type.Optional(Type.Union(NOTIFY_LANGUAGES.map((l) => Type.Literal(l)))),
   quietHours: Type.Optional(Nullable(ScheduleSchema)),
@@ -56,7 +58,9 @@ export const TargetSchema = Type.Object({
   escalateTo: Nullable(UuidSchema),
   config: Type.Record(Type.String(), Type.Unknown(), { description: 'Without secrets' }),
   secretsSet: Type.Array(Type.String(), { description: 'Which secret fields hold a value' }),
-  failing: Type.Boolean({ description: 'Repeated permanent failures: nothing is sent until an admin edits or tests it' }),
+  failing: Type.Boolean({
+    description: 'Repeated permanent failures: nothing is sent until an admin edits or tests it',
+  }),
   failingSince: Nullable(IsoTimeSchema),
   lastFailure: Nullable(Type.String()),
   createdAt: IsoTimeSchema,

@@ -83,6 +83,8 @@ beforeAll(async () => {
     WEBHOOK_SECRET: GLOBAL_SECRET,
     WEBHOOK_BACKOFF_MS: 150,
     WEBHOOK_ATTEMPTS: 4,
+    // The receiver is on loopback, which webhooks may only reach when an admin allows it.
+    WEBHOOK_ALLOWED_ADDRESSES: '127.0.0.1',
     CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD,
   });
   hub = await buildHub(env.config);

@@ -1,4 +1,4 @@
-import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import { AlertChanges } from './alert-changes.js';
@@ -7,17 +7,12 @@ import { type AlertsService, createAlertsService } from './alerts.service.js';
 import { createRulesRepository } from './rules.repository.js';
 import { createRulesService, type RulesService } from './rules.service.js';
 import { siteTimeZones } from './time-zones.js';
-import { ConfigError } from '../errors.js';
-import { createChannels } from '../notify/channels.js';
-import { createNotifier, type Notifier } from '../notify/notifier.service.js';
-import { createNotifyRepository } from '../notify/notify.repository.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     alerts: {
       service: AlertsService;
       rules: RulesService;
-      notifier: Notifier;
       /** Alert changes made by this process (live feed, notifications). */
       changes: AlertChanges;
       /** Runs one tick now: health conditions, escalation, pruning (tests, operators). */
@@ -29,12 +24,11 @@ declare module 'fastify' {
 }
 
 export const ALERTS_QUEUE = 'alerts';
-export const NOTIFY_QUEUE = 'notify';
 /** Batches waiting for rule evaluation in one process before new ones are dropped (and logged): a safety valve. */
 const MAX_PENDING_EVALUATIONS = 500;
 
 /**
- * Alerts and notifications. Rules are evaluated after each stored batch, in the process that stored it, off the
+ * Alerts (notifications: notify/notify.plugin.ts). Rules are evaluated after each stored batch, in the process that stored it, off the
  * ingest path: the batch is committed and acknowledged before evaluation starts, and a failure is logged, never
  * retried through ingest. Periodic work (escalation, health conditions that must last X minutes) runs as a BullMQ
  * job scheduler, once per tick whatever the number of hubs.
@@ -42,9 +36,6 @@ const MAX_PENDING_EVALUATIONS = 500;
 export default fp<{ work?: boolean }>(
   async (app, opts) => {
     const cfg = app.config;
-    if (Boolean(cfg.WEBHOOK_URL) !== Boolean(cfg.WEBHOOK_SECRET)) {
-      throw new ConfigError(['WEBHOOK_URL and WEBHOOK_SECRET: set both or neither']);
-    }
     const zoneOf = siteTimeZones(cfg.ALERT_TIME_ZONE, cfg.SITE_TIME_ZONES);
     const work = opts.work ?? true;
 
@@ -70,32 +61,6 @@ export default fp<{ work?: boolean }>(
       changes,
       zoneOf,
       defaultEscalationSec: cfg.ALERT_ESCALATION_MIN * 60,
-    });
-
-    const notifyQueue = new Queue(NOTIFY_QUEUE, {
-      connection: app.redisConnection(),
-      prefix: cfg.QUEUE_PREFIX,
-      defaultJobOptions: {
-        attempts: cfg.WEBHOOK_ATTEMPTS,
-        backoff: { type: 'exponential', delay: cfg.WEBHOOK_BACKOFF_MS },
-        removeOnComplete: true,
-        removeOnFail: { count: 1000 },
-      },
-    });
-    notifyQueue.on('error', (err) => app.log.warn({ err: err.message }, 'notify queue error'));
-    const notifier = createNotifier({
-      repo: createNotifyRepository(app.pg),
-      channels: createChannels({ webhookTimeoutMs: cfg.WEBHOOK_TIMEOUT_MS }),
-      enqueue: async (ids) => {
-        await notifyQueue.addBulk(ids.map((deliveryId) => ({ name: 'deliver', data: { deliveryId } })));
-      },
-      globalWebhook:
-        cfg.WEBHOOK_URL && cfg.WEBHOOK_SECRET ? { url: cfg.WEBHOOK_URL, secret: cfg.WEBHOOK_SECRET } : null,
-    });
-    changes.on('change', (c) => {
-      notifier
-        .onAlertChange(c)
-        .catch((err: Error) => app.log.error({ err, alert: c.alert.id }, 'queueing notifications failed'));
     });
 
     // One evaluation at a time per process, in the order batches were stored.
@@ -149,29 +114,14 @@ export default fp<{ work?: boolean }>(
         prefix: cfg.QUEUE_PREFIX,
         concurrency: 1,
       });
-      const deliverWorker = new Worker<{ deliveryId: string }>(
-        NOTIFY_QUEUE,
-        async (job) => {
-          const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-          const r = await notifier.attempt(job.data.deliveryId, last);
-          if (!r.error) return;
-          // Throwing is how BullMQ schedules the next attempt (exponential backoff) or gives up.
-          if (r.done) throw new UnrecoverableError(r.error.message);
-          throw r.error;
-        },
-        { connection: app.redisConnection(), prefix: cfg.QUEUE_PREFIX, concurrency: 4 },
-      );
-      for (const w of [tickWorker, deliverWorker]) {
-        w.on('error', (err) => app.log.warn({ err: err.message }, 'alerts worker error'));
-        workers.push(w);
-      }
+      tickWorker.on('error', (err) => app.log.warn({ err: err.message }, 'alerts worker error'));
+      workers.push(tickWorker);
       tickWorker.on('failed', (_job, err) => app.log.warn({ err: err.message }, 'alerts tick failed'));
     }
 
     app.decorate('alerts', {
       service,
       rules,
-      notifier,
       changes,
       tick,
       idle: async () => {
@@ -183,7 +133,6 @@ export default fp<{ work?: boolean }>(
       await Promise.all(workers.map((w) => w.close()));
       await chain;
       await alertsQueue.close();
-      await notifyQueue.close();
       await subscriber.quit().catch(() => subscriber.disconnect());
     });
   },

@@ -49,7 +49,10 @@ export function createAddressGuard(allowed: string | undefined) {
   for (const [net, prefix, family] of REFUSED) refused.addSubnet(net, prefix, family);
   const allow = new BlockList();
   const problems: string[] = [];
-  for (const item of (allowed ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of (allowed ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [net, prefix] = item.split('/');
     const family = isIP(net ?? '');
     const bits = prefix === undefined ? (family === 6 ? 128 : 32) : Number(prefix);

@@ -19,7 +19,10 @@ const HOST = /^[A-Za-z0-9.-]{1,253}$|^\[[0-9A-Fa-f:.]+\]$/;
 
 /** SMTP reply classes: 4xx is "try again later", 5xx is "this will not work". Socket trouble is temporary. */
 function classify(err: Error & { responseCode?: number; code?: string }): DeliveryError {
-  const what = `smtp ${err.code ?? 'error'}${err.responseCode ? ` ${err.responseCode}` : ''}: ${err.message}`.slice(0, 500);
+  const what = `smtp ${err.code ?? 'error'}${err.responseCode ? ` ${err.responseCode}` : ''}: ${err.message}`.slice(
+    0,
+    500,
+  );
   if (err.responseCode !== undefined) {
     return new DeliveryError(what, err.responseCode < 500, err.responseCode);
   }
@@ -40,16 +43,24 @@ export function createEmailChannel(opts: { timeoutMs: number; ca?: string }): No
         throw bad('config.security: starttls, tls or none');
       }
       const port = c.port ?? (security === 'tls' ? 465 : 587);
-      if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) throw bad('config.port: 1-65535');
+      if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)
+        throw bad('config.port: 1-65535');
       if (typeof c.from !== 'string' || !ADDRESS.test(c.from.replace(/^.*<(.+)>\s*$/, '$1'))) {
         throw bad('config.from: the sender address');
       }
       const to = c.to;
-      if (!Array.isArray(to) || to.length === 0 || to.length > 100 || !to.every((a) => typeof a === 'string' && ADDRESS.test(a))) {
+      if (
+        !Array.isArray(to) ||
+        to.length === 0 ||
+        to.length > 100 ||
+        !to.every((a) => typeof a === 'string' && ADDRESS.test(a))
+      ) {
         throw bad('config.to: a list of 1-100 addresses');
       }
-      if (c.username !== undefined && (typeof c.username !== 'string' || c.username.length > 320)) throw bad('config.username');
-      if (c.password !== undefined && (typeof c.password !== 'string' || c.password.length > 1000)) throw bad('config.password');
+      if (c.username !== undefined && (typeof c.username !== 'string' || c.username.length > 320))
+        throw bad('config.username');
+      if (c.password !== undefined && (typeof c.password !== 'string' || c.password.length > 1000))
+        throw bad('config.password');
       const out: EmailConfig = { host: c.host, port, security, from: c.from, to: to as string[] };
       if (c.username) out.username = c.username as string;
       if (c.password) out.password = c.password as string;
@@ -81,7 +92,8 @@ export function createEmailChannel(opts: { timeoutMs: number; ca?: string }): No
             : [],
         });
         // Some servers accept the message but refuse some recipients: a partial delivery is still a delivery.
-        if (info.accepted.length === 0) throw new DeliveryError(`smtp refused every recipient: ${info.response}`, false);
+        if (info.accepted.length === 0)
+          throw new DeliveryError(`smtp refused every recipient: ${info.response}`, false);
         return { status: Number(/^\d{3}/.exec(info.response ?? '')?.[0] ?? 250) };
       } catch (err) {
         if (err instanceof DeliveryError) throw err;

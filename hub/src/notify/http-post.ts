@@ -8,7 +8,13 @@ import type { LookupFunction } from 'node:net';
  */
 export function httpPost(
   url: URL,
-  opts: { headers: Record<string, string>; body: string | Buffer; timeoutMs: number; lookup?: LookupFunction; maxBody?: number },
+  opts: {
+    headers: Record<string, string>;
+    body: string | Buffer;
+    timeoutMs: number;
+    lookup?: LookupFunction;
+    maxBody?: number;
+  },
 ): Promise<{ status: number; body: string }> {
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
@@ -31,7 +37,9 @@ export function httpPost(
         res.on('error', reject);
       },
     );
-    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${opts.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    req.on('timeout', () =>
+      req.destroy(Object.assign(new Error(`no answer within ${opts.timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+    );
     req.on('error', reject);
     req.end(opts.body);
   });

@@ -51,7 +51,11 @@ export function formatTime(iso: string, language: NotifyLanguage, timeZone: stri
   return `${f.format(new Date(iso))} (${timeZone})`;
 }
 
-function whatOf(p: { alert: AlertNotificationPayload['alert'] }, ctx: MessageContext, word: (a: string, b: string) => string) {
+function whatOf(
+  p: { alert: AlertNotificationPayload['alert'] },
+  ctx: MessageContext,
+  word: (a: string, b: string) => string,
+) {
   if (p.alert.condition) return word('condition', p.alert.condition);
   if (ctx.eventType) return word('type', ctx.eventType);
   return p.alert.ruleName;
@@ -80,7 +84,8 @@ export function renderAlert(p: AlertNotificationPayload, ctx: MessageContext): R
     t('line.severity', { severity }),
   ];
   if (a.eventCount > 1) lines.push(t('line.events', { count: a.eventCount }));
-  if (p.event === 'alert.acknowledged' && a.acknowledgedBy) lines.push(t('line.acknowledged', { user: a.acknowledgedBy }));
+  if (p.event === 'alert.acknowledged' && a.acknowledgedBy)
+    lines.push(t('line.acknowledged', { user: a.acknowledgedBy }));
   if (p.event === 'alert.resolved' && a.resolution) {
     lines.push(t('line.resolved', { resolution: word('resolution', a.resolution), user: a.resolvedBy ?? '' }));
   }
@@ -107,11 +112,19 @@ export function renderDigest(p: DigestNotificationPayload, ctx: MessageContext, 
   });
   const lines = [t('event.alert.digest'), t('digest.latest'), latest.text];
   if (p.count > 1) lines.push(t('digest.more', { count: p.count - 1 }));
-  return { subject, text: lines.join('\n'), fields: { ...latest.fields, status: t('digest.more', { count: p.count - 1 }) } };
+  return {
+    subject,
+    text: lines.join('\n'),
+    fields: { ...latest.fields, status: t('digest.more', { count: p.count - 1 }) },
+  };
 }
 
 export function renderTest(targetName: string, language: NotifyLanguage): RenderedMessage {
   const { t } = translator(language);
   const text = t('test.body', { target: targetName });
-  return { subject: t('test.subject'), text, fields: { what: t('test.subject'), where: targetName, time: '', severity: '', link: '', status: text } };
+  return {
+    subject: t('test.subject'),
+    text,
+    fields: { what: t('test.subject'), where: targetName, time: '', severity: '', link: '', status: text },
+  };
 }

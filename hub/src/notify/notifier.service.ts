@@ -7,7 +7,12 @@ import {
 } from '@camhub/shared';
 import type { AlertChange } from '../alerts/alert-changes.js';
 import { SEVERITY_RANK } from '../alerts/rules.js';
-import { DeliveryError, type NotificationChannel, type NotificationPayload, type OutgoingNotification } from './channel.js';
+import {
+  DeliveryError,
+  type NotificationChannel,
+  type NotificationPayload,
+  type OutgoingNotification,
+} from './channel.js';
 import { type MessageContext, renderAlert, renderDigest, type RenderedMessage } from './message.js';
 import type { NewDelivery, NotifyRepository, TargetRow } from './notify.repository.js';
 import { quietUntil, rateWindow } from './quiet-hours.js';
@@ -74,7 +79,11 @@ export function createNotifier(deps: NotifierDeps) {
     return { message, snapshotRef: ctx.snapshot };
   }
 
-  function plan(t: TargetRow, alert: AlertNotificationPayload['alert'], at: Date): Pick<NewDelivery, 'status' | 'notBefore' | 'error'> {
+  function plan(
+    t: TargetRow,
+    alert: AlertNotificationPayload['alert'],
+    at: Date,
+  ): Pick<NewDelivery, 'status' | 'notBefore' | 'error'> {
     if (t.failing_since) return { status: 'failed', error: TARGET_FAILING };
     if (t.quiet_hours && alert.severity !== 'critical') {
       const until = quietUntil(t.quiet_hours, at, t.quiet_hours.timeZone ?? deps.zoneOf(alert.site));
@@ -96,7 +105,10 @@ export function createNotifier(deps: NotifierDeps) {
   }
 
   /** A target failed for good: count it, and hand the message to its second target (once, never in a loop). */
-  async function failedForGood(d: { targetId: string | null; alertId: string; event: string; payload: NotificationPayload }, error: DeliveryError) {
+  async function failedForGood(
+    d: { targetId: string | null; alertId: string; event: string; payload: NotificationPayload },
+    error: DeliveryError,
+  ) {
     if (!d.targetId) return;
     await repo.targetFailed(d.targetId, error.message, deps.failureLimit, now());
     const target = await repo.target(d.targetId);
@@ -131,7 +143,9 @@ export function createNotifier(deps: NotifierDeps) {
       const targets = await repo.targetsFor(c.alert.ruleId, c.alert.site, [...atOrBelow], c.extraTargets ?? []);
       // An escalation also reaches each told target's second.
       if (event === 'alert.escalated') {
-        const seconds = targets.map((t) => t.escalate_to).filter((id): id is string => !!id && !targets.some((t) => t.id === id));
+        const seconds = targets
+          .map((t) => t.escalate_to)
+          .filter((id): id is string => !!id && !targets.some((t) => t.id === id));
         if (seconds.length) {
           const more = await repo.targetsFor(null, c.alert.site, [], [...new Set(seconds)]);
           targets.push(...more);
@@ -196,7 +210,11 @@ export function createNotifier(deps: NotifierDeps) {
       };
       try {
         const parsed = channel.parseConfig(config);
-        const r = await channel.send(parsed, outgoing, target ? { updateConfig: deps.secrets.updater(channel, target.id) } : {});
+        const r = await channel.send(
+          parsed,
+          outgoing,
+          target ? { updateConfig: deps.secrets.updater(channel, target.id) } : {},
+        );
         await repo.recordAttempt(deliveryId, { status: 'delivered', error: null, httpStatus: r.status ?? null }, now());
         if (target) await repo.targetSucceeded(target.id);
         return { done: true };
@@ -232,7 +250,17 @@ export function createNotifier(deps: NotifierDeps) {
         alertIds: [...new Set(folded.map((f) => f.alert_id))],
       };
       await queue(
-        [{ id, targetId, channel: target.channel, alertId: newest.alert_id, event: 'alert.digest', payload, status: 'pending' }],
+        [
+          {
+            id,
+            targetId,
+            channel: target.channel,
+            alertId: newest.alert_id,
+            event: 'alert.digest',
+            payload,
+            status: 'pending',
+          },
+        ],
         now(),
       );
       return true;

@@ -129,14 +129,20 @@ export function createNotifyRepository(db: pg.Pool) {
     },
 
     async existingTargets(ids: string[]): Promise<string[]> {
-      const { rows } = await db.query<{ id: string }>('SELECT id FROM notification_targets WHERE id = ANY($1::uuid[])', [
-        ids,
-      ]);
+      const { rows } = await db.query<{ id: string }>(
+        'SELECT id FROM notification_targets WHERE id = ANY($1::uuid[])',
+        [ids],
+      );
       return rows.map((r) => r.id);
     },
 
     /** Enabled targets for an alert of this rule, site and severity, plus the named extra ones (escalation). */
-    async targetsFor(ruleId: string | null, site: string, severities: Severity[], extra: string[]): Promise<TargetRow[]> {
+    async targetsFor(
+      ruleId: string | null,
+      site: string,
+      severities: Severity[],
+      extra: string[],
+    ): Promise<TargetRow[]> {
       const { rows } = await db.query<TargetRow>(
         `SELECT * FROM notification_targets WHERE enabled AND (
            (min_severity = ANY($3::text[]) AND (rule_ids IS NULL OR $1::uuid = ANY(rule_ids))
@@ -170,7 +176,10 @@ export function createNotifyRepository(db: pg.Pool) {
     },
 
     /** Replaces the sealed secrets under a row lock, so two hubs refreshing one token do not both spend it. */
-    async withTargetLocked<T>(id: string, fn: (row: TargetRow, save: (secrets: string | null) => Promise<void>) => Promise<T>): Promise<T> {
+    async withTargetLocked<T>(
+      id: string,
+      fn: (row: TargetRow, save: (secrets: string | null) => Promise<void>) => Promise<T>,
+    ): Promise<T> {
       return withTransaction(db, async (tx) => {
         const { rows } = await tx.query<TargetRow>('SELECT * FROM notification_targets WHERE id = $1 FOR UPDATE', [id]);
         if (!rows[0]) throw new Error('target was removed');
@@ -205,7 +214,9 @@ export function createNotifyRepository(db: pg.Pool) {
     },
 
     async clearFailing(id: string): Promise<void> {
-      await db.query('UPDATE notification_targets SET consecutive_failures = 0, failing_since = NULL WHERE id = $1', [id]);
+      await db.query('UPDATE notification_targets SET consecutive_failures = 0, failing_since = NULL WHERE id = $1', [
+        id,
+      ]);
     },
 
     async insertDeliveries(rows: NewDelivery[], now: Date): Promise<void> {

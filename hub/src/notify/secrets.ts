@@ -21,7 +21,9 @@ export function createSecretBox(key: Buffer) {
       const cipher = createCipheriv('aes-256-gcm', key, iv);
       cipher.setAAD(Buffer.from(bind));
       const data = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-      return [VERSION, iv.toString('base64'), cipher.getAuthTag().toString('base64'), data.toString('base64')].join('.');
+      return [VERSION, iv.toString('base64'), cipher.getAuthTag().toString('base64'), data.toString('base64')].join(
+        '.',
+      );
     },
 
     open(sealed: string, bind: string): Record<string, string> {
@@ -35,7 +37,9 @@ export function createSecretBox(key: Buffer) {
         return JSON.parse(text) as Record<string, string>;
       } catch (err) {
         // Wrong hub key (restored database, other installation) or tampering: say which, never the bytes.
-        throw new SecretsError(`cannot open stored secrets (${(err as Error).message}): is this the hub key they were sealed with?`);
+        throw new SecretsError(
+          `cannot open stored secrets (${(err as Error).message}): is this the hub key they were sealed with?`,
+        );
       }
     },
   };

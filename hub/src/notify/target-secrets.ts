@@ -7,7 +7,11 @@ import type { SecretBox } from './secrets.js';
  * sealed with the hub key and bound to the target id (`secrets`). Rows written before sealing existed (webhook
  * secrets in `config`) still open: the halves are merged.
  */
-export function createTargetSecrets(box: SecretBox, repo: NotifyRepository, channels: Map<string, NotificationChannel>) {
+export function createTargetSecrets(
+  box: SecretBox,
+  repo: NotifyRepository,
+  channels: Map<string, NotificationChannel>,
+) {
   const fieldsOf = (channel: string) => channels.get(channel)?.secretFields ?? [];
 
   function split(channel: string, id: string, config: Record<string, unknown>) {
@@ -18,7 +22,11 @@ export function createTargetSecrets(box: SecretBox, repo: NotifyRepository, chan
         if (typeof v === 'string' && v !== '') secret[k] = v;
       } else open[k] = v;
     }
-    return { config: open, secrets: Object.keys(secret).length ? box.seal(secret, id) : null, secretNames: Object.keys(secret) };
+    return {
+      config: open,
+      secrets: Object.keys(secret).length ? box.seal(secret, id) : null,
+      secretNames: Object.keys(secret),
+    };
   }
 
   function open(row: Pick<TargetRow, 'id' | 'config' | 'secrets'>): Record<string, unknown> {

@@ -78,9 +78,9 @@ export function createTargetsService(deps: {
   /** What changed, for the audit trail: field names, and for secrets only that they changed. */
   function changes(before: Record<string, unknown>, after: Record<string, unknown>, secretFields: readonly string[]) {
     const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
-    return [...keys].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).map((k) =>
-      secretFields.includes(k) ? `config.${k} (secret)` : k,
-    );
+    return [...keys]
+      .filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
+      .map((k) => (secretFields.includes(k) ? `config.${k} (secret)` : k));
   }
 
   const service = {
@@ -114,7 +114,11 @@ export function createTargetsService(deps: {
       await checkEscalation(id, patch.escalateTo);
       const currentConfig = secrets.open(cur);
       // Secrets left out (or sent empty) are kept: the console never has them to send back.
-      const given = Object.fromEntries(Object.entries(patch.config ?? {}).filter(([k, v]) => !(channel.secretFields.includes(k) && (v === '' || v === null))));
+      const given = Object.fromEntries(
+        Object.entries(patch.config ?? {}).filter(
+          ([k, v]) => !(channel.secretFields.includes(k) && (v === '' || v === null)),
+        ),
+      );
       const next = stored(id, channel, {
         name: patch.name ?? cur.name,
         enabled: patch.enabled ?? cur.enabled,
@@ -146,7 +150,11 @@ export function createTargetsService(deps: {
     async remove(id: string, who: AuditActor): Promise<void> {
       const cur = await repo.target(id);
       if (!cur || !(await repo.deleteTarget(id))) throw new NotFoundError('target');
-      await deps.audit.record(who, { action: 'notify.target_deleted', target: id, detail: { channel: cur.channel, name: cur.name } });
+      await deps.audit.record(who, {
+        action: 'notify.target_deleted',
+        target: id,
+        detail: { channel: cur.channel, name: cur.name },
+      });
     },
 
     /** Sends a test message now and says how it went; a success clears the failing mark. */
@@ -162,11 +170,20 @@ export function createTargetsService(deps: {
         const r = await Promise.race([
           channel.send(
             config,
-            { deliveryId, payload, body: JSON.stringify(payload), message: renderTest(row.name, row.language), snapshot: null },
+            {
+              deliveryId,
+              payload,
+              body: JSON.stringify(payload),
+              message: renderTest(row.name, row.language),
+              snapshot: null,
+            },
             { updateConfig: secrets.updater(channel, id) },
           ),
           new Promise<never>((_, reject) =>
-            setTimeout(() => reject(new DeliveryError(`no answer within ${deps.testTimeoutMs} ms`, true)), deps.testTimeoutMs).unref(),
+            setTimeout(
+              () => reject(new DeliveryError(`no answer within ${deps.testTimeoutMs} ms`, true)),
+              deps.testTimeoutMs,
+            ).unref(),
           ),
         ]);
         result = { ok: true, error: null, status: r.status ?? null };
@@ -175,7 +192,11 @@ export function createTargetsService(deps: {
         const e = err as Error & { status?: number };
         result = { ok: false, error: e.message, status: e.status ?? null };
       }
-      await deps.audit.record(who, { action: 'notify.target_tested', target: id, detail: { channel: row.channel, ...result } });
+      await deps.audit.record(who, {
+        action: 'notify.target_tested',
+        target: id,
+        detail: { channel: row.channel, ...result },
+      });
       return result;
     },
 
@@ -185,7 +206,14 @@ export function createTargetsService(deps: {
     },
     async createWebhook(input: WebhookInput, who: AuditActor): Promise<Webhook> {
       const t = await service.create(
-        { channel: 'webhook', name: input.name, enabled: input.enabled, minSeverity: input.minSeverity, ruleIds: input.ruleIds, config: { url: input.url, secret: input.secret } },
+        {
+          channel: 'webhook',
+          name: input.name,
+          enabled: input.enabled,
+          minSeverity: input.minSeverity,
+          ruleIds: input.ruleIds,
+          config: { url: input.url, secret: input.secret },
+        },
         who,
       );
       return toWebhook((await repo.target(t.id))!);
@@ -196,7 +224,11 @@ export function createTargetsService(deps: {
       const config: Record<string, unknown> = {};
       if (patch.url !== undefined) config.url = patch.url;
       if (patch.secret !== undefined) config.secret = patch.secret;
-      await service.update(id, { name: patch.name, enabled: patch.enabled, minSeverity: patch.minSeverity, ruleIds: patch.ruleIds, config }, who);
+      await service.update(
+        id,
+        { name: patch.name, enabled: patch.enabled, minSeverity: patch.minSeverity, ruleIds: patch.ruleIds, config },
+        who,
+      );
       return toWebhook((await repo.target(id))!);
     },
     async deleteWebhook(id: string, who: AuditActor): Promise<void> {

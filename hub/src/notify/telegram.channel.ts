@@ -25,7 +25,10 @@ interface TelegramAnswer {
   parameters?: { retry_after?: number; migrate_to_chat_id?: number };
 }
 
-export function createTelegramChannel(opts: { apiUrl: string; timeoutMs: number }): NotificationChannel<TelegramConfig> {
+export function createTelegramChannel(opts: {
+  apiUrl: string;
+  timeoutMs: number;
+}): NotificationChannel<TelegramConfig> {
   const base = opts.apiUrl.replace(/\/+$/, '');
   return {
     name: 'telegram',
@@ -34,7 +37,10 @@ export function createTelegramChannel(opts: { apiUrl: string; timeoutMs: number 
     parseConfig(raw) {
       const c = (raw ?? {}) as Partial<Record<keyof TelegramConfig, unknown>>;
       if (typeof c.botToken !== 'string' || !/^\d+:[A-Za-z0-9_-]{20,}$/.test(c.botToken)) {
-        throw new BadRequestError('invalid_target', 'config.botToken: a Telegram bot token "<digits>:<key>" from @BotFather');
+        throw new BadRequestError(
+          'invalid_target',
+          'config.botToken: a Telegram bot token "<digits>:<key>" from @BotFather',
+        );
       }
       const chatId = typeof c.chatId === 'number' ? String(c.chatId) : c.chatId;
       if (typeof chatId !== 'string' || !/^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$/.test(chatId)) {
@@ -81,7 +87,11 @@ export function createTelegramChannel(opts: { apiUrl: string; timeoutMs: number 
       if (res.status >= 500) throw new DeliveryError(what, true, res.status);
       const moved = answer?.parameters?.migrate_to_chat_id;
       // 400 chat not found, 401 bad token, 403 bot blocked or removed: only an admin can fix these.
-      throw new DeliveryError(moved ? `${what} (the group is now chat ${moved}: change chatId)` : what, false, res.status);
+      throw new DeliveryError(
+        moved ? `${what} (the group is now chat ${moved}: change chatId)` : what,
+        false,
+        res.status,
+      );
     },
   };
 }

@@ -36,7 +36,10 @@ export function verifyWebhook(
 /** Whether an HTTP status is worth trying again: server trouble, timeouts, rate limits. */
 const retryableStatus = (s: number) => s >= 500 || s === 408 || s === 429;
 
-export function createWebhookChannel(opts: { timeoutMs: number; guard: AddressGuard }): NotificationChannel<WebhookConfig> {
+export function createWebhookChannel(opts: {
+  timeoutMs: number;
+  guard: AddressGuard;
+}): NotificationChannel<WebhookConfig> {
   return {
     name: 'webhook',
     secretFields: ['secret'],

@@ -10,12 +10,14 @@ import {
 } from '@camhub/shared';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { auditActor } from '../auth/request-auth.js';
 
+// Changes get the generic request entry and, from the targets service, one saying what changed (never a secret).
 const admin = { access: { roles: ['admin'] as const } };
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema };
 
 const webhooksRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const notifier = () => app.alerts.notifier;
+  const targets = () => app.notify.targets;
 
   app.get(
     '/webhooks',
@@ -27,7 +29,7 @@ const webhooksRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: WebhooksResponseSchema },
       },
     },
-    async () => ({ items: await notifier().listWebhooks() }),
+    async () => ({ items: await targets().listWebhooks() }),
   );
 
   app.post(
@@ -41,7 +43,7 @@ const webhooksRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 201: WebhookSchema, 400: ErrorResponseSchema },
       },
     },
-    async (req, reply) => reply.code(201).send(await notifier().createWebhook(req.body)),
+    async (req, reply) => reply.code(201).send(await targets().createWebhook(req.body, auditActor(req))),
   );
 
   app.patch(
@@ -56,7 +58,7 @@ const webhooksRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: WebhookSchema, ...errors },
       },
     },
-    async (req) => notifier().updateWebhook(req.params.id, req.body),
+    async (req) => targets().updateWebhook(req.params.id, req.body, auditActor(req)),
   );
 
   app.delete(
@@ -71,7 +73,7 @@ const webhooksRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      await notifier().deleteWebhook(req.params.id);
+      await targets().deleteWebhook(req.params.id, auditActor(req));
       return reply.code(204).send(null);
     },
   );
@@ -87,7 +89,7 @@ const webhooksRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: DeliveriesResponseSchema, 400: ErrorResponseSchema },
       },
     },
-    async (req) => ({ items: await notifier().deliveries(req.query) }),
+    async (req) => ({ items: await app.notify.notifier.deliveries(req.query) }),
   );
 };
 export default webhooksRoutes;

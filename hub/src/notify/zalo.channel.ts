@@ -60,10 +60,15 @@ export function createZaloChannel(opts: {
       throw new DeliveryError(`zalo unreachable: ${e.cause?.code ?? e.name}`, true);
     }
     const answer = (await res.json().catch(() => null)) as ZaloAnswer | null;
-    if (res.status >= 500 || !answer) throw new DeliveryError(`zalo answered HTTP ${res.status}`, res.status >= 500 || res.ok, res.status);
+    if (res.status >= 500 || !answer)
+      throw new DeliveryError(`zalo answered HTTP ${res.status}`, res.status >= 500 || res.ok, res.status);
     if (answer.error === 0 || answer.error === undefined) return answer.data ?? {};
     if (TOKEN_ERRORS.has(answer.error)) throw new ZaloTokenError(`zalo ${answer.error}: ${answer.message ?? ''}`);
-    throw new DeliveryError(`zalo ${answer.error}: ${answer.message ?? ''}`, RETRYABLE_ERRORS.has(answer.error), res.status);
+    throw new DeliveryError(
+      `zalo ${answer.error}: ${answer.message ?? ''}`,
+      RETRYABLE_ERRORS.has(answer.error),
+      res.status,
+    );
   }
 
   async function refresh(c: ZaloConfig): Promise<ZaloConfig> {
@@ -83,7 +88,9 @@ export function createZaloChannel(opts: {
     if (res.status >= 500) throw new DeliveryError(`zalo oauth answered HTTP ${res.status}`, true, res.status);
     if (!answer || typeof answer.access_token !== 'string' || typeof answer.refresh_token !== 'string') {
       // An expired or already used refresh token: a person must authorise the app again (docs/alerts.md).
-      const why = answer ? `${String(answer.error ?? '')} ${String(answer.error_name ?? answer.error_description ?? '')}` : '';
+      const why = answer
+        ? `${String(answer.error ?? '')} ${String(answer.error_name ?? answer.error_description ?? '')}`
+        : '';
       throw new DeliveryError(`zalo token refresh refused:${why}`.trim(), false, res.status);
     }
     return { ...c, accessToken: answer.access_token, refreshToken: answer.refresh_token };
@@ -158,7 +165,12 @@ export function createZaloChannel(opts: {
       if (mode !== 'users' && mode !== 'followers' && mode !== 'zns') throw bad('config.mode: users, followers or zns');
       const list = (k: string, pattern: RegExp) => {
         const v = c[k];
-        if (!Array.isArray(v) || v.length === 0 || v.length > 200 || !v.every((x) => typeof x === 'string' && pattern.test(x))) {
+        if (
+          !Array.isArray(v) ||
+          v.length === 0 ||
+          v.length > 200 ||
+          !v.every((x) => typeof x === 'string' && pattern.test(x))
+        ) {
           throw bad(`config.${k}: a list of 1-200 ${k === 'phones' ? 'phone numbers (84…)' : 'Zalo user ids'}`);
         }
         return v as string[];
@@ -173,7 +185,8 @@ export function createZaloChannel(opts: {
       if (mode === 'users') out.userIds = list('userIds', /^\d{1,32}$/);
       if (mode === 'zns') {
         out.phones = list('phones', /^(84|0)\d{8,10}$/);
-        if (!str('templateId') || !/^\d{1,20}$/.test(c.templateId as string)) throw bad('config.templateId: the ZNS template id');
+        if (!str('templateId') || !/^\d{1,20}$/.test(c.templateId as string))
+          throw bad('config.templateId: the ZNS template id');
         out.templateId = c.templateId as string;
       }
       return out;
@@ -188,12 +201,15 @@ export function createZaloChannel(opts: {
         if (!ctx.updateConfig) throw new DeliveryError(err.message, false);
         const failed = config.accessToken;
         // Another attempt (or hub) may have refreshed already: then the stored token is newer, use it.
-        const fresh = await ctx.updateConfig(async (current) => (current.accessToken !== failed ? current : refresh(current)));
+        const fresh = await ctx.updateConfig(async (current) =>
+          current.accessToken !== failed ? current : refresh(current),
+        );
         try {
           await deliver(fresh, message);
           return {};
         } catch (again) {
-          if (again instanceof ZaloTokenError) throw new DeliveryError(`${again.message} (after a token refresh)`, false);
+          if (again instanceof ZaloTokenError)
+            throw new DeliveryError(`${again.message} (after a token refresh)`, false);
           throw again;
         }
       }

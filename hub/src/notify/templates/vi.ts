@@ -41,6 +41,7 @@ export const vi = {
   'digest.latest': 'Mới nhất:',
   'digest.more': 'và {count} sự kiện khác',
   'test.subject': 'camhub: tin nhắn thử',
-  'test.body': 'Đây là tin nhắn thử từ camhub gửi tới “{target}”. Bạn nhận được tin này nghĩa là kênh thông báo đã hoạt động.',
+  'test.body':
+    'Đây là tin nhắn thử từ camhub gửi tới “{target}”. Bạn nhận được tin này nghĩa là kênh thông báo đã hoạt động.',
 };
 export type TemplateKey = keyof typeof vi;
