@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
 
 /** A ZIP archive this file cannot read: not a zip, truncated, or using a feature we do not write. */
@@ -105,7 +105,26 @@ export async function readZipEntries(path: string): Promise<ZipEntry[]> {
   }
 }
 
-/** The entry's uncompressed bytes as a stream. */
+/**
+ * Passes at most `limit` bytes and fails the moment more arrive, and fails at the end when fewer did: the size an
+ * archive claims is only believed as far as the bytes bear it out, so inflating stops at the cap however large the
+ * entry would grow (a 65 KB archive can inflate to gigabytes).
+ */
+function exactly(limit: number, name: string): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      seen += chunk.length;
+      if (seen > limit) cb(new ZipFormatError(`${name}: inflates beyond the ${limit} bytes the archive claims`));
+      else cb(null, chunk);
+    },
+    flush(cb) {
+      cb(seen < limit ? new ZipFormatError(`${name}: ${seen} bytes, the archive claims ${limit}`) : null);
+    },
+  });
+}
+
+/** The entry's uncompressed bytes as a stream; it fails as soon as they exceed the size the archive claims. */
 export async function openZipEntry(path: string, entry: ZipEntry): Promise<Readable> {
   const fd = await open(path, 'r');
   let start: number;
@@ -116,14 +135,23 @@ export async function openZipEntry(path: string, entry: ZipEntry): Promise<Reada
   } finally {
     await fd.close();
   }
-  if (entry.compressedSize === 0) return Readable.from([]);
+  const guard = exactly(entry.size, entry.name);
+  if (entry.compressedSize === 0) return Readable.from([]).pipe(guard);
   const raw = createReadStream(path, { start, end: start + entry.compressedSize - 1 });
-  if (entry.method === 0) return raw;
+  raw.on('error', (err) => guard.destroy(err));
+  if (entry.method === 0) return raw.pipe(guard);
   const inflate = createInflateRaw();
   raw.on('error', (err) => inflate.destroy(err));
-  return raw.pipe(inflate);
+  // Stop reading and inflating as soon as the guard gives up.
+  guard.on('error', () => {
+    raw.destroy();
+    inflate.destroy();
+  });
+  inflate.on('error', (err) => guard.destroy(err));
+  return raw.pipe(inflate).pipe(guard);
 }
 
+/** The entry's bytes in memory; never more than `maxBytes` are inflated, whatever the archive claims. */
 export async function readZipEntry(path: string, entry: ZipEntry, maxBytes: number): Promise<Buffer> {
   if (entry.size > maxBytes) throw new ZipFormatError(`${entry.name} is larger than ${maxBytes} bytes`);
   const chunks: Buffer[] = [];
