@@ -1,4 +1,4 @@
--- camhub 006: notification targets for Telegram, Zalo and e-mail beside webhooks (issue 17).
+-- camhub 007: notification targets for Telegram, Zalo and e-mail beside webhooks (issue 17).
 -- Per target: which sites, the language of its messages, quiet hours, a rate limit (the rest goes into a digest), a
 -- second target told on escalation and when this one fails for good, its secrets sealed with the hub key (never in
 -- clear: `config` keeps only what may be shown), and whether it is failing.
