@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only ingest,query,edge,scaleout] [-- --profile]`
+ * `npm run bench [-- --quick] [-- --only ingest,query,edge,scaleout,startup] [-- --profile]`
  *
  * Measures camhub against this machine's own ceilings, in one run: prints a table and writes
  * bench-results/bench-<time>.json. docs/performance.md explains the figures and keeps the latest ones.
@@ -17,8 +17,9 @@ import { createBenchDatabase, postgresVersion } from './lib/db.js';
 import { loadAverage, machine } from './lib/proc.js';
 import { fmt, renderTable, type Row } from './lib/stats.js';
 import { runQuery } from './query.js';
+import { runStartup, STARTUP_MODES } from './startup.js';
 
-const SECTIONS = ['ingest', 'scaleout', 'query', 'edge'] as const;
+const SECTIONS = ['ingest', 'scaleout', 'query', 'edge', 'startup'] as const;
 type Section = (typeof SECTIONS)[number];
 
 class BenchUsageError extends Error {
@@ -232,6 +233,30 @@ async function main() {
       const edge = await runEdge(broker, { cameras: 100, restSeconds: q ? 6 : 30, stormSeconds: q ? 6 : 30 }, log);
       results.edge = edge.result;
       rows.push(...edge.rows);
+    }
+
+    if (args.sections.has('startup')) {
+      const startup = await runStartup({ runs: q ? 3 : 5 }, log);
+      results.startup = startup;
+      const range = (x: { min: number; p50: number; max: number }, unit: string) =>
+        `${x.p50} ${unit} (${x.min}–${x.max})`;
+      for (const which of ['hub', 'agent'] as const) {
+        for (const mode of STARTUP_MODES) {
+          const f = startup[which][mode];
+          if (f.importMs && f.importPeakMiB) {
+            rows.push({
+              section: `startup ${which}`,
+              metric: `${mode}: import modules / peak RSS`,
+              value: `${range(f.importMs, 'ms')} / ${range(f.importPeakMiB, 'MiB')}`,
+            });
+          }
+          rows.push({
+            section: `startup ${which}`,
+            metric: `${mode}: spawn → ready / RSS / peak RSS`,
+            value: `${range(f.readyMs, 'ms')} / ${f.rssReadyMiB.p50} / ${f.peakReadyMiB.p50} MiB`,
+          });
+        }
+      }
     }
   } finally {
     await broker.stop();

@@ -3,16 +3,17 @@
 // and the parts that can run here do: the container health probe, the systemd units (systemd-analyze), the
 // credential script.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig as loadAgentConfig } from '../../edge-agent/src/config.js';
+import { contextFiles, dockerignore, parseDockerfile } from '../support/dockerfile.js';
 import { requireDependency } from '../support/dependencies.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -206,73 +207,8 @@ describe('deploy/agent/agent.example.yaml', () => {
 
 // --- Dockerfiles -----------------------------------------------------------------------------------------------
 
-interface Instruction {
-  op: string;
-  args: string;
-}
-
-/** Instructions with continuation lines joined and comments dropped, as Docker reads them. */
-function parseDockerfile(text: string): Instruction[] {
-  const logical: string[] = [];
-  let current = '';
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line.startsWith('#') || (!line && !current)) continue;
-    current += (current ? ' ' : '') + line.replace(/\\$/, '').trim();
-    if (!line.endsWith('\\')) {
-      logical.push(current);
-      current = '';
-    }
-  }
-  return logical.map((l) => {
-    const [op = '', ...rest] = l.split(/\s+/);
-    return { op: op.toUpperCase(), args: rest.join(' ') };
-  });
-}
-
-/** A .dockerignore as Docker applies it: the last matching pattern wins, and a pattern matches a path or a parent. */
-function dockerignore(text: string): (path: string) => boolean {
-  const rules = text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => {
-      const negate = l.startsWith('!');
-      const pattern = (negate ? l.slice(1) : l).replace(/^\/+|\/+$/g, '');
-      const source = pattern
-        .split('/')
-        .map((part) =>
-          part === '**'
-            ? '.*'
-            : part
-                .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-                .replace(/\*/g, '[^/]*')
-                .replace(/\?/g, '[^/]'),
-        )
-        .join('/')
-        .replace(/\.\*\//g, '(?:.*/)?');
-      return { negate, regex: new RegExp(`^${source}$`) };
-    });
-  return (path) => {
-    const parts = path.split('/');
-    const candidates = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
-    let excluded = false;
-    for (const rule of rules) {
-      if (candidates.some((c) => rule.regex.test(c))) excluded = !rule.negate;
-    }
-    return excluded;
-  };
-}
-
-function filesUnder(path: string): string[] {
-  const full = join(ROOT, path);
-  if (!statSync(full).isDirectory()) return [path];
-  return readdirSync(full, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && !`${e.parentPath}/`.includes('/node_modules/'))
-    .map((e) => relative(ROOT, join(e.parentPath, e.name)));
-}
-
 const isIgnored = dockerignore(read('.dockerignore'));
+const filesUnder = (path: string) => contextFiles(ROOT, path);
 
 describe.each([
   {

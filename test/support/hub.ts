@@ -98,7 +98,7 @@ export async function deleteQueueKeys(redisUrl: string, prefix: string) {
 }
 
 /** Ends the hub's persistent MQTT session so the broker stops queueing for a client id nobody will reuse. */
-async function removeMqttSession(config: HubConfig) {
+export async function removeMqttSession(config: Pick<HubConfig, 'MQTT_URL' | 'MQTT_CLIENT_ID'>) {
   const { default: mqtt } = await import('mqtt');
   const c = await mqtt.connectAsync(config.MQTT_URL, {
     clientId: config.MQTT_CLIENT_ID,

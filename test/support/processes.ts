@@ -27,16 +27,30 @@ export interface HubProcess {
   stop: (signal?: NodeJS.Signals) => Promise<void>;
 }
 
-/** Starts the real hub (`hub/src/cli.ts serve`) as a child process and waits until /readyz says ready. */
-export async function spawnHub(config: HubConfig, extraEnv: Record<string, string> = {}): Promise<HubProcess> {
+/** How to start the hub: by default the sources through tsx, as in development. */
+export interface HubLaunch {
+  /** Arguments to `node` (the script, relative to cwd, and its arguments). */
+  args: string[];
+  cwd: string;
+}
+
+/**
+ * Starts the real hub (`hub/src/cli.ts serve`, or what `launch` says, e.g. a release's `hub/dist/server.js`) as a
+ * child process and waits until /readyz says ready.
+ */
+export async function spawnHub(
+  config: HubConfig,
+  extraEnv: Record<string, string> = {},
+  launch: HubLaunch = { args: ['--import', 'tsx', join(REPO_ROOT, 'hub/src/cli.ts'), 'serve'], cwd: REPO_ROOT },
+): Promise<HubProcess> {
   const port = await freePort();
   const env: Record<string, string> = { ...(process.env as Record<string, string>), ...extraEnv };
   for (const [k, v] of Object.entries(config)) if (v !== undefined) env[k] = String(v);
   env.PORT = String(port);
   env.HOST = '127.0.0.1';
   env.LOG_LEVEL = extraEnv.LOG_LEVEL ?? 'warn';
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'hub/src/cli.ts'), 'serve'], {
-    cwd: REPO_ROOT,
+  const proc = spawn(process.execPath, launch.args, {
+    cwd: launch.cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

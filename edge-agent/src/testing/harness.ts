@@ -136,9 +136,14 @@ export class AgentProcess {
   stderr = '';
   readonly exited: Promise<number | null>;
 
-  constructor(configFile: string, env: NodeJS.ProcessEnv = {}) {
-    this.proc = spawn(process.execPath, ['--import', 'tsx', 'edge-agent/src/main.ts', '--config', configFile], {
-      cwd: REPO_ROOT,
+  /** `launch`: another way to start it, e.g. a release's `edge-agent/dist/main.js` from the release's folder. */
+  constructor(
+    configFile: string,
+    env: NodeJS.ProcessEnv = {},
+    launch: { args: string[]; cwd: string } = { args: ['--import', 'tsx', 'edge-agent/src/main.ts'], cwd: REPO_ROOT },
+  ) {
+    this.proc = spawn(process.execPath, [...launch.args, '--config', configFile], {
+      cwd: launch.cwd,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
