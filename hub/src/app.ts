@@ -5,7 +5,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { ISO_TIME_FORMAT, isValidIsoTime } from '@camhub/shared';
 import fp from 'fastify-plugin';
+import { loadOrCreateHubKey } from './auth/keys.js';
 import type { HubConfig } from './config.js';
+import { buildContainer, type Container } from './container.js';
 import { AppError } from './errors.js';
 import alertsPlugin from './alerts/alerts.plugin.js';
 import authPlugin from './auth/auth.plugin.js';
@@ -17,8 +19,8 @@ import livePlugin from './live/live.plugin.js';
 import maintenancePlugin from './maintenance/maintenance.plugin.js';
 import notifyPlugin from './notify/notify.plugin.js';
 import pgPlugin from './plugins/pg.js';
+import queuesPlugin from './plugins/queues.js';
 import redisPlugin from './plugins/redis.js';
-import servicesPlugin from './plugins/services.js';
 import alertsRoutes from './alerts/alerts.routes.js';
 import auditRoutes from './audit/audit.routes.js';
 import authRoutes from './auth/auth.routes.js';
@@ -65,7 +67,16 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await instance.register(configPlugin, { config: opts.config });
   await instance.register(pgPlugin);
   await instance.register(redisPlugin);
-  await instance.register(servicesPlugin);
+  await instance.register(queuesPlugin);
+  const container = buildContainer({
+    config: opts.config,
+    pg: instance.pg,
+    redis: instance.redis,
+    log: instance.log,
+    keys: await loadOrCreateHubKey(opts.config.HUB_KEY_FILE, (m) => instance.log.warn(m)),
+    metrics: instance.metrics,
+  });
+  instance.decorate('container', container);
   // Before any route: it collects the route table and enforces each route's declared access.
   await instance.register(authPlugin);
   await instance.register(ingestPlugin, opts.ingest ?? {});
@@ -131,20 +142,26 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await instance.register(opsRoutes);
   await instance.register(
     async (api) => {
-      await api.register(eventsRoutes);
-      await api.register(camerasRoutes);
-      await api.register(ingestRoutes);
-      await api.register(mediaRoutes);
-      await api.register(alertsRoutes);
-      await api.register(rulesRoutes);
+      const s = container.services;
+      await api.register(eventsRoutes, { events: s.events, audit: s.audit, snapshots: container.snapshots });
+      await api.register(camerasRoutes, { cameras: s.cameras, status: s.status });
+      await api.register(ingestRoutes, { rejections: s.rejections });
+      await api.register(mediaRoutes, { snapshots: container.snapshots });
+      await api.register(alertsRoutes, { alerts: s.alerts });
+      await api.register(rulesRoutes, { rules: s.rules });
       await api.register(webhooksRoutes);
       await api.register(notifyRoutes);
-      await api.register(liveRoutes);
-      await api.register(authRoutes);
-      await api.register(usersRoutes);
-      await api.register(auditRoutes);
-      await api.register(exportsRoutes);
-      await api.register(videoRoutes);
+      await api.register(liveRoutes, { live: instance.live });
+      await api.register(authRoutes, {
+        auth: s.auth,
+        users: s.users,
+        rateLimiter: s.rateLimiter,
+        refusedLogins: s.refusedLogins,
+      });
+      await api.register(usersRoutes, { users: s.users });
+      await api.register(auditRoutes, { audit: s.audit });
+      await api.register(exportsRoutes, { exports: s.exports });
+      await api.register(videoRoutes, { audit: s.audit, auth: s.auth, cameras: container.repositories.cameras });
     },
     { prefix: '/api/v1' },
   );
@@ -178,3 +195,10 @@ export const fastifyOptions = {
 } as const;
 
 export type HubApp = FastifyInstance;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every repository and service of the hub, built once (container.ts). */
+    container: Container;
+  }
+}

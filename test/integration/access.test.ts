@@ -153,7 +153,7 @@ describe('site scoping', () => {
     scoped = await createUser(hub, ['police', 'operator'], { sites: ['site-a'] });
     scopedTech = await createUser(hub, ['technician'], { sites: ['site-a'] });
     const img = jpeg('site-b');
-    await hub.snapshots.put(img.ref, img.bytes);
+    await hub.container.snapshots.put(img.ref, img.bytes);
     await insertEvents(hub.pg, [mine, { ...theirs, snapshot: img.ref }]);
     await hub.pg.query(
       `INSERT INTO cameras (site, camera) VALUES ('site-a', 'cam-1'), ('site-b', 'cam-1') ON CONFLICT DO NOTHING`,
@@ -201,11 +201,15 @@ describe('edge agent uploads', () => {
     const img = jpeg('upload-1');
     expect((await put(img.ref, img.bytes)).statusCode).toBe(401);
     expect((await put(img.ref, img.bytes, users.admin.token)).statusCode).toBe(401);
-    const created = await hub.security.auth.createSiteToken('td-01', 'test', { actor: 'test', roles: [], ip: null });
+    const created = await hub.container.services.auth.createSiteToken('td-01', 'test', {
+      actor: 'test',
+      roles: [],
+      ip: null,
+    });
     expect((await put(img.ref, img.bytes, created.token)).statusCode).toBe(201);
     const img2 = jpeg('upload-2');
     expect((await put(img2.ref, img2.bytes, 'env-token-0123456789')).statusCode).toBe(201);
-    await hub.security.auth.revokeSiteToken(created.id, { actor: 'test', roles: [], ip: null });
+    await hub.container.services.auth.revokeSiteToken(created.id, { actor: 'test', roles: [], ip: null });
     const img3 = jpeg('upload-3');
     expect((await put(img3.ref, img3.bytes, created.token)).statusCode).toBe(401);
     const stored = await hub.pg.query('SELECT token_hash FROM site_tokens WHERE id = $1', [created.id]);

@@ -44,7 +44,7 @@ const audit = async (user: TestUser, query = '') => {
 describe('the audit trail', () => {
   it('records logins, failed logins, searches with their filters, snapshot views and changes', async () => {
     const img = jpeg('audited');
-    await hub.snapshots.put(img.ref, img.bytes);
+    await hub.container.snapshots.put(img.ref, img.bytes);
     const e = makeEvent({ site: 'aud', camera: 'cam-1', snapshot: img.ref });
     await insertEvents(hub.pg, [e]);
     await hub.inject({
@@ -128,7 +128,7 @@ describe('the audit trail', () => {
     }
     const { rows } = await hub.pg.query('SELECT count(*)::int AS n, max(seq)::int AS m FROM audit_log');
     expect(rows[0].n).toBe(rows[0].m);
-    expect(await hub.security.audit.verify()).toMatchObject({ ok: true, problems: [] });
+    expect(await hub.container.services.audit.verify()).toMatchObject({ ok: true, problems: [] });
   });
 
   it('verifies the chain, and finds an edited row, a deleted row and a deleted tail', async () => {
@@ -149,14 +149,14 @@ describe('the audit trail', () => {
     expect(broken.out).toContain(`entry ${edited}: hash_mismatch`);
 
     await hub.pg.query(`DELETE FROM audit_log WHERE seq = $1`, [edited + 1]);
-    const r = await hub.security.audit.verify();
+    const r = await hub.container.services.audit.verify();
     expect(r.problems.map((p) => `${p.seq}:${p.problem}`)).toEqual(
       expect.arrayContaining([`${edited}:hash_mismatch`, `${edited + 2}:gap`]),
     );
 
-    const head = await hub.security.audit.verify();
+    const head = await hub.container.services.audit.verify();
     await hub.pg.query('DELETE FROM audit_log WHERE seq = $1', [head.head.seq]);
-    const tail = await hub.security.audit.verify();
+    const tail = await hub.container.services.audit.verify();
     expect(tail.problems.map((p) => p.problem)).toContain('head_mismatch');
   });
 });

@@ -33,7 +33,7 @@ beforeAll(async () => {
     const at = new Date(WEEK_START + i * 300_000).toISOString();
     // Every 100th event's snapshot was never uploaded: the manifest must say so.
     const pic = jpeg(`week-${i}`);
-    if (i % 100 !== 0) await hub.snapshots.put(pic.ref, pic.bytes);
+    if (i % 100 !== 0) await hub.container.snapshots.put(pic.ref, pic.bytes);
     week.push(makeEvent({ site: 'exp', camera: 'cam-7', seq: i, at, snapshot: pic.ref, data: { zone: `z,${i % 3}` } }));
   }
   const noise = [

@@ -31,7 +31,7 @@ beforeAll(async () => {
   // A 2-second heartbeat timeout and a 1-second sweep keep the test short; production uses 90 s and 10 s.
   env = await createHubEnv({ HEALTH_STALE_SEC: 2, HEALTH_SWEEP_SEC: 1 });
   hub = await buildHub(env.config);
-  hub.bus.on('camera.status', (c) => changes.push(c));
+  hub.container.bus.on('camera.status', (c) => changes.push(c));
   t = createTopics(env.config.MQTT_TOPIC_ROOT);
   await waitFor(() => hub.ingest.mqtt?.connected);
   pub = await connectPublisher();

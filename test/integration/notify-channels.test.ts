@@ -40,7 +40,7 @@ async function storedSnapshot(): Promise<{ ref: string; bytes: Buffer }> {
     Buffer.from('ffd9', 'hex'),
   ]);
   const ref = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-  await hub.snapshots.put(ref, bytes);
+  await hub.container.snapshots.put(ref, bytes);
   return { ref, bytes };
 }
 

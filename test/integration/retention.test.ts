@@ -2,9 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { CameraEvent } from '@camhub/shared';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuditRepository } from '../../hub/src/audit/audit.repository.js';
-import { createAuthRepository } from '../../hub/src/auth/auth.repository.js';
-import { createRetentionRepository } from '../../hub/src/retention/retention.repository.js';
 import { createRetentionService } from '../../hub/src/retention/retention.service.js';
 import { makeEvent } from '../support/factories.js';
 import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
@@ -51,7 +48,7 @@ describe('retention', () => {
       shared: img('shared'),
       oldHeld: img('old-held'),
     };
-    for (const p of Object.values(pics)) await hub.snapshots.put(p.ref, p.bytes);
+    for (const p of Object.values(pics)) await hub.container.snapshots.put(p.ref, p.bytes);
 
     const expired = Array.from({ length: 35 }, (_, i) => ev(31 + i));
     const young = ev(2, { snapshot: pics.young.ref });
@@ -92,10 +89,10 @@ describe('retention', () => {
     const kept = [young, mid, midExported, sharedOld, sharedYoung, exported, openAlert, ackedAlert].map((e) => e.id);
     expect(await ids('ret')).toEqual(new Set(kept));
     expect(result.events).toBe(expired.length + 2); // + released export + resolved alert
-    expect(await hub.snapshots.has(pics.mid.ref)).toBe(false);
+    expect(await hub.container.snapshots.has(pics.mid.ref)).toBe(false);
     expect(result.snapshots).toBe(1);
     for (const p of [pics.young, pics.midHeld, pics.shared, pics.oldHeld]) {
-      expect(await hub.snapshots.has(p.ref)).toBe(true);
+      expect(await hub.container.snapshots.has(p.ref)).toBe(true);
     }
     const purged = await hub.pg.query('SELECT id FROM events WHERE snapshot_purged_at IS NOT NULL');
     expect(purged.rows.map((r) => r.id)).toEqual([mid.id]);
@@ -107,8 +104,8 @@ describe('retention', () => {
     await hub.pg.query(`UPDATE event_holds SET released_at = now() WHERE ref = 'exp-1'`);
     expect(await hub.maintenance.runNow('retention')).toMatchObject({ events: 1, snapshots: 2 });
     expect((await ids('ret')).has(exported.id)).toBe(false);
-    expect(await hub.snapshots.has(pics.oldHeld.ref)).toBe(false);
-    expect(await hub.snapshots.has(pics.midHeld.ref)).toBe(false);
+    expect(await hub.container.snapshots.has(pics.oldHeld.ref)).toBe(false);
+    expect(await hub.container.snapshots.has(pics.midHeld.ref)).toBe(false);
 
     const runs = await hub.pg.query(`SELECT detail FROM audit_log WHERE action = 'retention.run' ORDER BY seq`);
     expect(runs.rows.map((r) => r.detail.events)).toEqual([expired.length + 2, 1]);
@@ -116,18 +113,21 @@ describe('retention', () => {
 
   it('prunes the oldest audit entries and the remaining chain still verifies', async () => {
     for (let i = 0; i < 25; i++) {
-      await hub.security.audit.record({ actor: 'ret', roles: [], ip: null }, { action: 'test.fill', detail: { i } });
+      await hub.container.services.audit.record(
+        { actor: 'ret', roles: [], ip: null },
+        { action: 'test.fill', detail: { i } },
+      );
     }
-    const before = await hub.security.audit.verify();
+    const before = await hub.container.services.audit.verify();
     expect(before.ok).toBe(true);
     // A clock far ahead makes every entry older than the audit retention.
     const future = new Date(Date.now() + (env.config.RETENTION_AUDIT_DAYS + 1) * 86_400_000);
     const retention = createRetentionService({
-      repo: createRetentionRepository(hub.pg),
-      auditRepo: createAuditRepository(hub.pg),
-      authRepo: createAuthRepository(hub.pg),
-      audit: hub.security.audit,
-      snapshots: hub.snapshots,
+      repo: hub.container.repositories.retention,
+      auditRepo: hub.container.repositories.audit,
+      authRepo: hub.container.repositories.auth,
+      audit: hub.container.services.audit,
+      snapshots: hub.container.snapshots,
       settings: {
         eventsDays: 100_000,
         snapshotsDays: 100_000,
@@ -139,7 +139,7 @@ describe('retention', () => {
     });
     const r = await retention.run();
     expect(r.audit).toBe(before.head.seq);
-    const after = await hub.security.audit.verify();
+    const after = await hub.container.services.audit.verify();
     // The run's own entry is all that is left, chained to the last pruned one.
     expect(after).toMatchObject({ ok: true, checked: 1, base: { seq: before.head.seq } });
   });

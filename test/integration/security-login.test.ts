@@ -163,7 +163,7 @@ describe('finding 4: refused logins flooding the audit trail', () => {
     expect(now.length).toBeLessThanOrEqual(2);
     expect(now[0]).toMatchObject({ action: 'auth.login_failed', actor: 'flood-0', detail: { reason: 'unknown_user' } });
     // The window ends (the timer's flush is covered by refused-logins.spec.ts): one summary for the other 29.
-    await hub.security.refusedLogins.flush(true);
+    await hub.container.services.refusedLogins.flush(true);
     const summary = (await auditOf(ip)).find((e) => e.action === 'auth.login_refused')!;
     expect(summary).toBeDefined();
     expect(summary.actor).toBeNull();

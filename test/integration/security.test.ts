@@ -126,7 +126,7 @@ describe('tokens', () => {
       iat: number;
       exp: number;
     };
-    const key = hub.security.keys.tokenKey;
+    const key = hub.container.keys.tokenKey;
     const past = Math.floor(Date.now() / 1000) - 10;
     expect(await me(`Bearer ${signAccessToken({ ...claims, exp: past }, key)}`)).toBe(401);
     expect(await me(`Bearer ${signAccessToken(claims, Buffer.alloc(32, 7))}`)).toBe(401);

@@ -25,7 +25,7 @@ export async function createUser(
 ): Promise<TestUser> {
   const username = opts.username ?? `${roles.join('-')}-${uniqueToken()}`.slice(0, 64);
   const password = `pw-${uniqueToken()}`;
-  await hub.security.users.create(
+  await hub.container.services.users.create(
     { username, password, roles, sites: opts.sites ?? null },
     { actor: 'test', roles: [], ip: null },
   );

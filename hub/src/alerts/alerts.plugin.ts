@@ -1,20 +1,12 @@
-import { Queue, Worker } from 'bullmq';
+import { UnrecoverableError, Worker } from 'bullmq';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
-import { AlertChanges } from './alert-changes.js';
-import { createAlertsRepository } from './alerts.repository.js';
-import { type AlertsService, createAlertsService } from './alerts.service.js';
-import { createRulesRepository } from './rules.repository.js';
-import { createRulesService, type RulesService } from './rules.service.js';
-import { siteTimeZones } from './time-zones.js';
+import { rulesChannel } from '../container.js';
+import { ALERTS_QUEUE } from '../plugins/queues.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     alerts: {
-      service: AlertsService;
-      rules: RulesService;
-      /** Alert changes made by this process (live feed, notifications). */
-      changes: AlertChanges;
       /** Runs one tick now: health conditions, escalation, pruning (tests, operators). */
       tick: () => Promise<void>;
       /** Resolves when every evaluation started so far has finished (tests, shutdown). */
@@ -23,7 +15,6 @@ declare module 'fastify' {
   }
 }
 
-export const ALERTS_QUEUE = 'alerts';
 /** Batches waiting for rule evaluation in one process before new ones are dropped (and logged): a safety valve. */
 const MAX_PENDING_EVALUATIONS = 500;
 
@@ -36,31 +27,16 @@ const MAX_PENDING_EVALUATIONS = 500;
 export default fp<{ work?: boolean }>(
   async (app, opts) => {
     const cfg = app.config;
-    const zoneOf = siteTimeZones(cfg.ALERT_TIME_ZONE, cfg.SITE_TIME_ZONES);
+    const { alerts: service, rules } = app.container.services;
+    const bus = app.container.bus;
     const work = opts.work ?? true;
 
     // Rule changes reach every hub's in-memory copy through Redis pub/sub.
-    const rulesChannel = `${cfg.QUEUE_PREFIX}:alert-rules-changed`;
+    const channel = rulesChannel(cfg);
     const subscriber: Redis = app.redisConnection();
-    const rules = createRulesService({
-      repo: createRulesRepository(app.pg),
-      announce: async () => {
-        await app.redis.publish(rulesChannel, String(Date.now()));
-      },
-    });
-    await subscriber.subscribe(rulesChannel);
-    subscriber.on('message', (channel) => {
-      if (channel === rulesChannel) rules.invalidate();
-    });
-
-    const changes = new AlertChanges();
-    const service = createAlertsService({
-      pool: app.pg,
-      repo: createAlertsRepository(),
-      rules,
-      changes,
-      zoneOf,
-      defaultEscalationSec: cfg.ALERT_ESCALATION_MIN * 60,
+    await subscriber.subscribe(channel);
+    subscriber.on('message', (ch) => {
+      if (ch === channel) rules.invalidate();
     });
 
     // One evaluation at a time per process, in the order batches were stored.
@@ -79,7 +55,7 @@ export default fp<{ work?: boolean }>(
           pending -= 1;
         });
     };
-    app.bus.on('events.stored', (events) => enqueue('events', () => service.evaluateEvents(events)));
+    bus.on('events.stored', (events) => enqueue('events', () => service.evaluateEvents(events)));
     // Status and agent changes come in bursts (a site going away): one health evaluation covers them all.
     let healthQueued = false;
     const healthChanged = () => {
@@ -90,8 +66,8 @@ export default fp<{ work?: boolean }>(
         await service.evaluateHealth();
       });
     };
-    app.bus.on('camera.status', healthChanged);
-    app.bus.on('agent.state', healthChanged);
+    bus.on('camera.status', healthChanged);
+    bus.on('agent.state', healthChanged);
 
     const tick = async () => {
       await service.evaluateHealth();
@@ -100,8 +76,7 @@ export default fp<{ work?: boolean }>(
       await service.pruneCandidates();
     };
 
-    const alertsQueue = new Queue(ALERTS_QUEUE, { connection: app.redisConnection(), prefix: cfg.QUEUE_PREFIX });
-    alertsQueue.on('error', (err) => app.log.warn({ err: err.message }, 'alerts queue error'));
+    const alertsQueue = app.queues.alerts;
     const workers: Worker[] = [];
     if (work) {
       await alertsQueue.upsertJobScheduler(
@@ -120,9 +95,6 @@ export default fp<{ work?: boolean }>(
     }
 
     app.decorate('alerts', {
-      service,
-      rules,
-      changes,
       tick,
       idle: async () => {
         while (pending > 0) await chain;
@@ -132,9 +104,8 @@ export default fp<{ work?: boolean }>(
     app.addHook('onClose', async () => {
       await Promise.all(workers.map((w) => w.close()));
       await chain;
-      await alertsQueue.close();
       await subscriber.quit().catch(() => subscriber.disconnect());
     });
   },
-  { name: 'alerts', dependencies: ['config', 'pg', 'redis', 'services'] },
+  { name: 'alerts', dependencies: ['config', 'redis', 'queues'] },
 );

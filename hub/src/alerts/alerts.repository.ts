@@ -100,10 +100,10 @@ const groupsParams = (groups: GroupRef[]) => [groups.map((g) => g.ruleId), group
 const IN_GROUPS = '(rule_id, group_key) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))';
 
 /** All SQL of alerts. Every method takes the Queryable to run on, so callers choose the transaction. */
-export function createAlertsRepository() {
+export function createAlertsRepository(pool: Queryable) {
   return {
     /** Unresolved alerts of these rule groups (at most one each: a unique index guarantees it). */
-    async unresolvedOf(db: Queryable, groups: GroupRef[]): Promise<Alert[]> {
+    async unresolvedOf(groups: GroupRef[], db: Queryable = pool): Promise<Alert[]> {
       if (groups.length === 0) return [];
       const { rows } = await db.query<AlertRow>(
         `SELECT * FROM alerts WHERE status <> 'resolved' AND ${IN_GROUPS}`,
@@ -113,7 +113,7 @@ export function createAlertsRepository() {
     },
 
     /** When each group's latest alert was resolved (for cooldowns). */
-    async lastResolvedAt(db: Queryable, groups: GroupRef[]): Promise<Map<string, Date>> {
+    async lastResolvedAt(groups: GroupRef[], db: Queryable = pool): Promise<Map<string, Date>> {
       if (groups.length === 0) return new Map();
       const { rows } = await db.query<{ rule_id: string; group_key: string; resolved_at: Date }>(
         `SELECT DISTINCT ON (rule_id, group_key) rule_id, group_key, resolved_at FROM alerts
@@ -124,7 +124,7 @@ export function createAlertsRepository() {
     },
 
     /** Opens an alert unless the group already has an unresolved one (then null: attach to that one instead). */
-    async insertIfNone(db: Queryable, a: NewAlert): Promise<Alert | null> {
+    async insertIfNone(a: NewAlert, db: Queryable = pool): Promise<Alert | null> {
       const { rows } = await db.query<AlertRow>(
         `INSERT INTO alerts (rule_id, rule_name, kind, group_key, severity, status, site, camera, title, condition,
                              opened_at, updated_at)
@@ -137,9 +137,9 @@ export function createAlertsRepository() {
 
     /** Attaches events (idempotent) and keeps each alert's count and first/last event time. */
     async attachEvents(
-      db: Queryable,
       links: { alertId: string; eventId: string; at: string }[],
       now: Date,
+      db: Queryable = pool,
     ): Promise<Map<string, number>> {
       if (links.length === 0) return new Map();
       const { rows } = await db.query<{ id: string; n: number }>(
@@ -157,8 +157,8 @@ export function createAlertsRepository() {
     },
 
     async addCandidates(
-      db: Queryable,
       rows: (GroupRef & { eventId: string; at: string; opens: boolean })[],
+      db: Queryable = pool,
     ): Promise<void> {
       if (rows.length === 0) return;
       await db.query(
@@ -177,8 +177,8 @@ export function createAlertsRepository() {
 
     /** Candidate events of each group at or after its window start. */
     async candidatesSince(
-      db: Queryable,
       groups: (GroupRef & { since: Date })[],
+      db: Queryable = pool,
     ): Promise<Map<string, { eventId: string; at: string; opens: boolean }[]>> {
       if (groups.length === 0) return new Map();
       const { rows } = await db.query<{
@@ -204,17 +204,17 @@ export function createAlertsRepository() {
       return out;
     },
 
-    async deleteCandidates(db: Queryable, groups: GroupRef[]): Promise<void> {
+    async deleteCandidates(groups: GroupRef[], db: Queryable = pool): Promise<void> {
       if (groups.length === 0) return;
       await db.query(`DELETE FROM alert_candidates WHERE ${IN_GROUPS}`, groupsParams(groups));
     },
 
-    async pruneCandidates(db: Queryable, before: Date): Promise<number> {
+    async pruneCandidates(before: Date, db: Queryable = pool): Promise<number> {
       const { rowCount } = await db.query('DELETE FROM alert_candidates WHERE at < $1', [before]);
       return rowCount ?? 0;
     },
 
-    async addHistory(db: Queryable, entries: HistoryRow[]): Promise<void> {
+    async addHistory(entries: HistoryRow[], db: Queryable = pool): Promise<void> {
       if (entries.length === 0) return;
       await db.query(
         `INSERT INTO alert_history (alert_id, at, actor, action, note, data)
@@ -230,13 +230,13 @@ export function createAlertsRepository() {
       );
     },
 
-    async get(db: Queryable, id: string, lock = false): Promise<Alert | null> {
+    async get(id: string, lock = false, db: Queryable = pool): Promise<Alert | null> {
       const { rows } = await db.query<AlertRow>(`SELECT * FROM alerts WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
       return rows[0] ? toAlert(rows[0]) : null;
     },
 
     /** Sets the given columns of one alert (names come from this module, never from input). */
-    async update(db: Queryable, id: string, set: Record<string, unknown>, now: Date): Promise<Alert> {
+    async update(id: string, set: Record<string, unknown>, now: Date, db: Queryable = pool): Promise<Alert> {
       const cols = Object.keys(set);
       const sets = [...cols.map((c, i) => `${c} = $${i + 2}`), `updated_at = $${cols.length + 2}`];
       const { rows } = await db.query<AlertRow>(`UPDATE alerts SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, [
@@ -247,7 +247,7 @@ export function createAlertsRepository() {
       return toAlert(rows[0]!);
     },
 
-    async page(db: Queryable, f: AlertFilter, limit: number, cursor?: EventCursor) {
+    async page(f: AlertFilter, limit: number, cursor?: EventCursor, db: Queryable = pool) {
       const where: string[] = [];
       const values: unknown[] = [];
       const add = (sql: string, v: unknown) => where.push(sql.replace('?', `$${values.push(v)}`));
@@ -271,7 +271,7 @@ export function createAlertsRepository() {
       return { items: rows.slice(0, limit).map(toAlert), more: rows.length > limit };
     },
 
-    async events(db: Queryable, alertId: string, limit: number): Promise<EventItem[]> {
+    async events(alertId: string, limit: number, db: Queryable = pool): Promise<EventItem[]> {
       const { rows } = await db.query(
         `SELECT e.* FROM alert_events ae JOIN events e ON e.id = ae.event_id
          WHERE ae.alert_id = $1 ORDER BY ae.at DESC, ae.event_id DESC LIMIT $2`,
@@ -280,7 +280,7 @@ export function createAlertsRepository() {
       return rows.map((r) => rowToEvent(r as Parameters<typeof rowToEvent>[0]));
     },
 
-    async history(db: Queryable, alertId: string): Promise<AlertHistoryEntry[]> {
+    async history(alertId: string, db: Queryable = pool): Promise<AlertHistoryEntry[]> {
       const { rows } = await db.query<{
         at: Date;
         actor: string;
@@ -296,7 +296,7 @@ export function createAlertsRepository() {
      * escalate_after_sec, or the hub default for critical alerts. SKIP LOCKED: hubs running this at once never
      * escalate the same alert twice.
      */
-    async escalateDue(db: Queryable, now: Date, defaultCriticalSec: number): Promise<Alert[]> {
+    async escalateDue(now: Date, defaultCriticalSec: number, db: Queryable = pool): Promise<Alert[]> {
       const { rows } = await db.query<AlertRow>(
         `UPDATE alerts a SET severity = CASE a.severity WHEN 'info' THEN 'warning' ELSE 'critical' END,
                              escalation_level = a.escalation_level + 1, escalated_at = $1, updated_at = $1
@@ -314,7 +314,10 @@ export function createAlertsRepository() {
 
     // ---- health facts and conditions
 
-    async cameraFacts(db: Queryable, keys: { site: string; camera: string }[] | null): Promise<CameraHealthFacts[]> {
+    async cameraFacts(
+      keys: { site: string; camera: string }[] | null,
+      db: Queryable = pool,
+    ): Promise<CameraHealthFacts[]> {
       const { rows } = await db.query<{
         site: string;
         camera: string;
@@ -339,7 +342,7 @@ export function createAlertsRepository() {
       }));
     },
 
-    async agentFacts(db: Queryable, sites: string[] | null): Promise<AgentFacts[]> {
+    async agentFacts(sites: string[] | null, db: Queryable = pool): Promise<AgentFacts[]> {
       const { rows } = await db.query<{ site: string; state: string; received_at: Date }>(
         `SELECT site, state, received_at FROM agents ${sites ? 'WHERE site = ANY($1::text[])' : ''}`,
         sites ? [sites] : [],
@@ -347,7 +350,7 @@ export function createAlertsRepository() {
       return rows.map((r) => ({ site: r.site, state: r.state, receivedAt: r.received_at }));
     },
 
-    async conditions(db: Queryable): Promise<ConditionRow[]> {
+    async conditions(db: Queryable = pool): Promise<ConditionRow[]> {
       const { rows } = await db.query<{
         rule_id: string;
         group_key: string;
@@ -367,7 +370,7 @@ export function createAlertsRepository() {
     },
 
     /** Records conditions that began; one already recorded keeps its original start. */
-    async upsertConditions(db: Queryable, rows: ConditionRow[]): Promise<void> {
+    async upsertConditions(rows: ConditionRow[], db: Queryable = pool): Promise<void> {
       if (rows.length === 0) return;
       await db.query(
         `INSERT INTO alert_conditions (rule_id, group_key, site, camera, since, detail)
@@ -384,12 +387,12 @@ export function createAlertsRepository() {
       );
     },
 
-    async deleteConditions(db: Queryable, groups: GroupRef[]): Promise<void> {
+    async deleteConditions(groups: GroupRef[], db: Queryable = pool): Promise<void> {
       if (groups.length === 0) return;
       await db.query(`DELETE FROM alert_conditions WHERE ${IN_GROUPS}`, groupsParams(groups));
     },
 
-    async unresolvedHealth(db: Queryable): Promise<Alert[]> {
+    async unresolvedHealth(db: Queryable = pool): Promise<Alert[]> {
       const { rows } = await db.query<AlertRow>(`SELECT * FROM alerts WHERE kind = 'health' AND status <> 'resolved'`);
       return rows.map(toAlert);
     },

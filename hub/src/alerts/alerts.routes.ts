@@ -14,14 +14,15 @@ import type { FastifyRequest } from 'fastify';
 import { actorOf, sitesOf } from './actor.js';
 import type { Role } from '../auth/access.js';
 import { NotFoundError } from '../errors.js';
+import type { Services } from '../container.js';
 
 const READERS: readonly Role[] = ['admin', 'operator', 'police'];
 const HANDLERS: readonly Role[] = ['admin', 'operator'];
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema };
 const changeErrors = { ...errors, 409: ErrorResponseSchema };
 
-const alertsRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const svc = () => app.alerts.service;
+const alertsRoutes: FastifyPluginAsyncTypebox<Pick<Services, 'alerts'>> = async (app, deps) => {
+  const svc = () => deps.alerts;
 
   /** Users limited to some sites see other sites' alerts as missing. */
   async function visible(req: FastifyRequest, id: string) {

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { withTransaction } from '../db/queryable.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
 import { decodeCursor, encodeCursor } from '../events/cursor.js';
-import type { AlertChange, AlertChanges } from './alert-changes.js';
+import type { AlertChange, HubBus } from '../bus.js';
 import type { AlertsRepository, ConditionRow, GroupRef, HistoryRow } from './alerts.repository.js';
 import {
   agentCondition,
@@ -32,7 +32,7 @@ export function createAlertsService(deps: {
   pool: pg.Pool;
   repo: AlertsRepository;
   rules: RulesService;
-  changes: AlertChanges;
+  bus: HubBus;
   /** The time zone of a site, for schedules that do not name one. */
   zoneOf: (site: string) => string;
   /** Escalation delay of critical alerts whose rule sets none. */
@@ -40,9 +40,9 @@ export function createAlertsService(deps: {
   now?: () => Date;
 }) {
   const now = deps.now ?? (() => new Date());
-  const { pool, repo, changes } = deps;
+  const { pool, repo, bus } = deps;
   const emit = (list: AlertChange[]) => {
-    for (const c of list) changes.emit('change', c);
+    for (const c of list) bus.emit('alert.change', c);
   };
   const change = (action: AlertChange['action'], alert: Alert, actor: string, at: Date, note?: string | null) => ({
     action,
@@ -97,14 +97,14 @@ export function createAlertsService(deps: {
   async function applyEventGroups(tx: pg.PoolClient, groups: Group[]): Promise<AlertChange[]> {
     const t = now();
     const out: AlertChange[] = [];
-    const unresolved = new Map((await repo.unresolvedOf(tx, groups)).map((a) => [`${a.ruleId}|${groupOfAlert(a)}`, a]));
+    const unresolved = new Map((await repo.unresolvedOf(groups, tx)).map((a) => [`${a.ruleId}|${groupOfAlert(a)}`, a]));
     const links: { alertId: string; eventId: string; at: string }[] = [];
     const toOpen: { g: Group; events: { eventId: string; at: string }[] }[] = [];
 
     const closed = groups.filter((g) => !unresolved.has(ref(g)));
     const cooling = await repo.lastResolvedAt(
-      tx,
       closed.filter((g) => g.rule.cooldownSec > 0),
+      tx,
     );
     const thresholdGroups: (Group & { since: Date })[] = [];
     // Ends seen before their alert exists (batches can commit out of order): kept to join the alert when it opens.
@@ -132,14 +132,17 @@ export function createAlertsService(deps: {
       }
     }
 
-    await repo.addCandidates(tx, [
-      ...earlyEnds,
-      ...thresholdGroups.flatMap((g) =>
-        g.events.map((e) => ({ ruleId: g.ruleId, groupKey: g.groupKey, eventId: e.id, at: e.at, opens: true })),
-      ),
-    ]);
+    await repo.addCandidates(
+      [
+        ...earlyEnds,
+        ...thresholdGroups.flatMap((g) =>
+          g.events.map((e) => ({ ruleId: g.ruleId, groupKey: g.groupKey, eventId: e.id, at: e.at, opens: true })),
+        ),
+      ],
+      tx,
+    );
     if (thresholdGroups.length > 0) {
-      const candidates = await repo.candidatesSince(tx, thresholdGroups);
+      const candidates = await repo.candidatesSince(thresholdGroups, tx);
       for (const g of thresholdGroups) {
         const found = candidates.get(ref(g)) ?? [];
         if (found.filter((c) => c.opens).length >= g.rule.threshold!.count) toOpen.push({ g, events: found });
@@ -149,48 +152,52 @@ export function createAlertsService(deps: {
     const direct = toOpen.filter((o) => !o.g.rule.threshold);
     if (direct.length > 0) {
       const ends = await repo.candidatesSince(
-        tx,
         direct.map((o) => ({ ...o.g, since: new Date(Math.min(...o.events.map((e) => Date.parse(e.at)))) })),
+        tx,
       );
       for (const o of direct) o.events.push(...(ends.get(ref(o.g)) ?? []));
     }
 
     for (const { g, events } of toOpen) {
-      let alert = await repo.insertIfNone(tx, {
-        ruleId: g.ruleId,
-        groupKey: g.groupKey,
-        ruleName: g.rule.name,
-        kind: 'event',
-        severity: g.rule.severity,
-        site: g.site,
-        camera: g.camera,
-        title: alertTitle(g.rule, g.site, g.camera),
-        condition: null,
-        openedAt: t,
-      });
+      let alert = await repo.insertIfNone(
+        {
+          ruleId: g.ruleId,
+          groupKey: g.groupKey,
+          ruleName: g.rule.name,
+          kind: 'event',
+          severity: g.rule.severity,
+          site: g.site,
+          camera: g.camera,
+          title: alertTitle(g.rule, g.site, g.camera),
+          condition: null,
+          openedAt: t,
+        },
+        tx,
+      );
       if (alert) {
-        await repo.addHistory(tx, [
-          { alertId: alert.id, at: t, actor: SYSTEM_ACTOR, action: 'opened', data: { events: events.length } },
-        ]);
+        await repo.addHistory(
+          [{ alertId: alert.id, at: t, actor: SYSTEM_ACTOR, action: 'opened', data: { events: events.length } }],
+          tx,
+        );
         out.push(change('opened', alert, SYSTEM_ACTOR, t));
       } else {
         // Another batch (or hub) opened it a moment ago: this is the same incident.
-        alert = (await repo.unresolvedOf(tx, [g]))[0] ?? null;
+        alert = (await repo.unresolvedOf([g], tx))[0] ?? null;
       }
       if (alert) for (const e of events) links.push({ alertId: alert.id, eventId: e.eventId, at: e.at });
     }
     await repo.deleteCandidates(
-      tx,
       toOpen.map((o) => o.g),
+      tx,
     );
 
-    const attached = await repo.attachEvents(tx, links, t);
+    const attached = await repo.attachEvents(links, t, tx);
     // Report counts as stored: an `opened` change carries the alert with its first events.
     const opened = new Set(out.map((c) => c.alert.id));
     for (const c of out) c.alert = { ...c.alert, eventCount: attached.get(c.alert.id) ?? 0 };
     for (const [id, n] of attached) {
       if (opened.has(id) || n === 0) continue;
-      const a = await repo.get(tx, id);
+      const a = await repo.get(id, false, tx);
       if (a) out.push(change('events_attached', a, SYSTEM_ACTOR, t));
     }
     return out;
@@ -225,26 +232,17 @@ export function createAlertsService(deps: {
     }
     // Keep the evidence with the alert: the end goes to the alert it resolves, a start to the alert it opens.
     const attach = async () => {
-      const open = await repo.unresolvedOf(pool, [...latest.values()]);
+      const open = await repo.unresolvedOf([...latest.values()]);
       const eventLinks = open.flatMap((a) =>
         (links.get(`${a.ruleId}|${groupOfAlert(a)}`) ?? []).map((e) => ({ alertId: a.id, eventId: e.id, at: e.at })),
       );
-      await repo.attachEvents(pool, eventLinks, now());
+      await repo.attachEvents(eventLinks, now());
     };
     await attach();
     // A pulse has no end: each one is a fresh occurrence (so one after a person resolved the alert opens a new one).
-    await repo.deleteConditions(
-      pool,
-      [...latest.values()].filter((c) => c.state === 'pulse'),
-    );
-    await repo.upsertConditions(
-      pool,
-      [...latest.values()].filter((c) => c.state !== 'end'),
-    );
-    await repo.deleteConditions(
-      pool,
-      [...latest.values()].filter((c) => c.state === 'end'),
-    );
+    await repo.deleteConditions([...latest.values()].filter((c) => c.state === 'pulse'));
+    await repo.upsertConditions([...latest.values()].filter((c) => c.state !== 'end'));
+    await repo.deleteConditions([...latest.values()].filter((c) => c.state === 'end'));
     await settleHealth();
     await attach();
   }
@@ -256,9 +254,9 @@ export function createAlertsService(deps: {
     );
     const t = now();
     const [cameras, agents, existing] = await Promise.all([
-      rules.length ? repo.cameraFacts(pool, null) : [],
-      rules.some((r) => r.condition === 'agent_offline') ? repo.agentFacts(pool, null) : [],
-      repo.conditions(pool),
+      rules.length ? repo.cameraFacts(null) : [],
+      rules.some((r) => r.condition === 'agent_offline') ? repo.agentFacts(null) : [],
+      repo.conditions(),
     ]);
     const active = new Map<string, ConditionRow>();
     for (const rule of rules) {
@@ -274,14 +272,8 @@ export function createAlertsService(deps: {
     }
     const judged = new Set(rules.map((r) => r.id));
     const known = new Set(existing.map(ref));
-    await repo.upsertConditions(
-      pool,
-      [...active.values()].filter((c) => !known.has(ref(c))),
-    );
-    await repo.deleteConditions(
-      pool,
-      existing.filter((c) => judged.has(c.ruleId) && !active.has(ref(c))),
-    );
+    await repo.upsertConditions([...active.values()].filter((c) => !known.has(ref(c))));
+    await repo.deleteConditions(existing.filter((c) => judged.has(c.ruleId) && !active.has(ref(c))));
     await settleHealth();
   }
 
@@ -289,7 +281,7 @@ export function createAlertsService(deps: {
   async function settleHealth(): Promise<void> {
     const t = now();
     const rules = new Map((await deps.rules.current()).filter((r) => r.kind === 'health').map((r) => [r.id, r]));
-    const [conditions, unresolved] = await Promise.all([repo.conditions(pool), repo.unresolvedHealth(pool)]);
+    const [conditions, unresolved] = await Promise.all([repo.conditions(), repo.unresolvedHealth()]);
     const open = new Map(unresolved.map((a) => [`${a.ruleId}|${groupOfAlert(a)}`, a]));
     const held = new Set(conditions.map(ref));
     const out: AlertChange[] = [];
@@ -299,35 +291,41 @@ export function createAlertsService(deps: {
       return rule?.enabled && !open.has(ref(c)) && t.getTime() - c.since.getTime() >= rule.forSec * 1000;
     });
     // A person resolved it while the condition still held: do not reopen the same occurrence.
-    const lastResolved = await repo.lastResolvedAt(pool, due);
+    const lastResolved = await repo.lastResolvedAt(due);
     for (const c of due) {
       const resolvedAt = lastResolved.get(ref(c));
       if (resolvedAt && resolvedAt >= c.since) continue;
       const rule = rules.get(c.ruleId)!;
       const opened = await withTransaction(pool, async (tx) => {
-        const a = await repo.insertIfNone(tx, {
-          ruleId: c.ruleId,
-          groupKey: c.groupKey,
-          ruleName: rule.name,
-          kind: 'health',
-          severity: rule.severity,
-          site: c.site,
-          camera: c.camera,
-          title: alertTitle(rule, c.site, c.camera, c.detail),
-          condition: rule.condition,
-          openedAt: t,
-        });
+        const a = await repo.insertIfNone(
+          {
+            ruleId: c.ruleId,
+            groupKey: c.groupKey,
+            ruleName: rule.name,
+            kind: 'health',
+            severity: rule.severity,
+            site: c.site,
+            camera: c.camera,
+            title: alertTitle(rule, c.site, c.camera, c.detail),
+            condition: rule.condition,
+            openedAt: t,
+          },
+          tx,
+        );
         if (a) {
-          await repo.addHistory(tx, [
-            {
-              alertId: a.id,
-              at: t,
-              actor: SYSTEM_ACTOR,
-              action: 'opened',
-              note: c.detail,
-              data: { since: c.since.toISOString() },
-            },
-          ]);
+          await repo.addHistory(
+            [
+              {
+                alertId: a.id,
+                at: t,
+                actor: SYSTEM_ACTOR,
+                action: 'opened',
+                note: c.detail,
+                data: { since: c.since.toISOString() },
+              },
+            ],
+            tx,
+          );
         }
         return a;
       });
@@ -368,13 +366,13 @@ export function createAlertsService(deps: {
   ): Promise<AlertChange | null> {
     const t = now();
     return withTransaction(pool, async (tx) => {
-      const current = await repo.get(tx, id, true);
+      const current = await repo.get(id, true, tx);
       if (!current) throw new NotFoundError('alert');
       const set = decide(current);
       if (set === null) return null;
-      const alert = await repo.update(tx, id, set, t);
+      const alert = await repo.update(id, set, t, tx);
       const entry: HistoryRow = { alertId: id, at: t, actor, action, note: note ?? null, data: data ?? null };
-      await repo.addHistory(tx, [entry]);
+      await repo.addHistory([entry], tx);
       return change(action, alert, actor, t, note);
     });
   }
@@ -412,15 +410,15 @@ export function createAlertsService(deps: {
       }
       const limit = q.limit ?? 100;
       const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
-      const { items, more } = await repo.page(pool, { ...q, sites: scope?.sites }, limit, cursor);
+      const { items, more } = await repo.page({ ...q, sites: scope?.sites }, limit, cursor);
       const last = items[items.length - 1];
       return { items, nextCursor: more && last ? encodeCursor({ at: last.openedAt, id: last.id }) : null };
     },
 
     async get(id: string): Promise<AlertDetail> {
-      const alert = await repo.get(pool, id);
+      const alert = await repo.get(id);
       if (!alert) throw new NotFoundError('alert');
-      const [events, history] = await Promise.all([repo.events(pool, id, ALERT_EVENTS_SHOWN), repo.history(pool, id)]);
+      const [events, history] = await Promise.all([repo.events(id, ALERT_EVENTS_SHOWN), repo.history(id)]);
       return { ...alert, events, history };
     },
 
@@ -472,9 +470,8 @@ export function createAlertsService(deps: {
     async escalate(): Promise<Alert[]> {
       const t = now();
       const escalated = await withTransaction(pool, async (tx) => {
-        const list = await repo.escalateDue(tx, t, deps.defaultEscalationSec);
+        const list = await repo.escalateDue(t, deps.defaultEscalationSec, tx);
         await repo.addHistory(
-          tx,
           list.map((a) => ({
             alertId: a.id,
             at: t,
@@ -483,6 +480,7 @@ export function createAlertsService(deps: {
             note: 'not acknowledged in time',
             data: { severity: a.severity, level: a.escalationLevel },
           })),
+          tx,
         );
         return list;
       });
@@ -498,7 +496,7 @@ export function createAlertsService(deps: {
     },
 
     /** Forgets threshold candidates too old to count in any window (at most a day). */
-    pruneCandidates: () => repo.pruneCandidates(pool, new Date(now().getTime() - 86_400_000)),
+    pruneCandidates: () => repo.pruneCandidates(new Date(now().getTime() - 86_400_000)),
   };
 }
 export type AlertsService = ReturnType<typeof createAlertsService>;

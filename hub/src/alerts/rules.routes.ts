@@ -7,12 +7,13 @@ import {
 } from '@camhub/shared';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Services } from '../container.js';
 
 const admin = { access: { roles: ['admin'] as const } };
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema };
 
-const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const rules = () => app.alerts.rules;
+const rulesRoutes: FastifyPluginAsyncTypebox<Pick<Services, 'rules'>> = async (app, deps) => {
+  const rules = () => deps.rules;
 
   app.get(
     '/alert-rules',

@@ -1,11 +1,12 @@
 import { AuditPageSchema, AuditQuerySchema, ErrorResponseSchema } from '@camhub/shared';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Services } from '../container.js';
 
 const errors = { 400: ErrorResponseSchema, 401: ErrorResponseSchema, 403: ErrorResponseSchema };
 
 /** The audit trail: admins read all of it; police read their own actions. */
-const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const auditRoutes: FastifyPluginAsyncTypebox<Pick<Services, 'audit'>> = async (app, deps) => {
   app.get(
     '/audit',
     {
@@ -19,7 +20,7 @@ const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const user = req.user!;
-      return app.security.audit.search(req.query, user.roles.includes('admin') ? undefined : user.username);
+      return deps.audit.search(req.query, user.roles.includes('admin') ? undefined : user.username);
     },
   );
 
@@ -42,7 +43,7 @@ const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async () => app.security.audit.verify(),
+    async () => deps.audit.verify(),
   );
 };
 export default auditRoutes;

@@ -3,18 +3,16 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { ROLES, type Role } from './access.js';
-import { createAuditRepository } from '../audit/audit.repository.js';
-import { type AuditActor, createAuditService } from '../audit/audit.service.js';
+import type { AuditActor } from '../audit/audit.service.js';
 import type { HubConfig } from '../config.js';
+import { buildContainer, type ContainerDeps, type Services } from '../container.js';
 import { AppError } from '../errors.js';
 import { verifyExport } from '../exports/verify-export.js';
-import { createUsersRepository } from '../users/users.repository.js';
-import { createUsersService } from '../users/users.service.js';
-import { createAuthRepository } from './auth.repository.js';
-import { createAuthService } from './auth.service.js';
-import { generateHubKeyPem, keysFromPrivate } from './keys.js';
+import { createMetrics } from '../metrics/metrics.js';
+import { generateHubKeyPem, keysFromPrivate, loadOrCreateHubKey } from './keys.js';
 
 /** A bad command line: the CLI prints it with the usage and exits 64. */
 export class UsageError extends Error {
@@ -66,41 +64,30 @@ function roles(v: string | undefined): Role[] | undefined {
   return r as Role[];
 }
 
-async function withServices<T>(config: HubConfig, fn: (s: ReturnType<typeof services>) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` with the same services the server builds (container.ts), on a small pool. The hub key is the one the
+ * server uses (created on first use, as the server does). Redis is only reached if a command changes alert rules,
+ * which none does, so the connection is lazy.
+ */
+async function withServices<T>(config: HubConfig, fn: (s: Services) => Promise<T>): Promise<T> {
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2, application_name: 'camhub-cli' });
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
-    return await fn(services(pool));
+    const keys = await loadOrCreateHubKey(config.HUB_KEY_FILE, (m) => console.error(m));
+    const container = buildContainer({ config, pg: pool, redis, log: cliLog, keys, metrics: createMetrics() });
+    return await fn(container.services);
   } finally {
+    redis.disconnect();
     await pool.end();
   }
 }
 
-function services(pool: pg.Pool) {
-  const audit = createAuditService(createAuditRepository(pool));
-  const authRepo = createAuthRepository(pool);
-  const usersRepo = createUsersRepository(pool);
-  const auth = createAuthService({
-    repo: authRepo,
-    users: usersRepo,
-    audit,
-    // The CLI issues no access tokens; only site tokens, which need none of these.
-    settings: {
-      tokenKey: Buffer.alloc(32),
-      tokenTtlSec: 0,
-      refreshTtlSec: 0,
-      userMaxFailures: 0,
-      ipMaxFailures: 0,
-      failureWindowSec: 0,
-      knownIpDays: 0,
-      concurrentUser: 0,
-      concurrentIp: 0,
-      pairFreeFailures: 0,
-      pairDelayMaxSec: 0,
-      envAgentTokens: null,
-    },
-  });
-  return { audit, auth, users: createUsersService({ users: usersRepo, auth: authRepo, audit }) };
-}
+/** The container's logger in the CLI: warnings and errors to stderr, nothing else. */
+const cliLog = {
+  info: () => undefined,
+  warn: (obj: unknown, msg?: string) => console.error(msg ?? obj),
+  error: (obj: unknown, msg?: string) => console.error(msg ?? obj),
+} as unknown as ContainerDeps['log'];
 
 /** The access-control commands of `npm run hub -- …`. Returns the exit code. */
 export async function runSecurityCommand(config: HubConfig, command: string, argv: string[]): Promise<number> {

@@ -1,22 +1,8 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
-import { createAuditRepository } from '../audit/audit.repository.js';
-import { type AuditService, createAuditService } from '../audit/audit.service.js';
 import type { RouteAccess } from './access.js';
-import { createAuthRepository } from './auth.repository.js';
-import { type AuthService, createAuthService } from './auth.service.js';
-import { type HubKeys, loadOrCreateHubKey } from './keys.js';
 import { auditActor, bearerToken, readCookie, SESSION_COOKIE } from './request-auth.js';
-import { createRateLimiter, type RateLimiter } from './rate-limit.js';
-import { createRefusedLoginLog, type RefusedLoginLog } from './refused-logins.js';
-import { parseAgentTokens } from '../config.js';
 import { AppError, ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.js';
-import { createExportsRepository } from '../exports/exports.repository.js';
-import { createExportsService, type ExportsService } from '../exports/exports.service.js';
-import { createRetentionRepository } from '../retention/retention.repository.js';
-import { createRetentionService, type RetentionService } from '../retention/retention.service.js';
-import { createUsersRepository } from '../users/users.repository.js';
-import { createUsersService, type UsersService } from '../users/users.service.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -24,16 +10,6 @@ declare module 'fastify' {
     audited?: boolean;
   }
   interface FastifyInstance {
-    security: {
-      keys: HubKeys;
-      auth: AuthService;
-      users: UsersService;
-      audit: AuditService;
-      exports: ExportsService;
-      retention: RetentionService;
-      rateLimiter: RateLimiter;
-      refusedLogins: RefusedLoginLog;
-    };
     /** Every route registered after this plugin, with its declared access: the access test walks it. */
     routeTable: RouteTableEntry[];
   }
@@ -64,64 +40,6 @@ function originHost(origin: string): string | null {
 }
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-function build(app: FastifyInstance, keys: HubKeys) {
-  const cfg = app.config;
-  const auditRepo = createAuditRepository(app.pg);
-  const authRepo = createAuthRepository(app.pg);
-  const usersRepo = createUsersRepository(app.pg);
-  const audit = createAuditService(auditRepo);
-  const rateLimiter = createRateLimiter(app.redis, cfg.QUEUE_PREFIX);
-  const refusedLogins = createRefusedLoginLog({
-    audit,
-    windowSec: cfg.AUTH_AUDIT_WINDOW_SEC,
-    onError: (err) => app.log.error({ err }, 'could not write a refused-login audit summary'),
-  });
-  const auth = createAuthService({
-    repo: authRepo,
-    users: usersRepo,
-    audit,
-    refusedLogins,
-    settings: {
-      tokenKey: keys.tokenKey,
-      tokenTtlSec: cfg.AUTH_TOKEN_TTL_SEC,
-      refreshTtlSec: cfg.AUTH_REFRESH_TTL_SEC,
-      userMaxFailures: cfg.AUTH_USER_MAX_FAILURES,
-      ipMaxFailures: cfg.AUTH_IP_MAX_FAILURES,
-      failureWindowSec: cfg.AUTH_FAILURE_WINDOW_SEC,
-      knownIpDays: cfg.AUTH_KNOWN_IP_DAYS,
-      concurrentUser: cfg.AUTH_LOGIN_CONCURRENT_USER,
-      concurrentIp: cfg.AUTH_LOGIN_CONCURRENT_IP,
-      pairFreeFailures: cfg.AUTH_PAIR_FREE_FAILURES,
-      pairDelayMaxSec: cfg.AUTH_PAIR_DELAY_MAX_SEC,
-      envAgentTokens: parseAgentTokens(cfg.AGENT_TOKENS),
-    },
-  });
-  const users = createUsersService({ users: usersRepo, auth: authRepo, audit });
-  const exports = createExportsService({
-    repo: createExportsRepository(app.pg),
-    audit,
-    snapshots: app.snapshots,
-    keys,
-    dir: cfg.EXPORT_DIR,
-    maxEvents: cfg.EXPORT_MAX_EVENTS,
-  });
-  const retention = createRetentionService({
-    repo: createRetentionRepository(app.pg),
-    auditRepo,
-    authRepo,
-    audit,
-    snapshots: app.snapshots,
-    settings: {
-      eventsDays: cfg.RETENTION_EVENTS_DAYS,
-      snapshotsDays: cfg.RETENTION_SNAPSHOTS_DAYS,
-      auditDays: cfg.RETENTION_AUDIT_DAYS,
-      attemptsKeepSec: Math.max(cfg.AUTH_FAILURE_WINDOW_SEC, cfg.AUTH_KNOWN_IP_DAYS * 86_400),
-      batch: cfg.RETENTION_BATCH,
-    },
-  });
-  return { keys, auth, users, audit, exports, retention, rateLimiter, refusedLogins };
-}
-
 /**
  * Access control in one place. Every route declares `config.access`; this hook enforces it before anything else
  * runs (so an anonymous caller learns nothing from validation errors), sets `req.user` or `req.agent`, and hides
@@ -129,12 +47,10 @@ function build(app: FastifyInstance, keys: HubKeys) {
  */
 export default fp(
   async (app: FastifyInstance) => {
-    const keys = await loadOrCreateHubKey(app.config.HUB_KEY_FILE, (m) => app.log.warn(m));
-    const security = build(app, keys);
-    app.decorate('security', security);
+    const { auth, audit, refusedLogins } = app.container.services;
     // Summaries of the last window must reach the trail before the pool closes.
     app.addHook('preClose', async () => {
-      await security.refusedLogins.close();
+      await refusedLogins.close();
     });
 
     const routeTable: RouteTableEntry[] = [];
@@ -154,7 +70,7 @@ export default fp(
     });
 
     if (app.config.CAMHUB_ADMIN_PASSWORD) {
-      const r = await security.auth.ensureAdmin(app.config.CAMHUB_ADMIN_PASSWORD);
+      const r = await auth.ensureAdmin(app.config.CAMHUB_ADMIN_PASSWORD);
       if (r.changed) app.log.info({ created: r.created }, 'admin user set from CAMHUB_ADMIN_PASSWORD');
     }
 
@@ -162,7 +78,7 @@ export default fp(
       const bearer = bearerToken(req);
       const token = bearer ?? readCookie(req, SESSION_COOKIE);
       if (!token) throw new UnauthorizedError();
-      const user = await security.auth.authenticate(token);
+      const user = await auth.authenticate(token);
       if (!user) throw new UnauthorizedError('the token is invalid, expired or revoked', 'invalid_token');
       // Cookies ride along on cross-site requests; SameSite=Strict stops that in browsers, this stops the rest.
       if (!bearer && !SAFE_METHODS.has(req.method)) {
@@ -184,7 +100,7 @@ export default fp(
       }
       if (access.roles === 'public') return;
       if (access.roles === 'agent') {
-        const site = await security.auth.authenticateAgent(bearerToken(req) ?? '');
+        const site = await auth.authenticateAgent(bearerToken(req) ?? '');
         if (!site) throw new UnauthorizedError('a valid agent token is required', 'invalid_agent_token');
         req.agent = { site };
         return;
@@ -213,7 +129,7 @@ export default fp(
       const mutated = !SAFE_METHODS.has(req.method) && reply.statusCode < 400 && !config.audited;
       if (!denied && !(mutated && roles !== 'agent' && roles !== 'public')) return;
       try {
-        await security.audit.record(auditActor(req), {
+        await audit.record(auditActor(req), {
           action: denied ? 'access.denied' : 'api.request',
           target: `${req.method} ${url}`,
           // Parameters name the thing acted on; bodies are left out (they may carry passwords or secrets).
@@ -224,5 +140,5 @@ export default fp(
       }
     });
   },
-  { name: 'auth', dependencies: ['config', 'pg', 'redis', 'services'] },
+  { name: 'auth', dependencies: ['config'] },
 );

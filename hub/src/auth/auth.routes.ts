@@ -16,12 +16,15 @@ import { ALL_ROLES } from './access.js';
 import { RateLimitedError } from './rate-limit.js';
 import { auditActor, readCookie, REFRESH_COOKIE, SESSION_COOKIE, serializeCookie } from './request-auth.js';
 import { UnauthorizedError } from '../errors.js';
+import type { Services } from '../container.js';
 
 const errors = { 400: ErrorResponseSchema, 401: ErrorResponseSchema, 403: ErrorResponseSchema };
 const REFRESH_PATH = '/api/v1/auth';
 
 /** Login, refresh, logout, who am I; and the edge agents' upload tokens (admin). */
-const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const authRoutes: FastifyPluginAsyncTypebox<
+  Pick<Services, 'auth' | 'users' | 'rateLimiter' | 'refusedLogins'>
+> = async (app, deps) => {
   const secure = app.config.AUTH_COOKIE_SECURE === 'true';
 
   const setCookies = (reply: FastifyReply, t: TokenResponse) => {
@@ -37,11 +40,11 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   /** A cheap per-IP limit in front of the login and refresh routes: one Redis INCR before any password or query. */
   const rateLimit = async (req: FastifyRequest) => {
-    const r = await app.security.rateLimiter.hit(`login:${req.ip}`, app.config.AUTH_LOGIN_RATE_PER_MIN, 60);
+    const r = await deps.rateLimiter.hit(`login:${req.ip}`, app.config.AUTH_LOGIN_RATE_PER_MIN, 60);
     if (r.ok) return;
     const body = req.body as { username?: unknown } | undefined;
     const name = typeof body?.username === 'string' ? body.username.trim().toLowerCase().slice(0, 64) : '';
-    await app.security.refusedLogins.refused(req.ip, name, 'rate_limited');
+    await deps.refusedLogins.refused(req.ip, name, 'rate_limited');
     throw new RateLimitedError(r.retryAfterSec);
   };
 
@@ -58,7 +61,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const tokens = await app.security.auth.login(req.body.username, req.body.password, req.ip);
+      const tokens = await deps.auth.login(req.body.username, req.body.password, req.ip);
       if (req.body.cookie) setCookies(reply, tokens);
       return tokens;
     },
@@ -80,7 +83,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const fromBody = req.body?.refreshToken;
       const presented = fromBody ?? readCookie(req, REFRESH_COOKIE);
       if (!presented) throw new UnauthorizedError('a refresh token is required', 'invalid_refresh_token');
-      const tokens = await app.security.auth.refresh(presented);
+      const tokens = await deps.auth.refresh(presented);
       if (!fromBody) setCookies(reply, tokens);
       return tokens;
     },
@@ -97,7 +100,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      await app.security.auth.logout(req.user!, auditActor(req));
+      await deps.auth.logout(req.user!, auditActor(req));
       reply.header('set-cookie', [
         serializeCookie(SESSION_COOKIE, '', { path: '/', maxAgeSec: 0, secure }),
         serializeCookie(REFRESH_COOKIE, '', { path: REFRESH_PATH, maxAgeSec: 0, secure }),
@@ -112,7 +115,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { access: { roles: ALL_ROLES } },
       schema: { tags: ['auth'], summary: 'The logged-in user', response: { 200: UserItemSchema, ...errors } },
     },
-    async (req) => app.security.users.get(req.user!.username),
+    async (req) => deps.users.get(req.user!.username),
   );
 
   app.get(
@@ -125,7 +128,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Object({ items: Type.Array(SiteTokenItemSchema) }), ...errors },
       },
     },
-    async () => ({ items: await app.security.auth.listSiteTokens() }),
+    async () => ({ items: await deps.auth.listSiteTokens() }),
   );
 
   app.post(
@@ -140,9 +143,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) =>
-      reply
-        .code(201)
-        .send(await app.security.auth.createSiteToken(req.body.site, req.body.label ?? null, auditActor(req))),
+      reply.code(201).send(await deps.auth.createSiteToken(req.body.site, req.body.label ?? null, auditActor(req))),
   );
 
   app.delete(
@@ -156,7 +157,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: SiteTokenItemSchema, 404: ErrorResponseSchema, ...errors },
       },
     },
-    async (req) => app.security.auth.revokeSiteToken(req.params.id, auditActor(req)),
+    async (req) => deps.auth.revokeSiteToken(req.params.id, auditActor(req)),
   );
 };
 export default authRoutes;

@@ -11,8 +11,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Static } from '@sinclair/typebox';
 import { ALL_ROLES, HEALTH_READERS } from '../auth/access.js';
 import { siteScope } from '../auth/request-auth.js';
+import type { Services } from '../container.js';
 
-const camerasRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const camerasRoutes: FastifyPluginAsyncTypebox<Pick<Services, 'cameras' | 'status'>> = async (app, deps) => {
   app.get(
     '/cameras',
     {
@@ -27,7 +28,7 @@ const camerasRoutes: FastifyPluginAsyncTypebox = async (app) => {
     // The response schema still documents the contract (/docs); the body is PostgreSQL's JSON, sent as it is: a
     // string with a JSON content type is not serialised again (cameras.repository.ts listJson says why).
     async (req, reply) => {
-      const items = await app.services.cameras.listJson(req.query, siteScope(req));
+      const items = await deps.cameras.listJson(req.query, siteScope(req));
       const body = `{"items":${items}}`;
       // The type provider only knows the object form of the schema; the text is that object, already serialised.
       return reply
@@ -49,7 +50,7 @@ const camerasRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => ({
-      items: await app.services.cameras.health(req.params.site, req.params.camera, req.query.from, req.query.to),
+      items: await deps.cameras.health(req.params.site, req.params.camera, req.query.from, req.query.to),
     }),
   );
 
@@ -65,7 +66,7 @@ const camerasRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: TransitionsResponseSchema, 400: ErrorResponseSchema, 404: ErrorResponseSchema },
       },
     },
-    async (req) => app.services.status.transitions(req.params.site, req.params.camera, req.query.from, req.query.to),
+    async (req) => deps.status.transitions(req.params.site, req.params.camera, req.query.from, req.query.to),
   );
 };
 export default camerasRoutes;

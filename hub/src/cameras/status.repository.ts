@@ -36,10 +36,10 @@ const FACTS = `SELECT c.site, c.camera, c.status, c.health_at, c.health, c.repor
                       c.reported_problems, a.state AS agent_state, a.received_at AS agent_received_at
                FROM cameras c LEFT JOIN agents a ON a.site = c.site`;
 
-export function createStatusRepository() {
+export function createStatusRepository(pool: Queryable) {
   return {
     /** Locks the cameras' rows (sorted, so concurrent callers cannot deadlock) and returns what decides them. */
-    async lockFacts(tx: Queryable, keys: { site: string; camera: string }[]): Promise<StoredFacts[]> {
+    async lockFacts(keys: { site: string; camera: string }[], tx: Queryable): Promise<StoredFacts[]> {
       if (keys.length === 0) return [];
       const sorted = [...keys].sort((a, b) =>
         a.site === b.site ? a.camera.localeCompare(b.camera) : a.site.localeCompare(b.site),
@@ -52,7 +52,7 @@ export function createStatusRepository() {
       return rows.map(toFacts);
     },
 
-    async camerasOfSite(db: Queryable, site: string): Promise<{ site: string; camera: string }[]> {
+    async camerasOfSite(site: string, db: Queryable = pool): Promise<{ site: string; camera: string }[]> {
       const { rows } = await db.query<{ site: string; camera: string }>(
         'SELECT site, camera FROM cameras WHERE site = $1',
         [site],
@@ -61,7 +61,7 @@ export function createStatusRepository() {
     },
 
     /** Cameras believed up whose last health sample is older than `before`. */
-    async silentSince(db: Queryable, before: Date, limit: number): Promise<{ site: string; camera: string }[]> {
+    async silentSince(before: Date, limit: number, db: Queryable = pool): Promise<{ site: string; camera: string }[]> {
       const { rows } = await db.query<{ site: string; camera: string }>(
         `SELECT site, camera FROM cameras WHERE status IN ('online', 'degraded') AND health_at < $1 LIMIT $2`,
         [before, limit],
@@ -70,7 +70,6 @@ export function createStatusRepository() {
     },
 
     async setStatus(
-      tx: Queryable,
       c: {
         site: string;
         camera: string;
@@ -79,6 +78,7 @@ export function createStatusRepository() {
         problems: Problem[];
         since: Date;
       },
+      tx: Queryable,
     ): Promise<void> {
       await tx.query(
         `UPDATE cameras SET status = $3, status_since = $4, status_problems = $5 WHERE site = $1 AND camera = $2`,
@@ -93,7 +93,7 @@ export function createStatusRepository() {
     },
 
     /** Status in force at `at`: the target of the last transition before it (null: none recorded yet). */
-    async statusAt(db: Queryable, site: string, camera: string, at: Date): Promise<CameraViewStatus | null> {
+    async statusAt(site: string, camera: string, at: Date, db: Queryable = pool): Promise<CameraViewStatus | null> {
       const { rows } = await db.query<{ to_status: CameraViewStatus }>(
         `SELECT to_status FROM camera_transitions WHERE site = $1 AND camera = $2 AND at < $3
          ORDER BY at DESC, id DESC LIMIT 1`,
@@ -102,7 +102,7 @@ export function createStatusRepository() {
       return rows[0]?.to_status ?? null;
     },
 
-    async transitions(db: Queryable, site: string, camera: string, from: Date, to: Date, limit: number) {
+    async transitions(site: string, camera: string, from: Date, to: Date, limit: number, db: Queryable = pool) {
       const { rows } = await db.query<{
         from_status: CameraViewStatus;
         to_status: CameraViewStatus;
@@ -116,7 +116,7 @@ export function createStatusRepository() {
       return rows;
     },
 
-    async deleteHealthBefore(db: Queryable, before: Date, batch: number): Promise<number> {
+    async deleteHealthBefore(before: Date, batch: number, db: Queryable = pool): Promise<number> {
       const res = await db.query(
         `DELETE FROM health_samples WHERE ctid IN (SELECT ctid FROM health_samples WHERE at < $1 LIMIT $2)`,
         [before, batch],

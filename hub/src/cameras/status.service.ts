@@ -25,7 +25,7 @@ export function createStatusService(deps: {
     if (keys.length === 0) return 0;
     const t = now();
     const changes = await withTransaction(pool, async (tx) => {
-      const facts = await repo.lockFacts(tx, keys);
+      const facts = await repo.lockFacts(keys, tx);
       const changed = [];
       for (const f of facts) {
         const v = decideStatus(f, t, deps.staleMs);
@@ -38,7 +38,7 @@ export function createStatusService(deps: {
           problems: v.problems,
           since: v.since,
         };
-        await repo.setStatus(tx, change);
+        await repo.setStatus(change, tx);
         changed.push(change);
       }
       return changed;
@@ -61,12 +61,12 @@ export function createStatusService(deps: {
 
     /** A whole site at once: its agent went away or came back. */
     async reconcileSite(site: string): Promise<number> {
-      return reconcile(await repo.camerasOfSite(pool, site));
+      return reconcile(await repo.camerasOfSite(site));
     },
 
     /** Finds cameras whose heartbeat stopped and marks them offline (run periodically by one hub at a time). */
     async sweep(): Promise<number> {
-      const silent = await repo.silentSince(pool, new Date(now().getTime() - deps.staleMs), 5000);
+      const silent = await repo.silentSince(new Date(now().getTime() - deps.staleMs), 5000);
       return reconcile(silent);
     },
 
@@ -75,8 +75,8 @@ export function createStatusService(deps: {
       const start = from ? new Date(from) : new Date(end.getTime() - 7 * DAY_MS);
       if (start >= end) throw new BadRequestError('invalid_range', '`from` must be before `to`');
       if (!(await deps.cameras.exists(site, camera))) throw new NotFoundError('camera');
-      const rows = await repo.transitions(pool, site, camera, start, end, 10_000);
-      const initial = (await repo.statusAt(pool, site, camera, start)) ?? 'unknown';
+      const rows = await repo.transitions(site, camera, start, end, 10_000);
+      const initial = (await repo.statusAt(site, camera, start)) ?? 'unknown';
       const u = uptime(
         initial,
         rows.map((r) => ({ to: r.to_status, at: r.at })),

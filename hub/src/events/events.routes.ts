@@ -10,10 +10,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { EVENT_READERS } from '../auth/access.js';
 import { assertSiteVisible, auditActor, siteScope } from '../auth/request-auth.js';
 import { NotFoundError } from '../errors.js';
+import type { Services } from '../container.js';
+import type { SnapshotStore } from '../media/snapshot-store.js';
 
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema };
 
-const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const eventsRoutes: FastifyPluginAsyncTypebox<
+  Pick<Services, 'events' | 'audit'> & { snapshots: SnapshotStore }
+> = async (app, deps) => {
   app.get(
     '/events',
     {
@@ -26,10 +30,10 @@ const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const page = await app.services.events.search(req.query, siteScope(req));
+      const page = await deps.events.search(req.query, siteScope(req));
       // Who searched people's movements, and for what: recorded once the query is known to be valid.
       const { cursor: _cursor, ...filters } = req.query;
-      await app.security.audit.record(auditActor(req), {
+      await deps.audit.record(auditActor(req), {
         action: 'events.search',
         detail: { filters, page: req.query.cursor ? 'next' : 'first', results: page.items.length },
       });
@@ -49,7 +53,7 @@ const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const event = await app.services.events.get(req.params.id);
+      const event = await deps.events.get(req.params.id);
       assertSiteVisible(req, event.site, 'event');
       return event;
     },
@@ -74,13 +78,13 @@ const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const event = await app.services.events.get(req.params.id);
+      const event = await deps.events.get(req.params.id);
       assertSiteVisible(req, event.site, 'event');
       if (!event.snapshot) throw new NotFoundError('snapshot', 'no_snapshot');
-      const file = await app.snapshots.open(event.snapshot);
+      const file = await deps.snapshots.open(event.snapshot);
       if (!file) throw new NotFoundError('snapshot file (not uploaded yet, or expired)', 'snapshot_pending');
       // Audited before the first byte leaves: a view that cannot be recorded is not served.
-      await app.security.audit.record(auditActor(req), {
+      await deps.audit.record(auditActor(req), {
         action: 'snapshot.view',
         target: event.id,
         detail: { site: event.site, camera: event.camera, snapshot: event.snapshot },

@@ -3,6 +3,7 @@ import { ErrorResponseSchema, ExportItemSchema, ExportRequestSchema, UuidSchema 
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { auditActor } from '../auth/request-auth.js';
+import type { Services } from '../container.js';
 
 const errors = {
   400: ErrorResponseSchema,
@@ -14,7 +15,7 @@ const zip = Type.Unsafe<NodeJS.ReadableStream>({ type: 'string', format: 'binary
 const IdParams = Type.Object({ id: UuidSchema });
 
 /** Evidence exports: signed zip archives of events and snapshots, for the police. */
-const exportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const exportsRoutes: FastifyPluginAsyncTypebox<Pick<Services, 'exports'>> = async (app, deps) => {
   app.post(
     '/exports',
     {
@@ -27,7 +28,7 @@ const exportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const record = await app.security.exports.create(req.body, req.user!, auditActor(req));
+      const record = await deps.exports.create(req.body, req.user!, auditActor(req));
       return reply
         .header('content-type', 'application/zip')
         .header('content-disposition', `attachment; filename="camhub-export-${record.id}.zip"`)
@@ -48,7 +49,7 @@ const exportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Object({ items: Type.Array(ExportItemSchema) }), ...errors },
       },
     },
-    async (req) => ({ items: await app.security.exports.list(req.user!) }),
+    async (req) => ({ items: await deps.exports.list(req.user!) }),
   );
 
   app.get(
@@ -63,7 +64,7 @@ const exportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const { record, path, size } = await app.security.exports.archive(req.params.id, req.user!, auditActor(req));
+      const { record, path, size } = await deps.exports.archive(req.params.id, req.user!, auditActor(req));
       return reply
         .header('content-type', 'application/zip')
         .header('content-disposition', `attachment; filename="camhub-export-${record.id}.zip"`)
@@ -84,7 +85,7 @@ const exportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ExportItemSchema, ...errors },
       },
     },
-    async (req) => app.security.exports.release(req.params.id, req.user!, auditActor(req)),
+    async (req) => deps.exports.release(req.params.id, req.user!, auditActor(req)),
   );
 };
 export default exportsRoutes;

@@ -6,9 +6,9 @@ import fp from 'fastify-plugin';
  */
 export default fp(
   async (app) => {
-    app.ingest.afterStore.push(async (stored) => {
+    app.container.afterStore.push(async (stored) => {
       if (stored.newEvents.length > 0) {
-        app.bus.emit(
+        app.container.bus.emit(
           'events.stored',
           stored.newEvents.map((m) => ({ ...m.payload, receivedAt: m.receivedAt })),
         );
@@ -22,12 +22,12 @@ export default fp(
           sites.set(m.payload.site, { agent: m.payload.agent, state: m.payload.state, at: m.receivedAt });
         }
       }
-      if (cameras.size > 0) await app.services.status.reconcile([...cameras.values()]);
+      if (cameras.size > 0) await app.container.services.status.reconcile([...cameras.values()]);
       for (const [site, s] of sites) {
-        await app.services.status.reconcileSite(site);
-        app.bus.emit('agent.state', { site, agent: s.agent, state: s.state, at: s.at });
+        await app.container.services.status.reconcileSite(site);
+        app.container.bus.emit('agent.state', { site, agent: s.agent, state: s.state, at: s.at });
       }
     });
   },
-  { name: 'followers', dependencies: ['ingest', 'services'] },
+  { name: 'followers', dependencies: ['ingest'] },
 );

@@ -1,14 +1,13 @@
 import { createTopics, sharedFilter, TOPIC_KINDS } from '@camhub/shared';
-import { Queue, Worker } from 'bullmq';
+import { type Queue, Worker } from 'bullmq';
 import fp from 'fastify-plugin';
 import mqtt, { type MqttClient } from 'mqtt';
 import { AckGate } from './ack-gate.js';
 import { IngestBatcher } from './batcher.js';
-import { createIngestRepository } from './ingest.repository.js';
-import { createIngestService, type IngestService, type StoredBatch } from './ingest.service.js';
+import type { IngestService } from './ingest.service.js';
 import type { IngestBatch } from './ingest-types.js';
 import { isPostgresUnavailable } from './postgres-availability.js';
-import { CameraTouchBuffer } from './touch-buffer.js';
+import { INGEST_QUEUE } from '../plugins/queues.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -16,8 +15,6 @@ declare module 'fastify' {
       mqtt: MqttClient | null;
       queue: Queue<IngestBatch>;
       service: IngestService;
-      /** Hooks run after each committed batch (registered by alerts, health, live feed). */
-      afterStore: ((stored: StoredBatch) => Promise<void> | void)[];
       /** Seals the open batch and waits until every received message is queued (tests, shutdown). */
       drain: () => Promise<void>;
     };
@@ -31,30 +28,12 @@ export interface IngestPluginOptions {
   work?: boolean;
 }
 
-export const INGEST_QUEUE = 'ingest';
-
 export default fp<IngestPluginOptions>(
   async (app, opts) => {
     const cfg = app.config;
-    const queue = new Queue<IngestBatch>(INGEST_QUEUE, {
-      connection: app.redisConnection(),
-      prefix: cfg.QUEUE_PREFIX,
-      defaultJobOptions: {
-        // A batch is never given up: PostgreSQL being down is a reason to wait, not to drop events.
-        attempts: 1_000_000,
-        backoff: { type: 'capped' },
-        removeOnComplete: true,
-        removeOnFail: false,
-      },
-    });
-    queue.on('error', (err) => app.log.warn({ err: err.message }, 'ingest queue error'));
-
-    const afterStore: ((stored: StoredBatch) => Promise<void> | void)[] = [];
-    const repo = createIngestRepository();
-    const eventTouches =
-      cfg.INGEST_TOUCH_FLUSH_MS > 0
-        ? new CameraTouchBuffer((touches) => repo.touchCameras(app.pg, touches))
-        : undefined;
+    const queue = app.queues.ingest;
+    const service = app.container.services.ingest;
+    const eventTouches = app.container.eventTouches;
     const flushTouches = async () => {
       await eventTouches
         ?.flush()
@@ -62,22 +41,6 @@ export default fp<IngestPluginOptions>(
     };
     const touchTimer = eventTouches ? setInterval(() => void flushTouches(), cfg.INGEST_TOUCH_FLUSH_MS) : null;
     touchTimer?.unref();
-    const service = createIngestService({
-      pool: app.pg,
-      repo,
-      eventTouches,
-      metrics: app.metrics,
-      afterStore: async (stored) => {
-        for (const hook of afterStore) {
-          try {
-            await hook(stored);
-          } catch (err) {
-            // The batch is committed; a failing follower (alerts, live feed) must not make it retry and duplicate work.
-            app.log.error({ err }, 'after-store hook failed');
-          }
-        }
-      },
-    });
 
     let worker: Worker<IngestBatch> | null = null;
     if (opts.work ?? cfg.INGEST_WORKER_CONCURRENCY > 0) {
@@ -251,7 +214,6 @@ export default fp<IngestPluginOptions>(
       mqtt: client,
       queue,
       service,
-      afterStore,
       drain: () => batcher.drain(),
     });
 
@@ -269,8 +231,7 @@ export default fp<IngestPluginOptions>(
       if (worker) await worker.close();
       if (touchTimer) clearInterval(touchTimer);
       await flushTouches();
-      await queue.close();
     });
   },
-  { name: 'ingest', dependencies: ['config', 'pg', 'redis'] },
+  { name: 'ingest', dependencies: ['config', 'pg', 'redis', 'queues'] },
 );

@@ -21,10 +21,13 @@ export interface CameraTouch {
 }
 
 /** All SQL of the ingest path. Each call is one statement over a whole batch (arrays + unnest), never per row. */
-export function createIngestRepository() {
+export function createIngestRepository(pool: Queryable) {
   return {
     /** Inserts events once by id; returns the ids that were new (the rest were duplicates). */
-    async insertEvents(db: Queryable, events: { payload: CameraEvent; receivedAt: string }[]): Promise<Set<string>> {
+    async insertEvents(
+      events: { payload: CameraEvent; receivedAt: string }[],
+      db: Queryable = pool,
+    ): Promise<Set<string>> {
       if (events.length === 0) return new Set();
       const cols: unknown[][] = Array.from({ length: 12 }, () => []);
       // Rows in id order: two batches holding the same ids (a duplicate split across concurrent workers or hubs)
@@ -62,7 +65,7 @@ export function createIngestRepository() {
       return new Set(res.rows.map((r) => r.id as string));
     },
 
-    async insertHealth(db: Queryable, samples: HealthSample[]): Promise<number> {
+    async insertHealth(samples: HealthSample[], db: Queryable = pool): Promise<number> {
       if (samples.length === 0) return 0;
       const cols: unknown[][] = Array.from({ length: 18 }, () => []);
       for (const h of samples) {
@@ -106,7 +109,7 @@ export function createIngestRepository() {
      * One upsert for every camera a batch touched. Rows are sorted by (site, camera) so that concurrent batches
      * lock camera rows in the same order and cannot deadlock. Each field only moves forward in time.
      */
-    async touchCameras(db: Queryable, touches: CameraTouch[]): Promise<void> {
+    async touchCameras(touches: CameraTouch[], db: Queryable = pool): Promise<void> {
       if (touches.length === 0) return;
       const sorted = [...touches].sort((a, b) =>
         a.site === b.site ? (a.camera < b.camera ? -1 : 1) : a.site < b.site ? -1 : 1,
@@ -155,7 +158,7 @@ export function createIngestRepository() {
     },
 
     /** Latest agent status per site; ordered by the hub's receive time because a last will carries its connect time. */
-    async upsertAgents(db: Queryable, agents: { payload: AgentStatus; receivedAt: string }[]): Promise<void> {
+    async upsertAgents(agents: { payload: AgentStatus; receivedAt: string }[], db: Queryable = pool): Promise<void> {
       const latest = new Map<string, { payload: AgentStatus; receivedAt: string }>();
       for (const a of agents) latest.set(a.payload.site, a);
       for (const { payload: a, receivedAt } of [...latest.values()].sort((x, y) =>
@@ -172,7 +175,7 @@ export function createIngestRepository() {
       }
     },
 
-    async insertRejections(db: Queryable, rejections: Rejection[]): Promise<void> {
+    async insertRejections(rejections: Rejection[], db: Queryable = pool): Promise<void> {
       if (rejections.length === 0) return;
       const cols: unknown[][] = Array.from({ length: 7 }, () => []);
       for (const r of rejections) {

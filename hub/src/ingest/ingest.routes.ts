@@ -1,7 +1,8 @@
 import { ErrorResponseSchema, RejectionsQuerySchema, RejectionsResponseSchema } from '@camhub/shared';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Services } from '../container.js';
 
-const ingestRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const ingestRoutes: FastifyPluginAsyncTypebox<Pick<Services, 'rejections'>> = async (app, deps) => {
   app.get(
     '/ingest/rejections',
     {
@@ -16,8 +17,7 @@ const ingestRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       // A technician limited to some sites sees what those sites' agents sent, nothing else.
       const sites = req.user?.sites ?? null;
-      const prefixes = sites ? sites.map((site) => `${app.config.MQTT_TOPIC_ROOT}/${site}/`) : undefined;
-      return { items: await app.repositories.rejections.latest(req.query.limit ?? 100, req.query.reason, prefixes) };
+      return { items: await deps.rejections.latest(req.query.limit ?? 100, req.query.reason, sites) };
     },
   );
 };

@@ -99,17 +99,17 @@ export function createIngestService(deps: {
     }
     const stop = metrics.insertSeconds.startTimer();
     const out = await withTransaction(pool, async (tx) => {
-      const insertedIds = await repo.insertEvents(tx, events);
+      const insertedIds = await repo.insertEvents(events, tx);
       await repo.insertHealth(
-        tx,
         health.map((h) => h.payload),
+        tx,
       );
       await repo.touchCameras(
-        tx,
         cameraTouches(deps.eventTouches ? batch.accepted.filter((m) => m.kind !== 'events') : batch.accepted),
+        tx,
       );
-      await repo.upsertAgents(tx, agents);
-      await repo.insertRejections(tx, batch.rejected);
+      await repo.upsertAgents(agents, tx);
+      await repo.insertRejections(batch.rejected, tx);
       return insertedIds;
     });
     stop();
@@ -174,7 +174,7 @@ export function createIngestService(deps: {
       }
     }
     const rejections = [...batch.rejected, ...refused];
-    await withTransaction(pool, (tx) => repo.insertRejections(tx, rejections));
+    await withTransaction(pool, (tx) => repo.insertRejections(rejections, tx));
     total.rejected = rejections.length;
     return { result: total, stored };
   }

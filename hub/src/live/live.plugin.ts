@@ -24,9 +24,11 @@ export default fp(
     const publish = (items: Parameters<LiveFeed['publish']>[0]) => {
       feed.publish(items).catch((err: Error) => app.log.warn({ err: err.message }, 'live publish failed'));
     };
-    app.bus.on('events.stored', (events) => publish(events.map((e) => ({ kind: 'event', site: e.site, data: e }))));
-    app.bus.on('camera.status', (c) => publish([{ kind: 'camera', site: c.site, data: c }]));
-    app.alerts.changes.on('change', (c) =>
+    app.container.bus.on('events.stored', (events) =>
+      publish(events.map((e) => ({ kind: 'event', site: e.site, data: e }))),
+    );
+    app.container.bus.on('camera.status', (c) => publish([{ kind: 'camera', site: c.site, data: c }]));
+    app.container.bus.on('alert.change', (c) =>
       publish([
         {
           kind: 'alert',
@@ -42,5 +44,5 @@ export default fp(
       await feed.stop();
     });
   },
-  { name: 'live', dependencies: ['config', 'redis', 'services', 'alerts'] },
+  { name: 'live', dependencies: ['config', 'redis'] },
 );

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { rolesOf, sitesOf } from '../alerts/actor.js';
 import { ALL_ROLES, EVENT_READERS, type Role } from '../auth/access.js';
 import type { LiveEntry } from './live-feed.js';
+import type { LiveFeed } from './live-feed.js';
 
 const ALERT_READERS: readonly Role[] = ['admin', 'operator', 'police'];
 const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
@@ -19,7 +20,7 @@ function allowedKinds(roles: readonly Role[] | null): Set<LiveKind> {
   return kinds;
 }
 
-const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const liveRoutes: FastifyPluginAsyncTypebox<{ live: LiveFeed }> = async (app, deps) => {
   app.get(
     '/live',
     {
@@ -69,7 +70,7 @@ const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
       };
       const heartbeat = setInterval(() => write(': keep-alive\n\n'), HEARTBEAT_MS);
       req.raw.on('close', close);
-      subscription.off = await app.live.subscribe(
+      subscription.off = await deps.live.subscribe(
         {
           filter: { kinds, sites },
           send: (e: LiveEntry) => write(`id: ${e.id}\nevent: ${e.kind}\ndata: ${e.data}\n\n`),

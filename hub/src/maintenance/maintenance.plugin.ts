@@ -1,4 +1,5 @@
-import { Queue, Worker } from 'bullmq';
+import { type Queue, Worker } from 'bullmq';
+import { MAINTENANCE_QUEUE } from '../plugins/queues.js';
 import fp from 'fastify-plugin';
 
 declare module 'fastify' {
@@ -8,7 +9,6 @@ declare module 'fastify' {
 }
 
 export type MaintenanceJob = 'health-sweep' | 'health-retention' | 'retention';
-export const MAINTENANCE_QUEUE = 'maintenance';
 
 /**
  * Periodic work that must run once per tick however many hubs there are: BullMQ job schedulers put one job in the
@@ -17,12 +17,11 @@ export const MAINTENANCE_QUEUE = 'maintenance';
 export default fp<{ work?: boolean }>(
   async (app, opts) => {
     const cfg = app.config;
-    const queue = new Queue(MAINTENANCE_QUEUE, { connection: app.redisConnection(), prefix: cfg.QUEUE_PREFIX });
-    queue.on('error', (err) => app.log.warn({ err: err.message }, 'maintenance queue error'));
+    const queue = app.queues.maintenance;
 
     const handlers: Record<MaintenanceJob, () => Promise<unknown>> = {
       'health-sweep': async () => {
-        const changed = await app.services.status.sweep();
+        const changed = await app.container.services.status.sweep();
         if (changed > 0) app.log.info({ changed }, 'heartbeat sweep changed camera status');
         return changed;
       },
@@ -31,14 +30,14 @@ export default fp<{ work?: boolean }>(
         let deleted = 0;
         // Bounded batches: never one long DELETE holding locks against ingest.
         for (let n = -1; n !== 0;) {
-          n = await app.repositories.status.deleteHealthBefore(app.pg, before, 5000);
+          n = await app.container.repositories.status.deleteHealthBefore(before, 5000);
           deleted += n;
         }
         return deleted;
       },
       // Events, snapshots, the audit log and login housekeeping (hub/src/retention).
       retention: async () => {
-        const result = await app.security.retention.run();
+        const result = await app.container.services.retention.run();
         app.log.info(result, 'retention run');
         return result;
       },
@@ -65,8 +64,7 @@ export default fp<{ work?: boolean }>(
     app.decorate('maintenance', { queue, runNow: (name: MaintenanceJob) => handlers[name]() });
     app.addHook('onClose', async () => {
       if (worker) await worker.close();
-      await queue.close();
     });
   },
-  { name: 'maintenance', dependencies: ['config', 'redis', 'services', 'auth'] },
+  { name: 'maintenance', dependencies: ['config', 'queues'] },
 );

@@ -2,9 +2,10 @@ import { ErrorResponseSchema } from '@camhub/shared';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { SNAPSHOT_REF_PATTERN } from './snapshot-store.js';
+import type { SnapshotStore } from './snapshot-store.js';
 
 /** Edge agents upload snapshots here with their site's token (never a user's password; see auth/auth.plugin.ts). */
-const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const mediaRoutes: FastifyPluginAsyncTypebox<{ snapshots: SnapshotStore }> = async (app, deps) => {
   app.addContentTypeParser(
     ['image/jpeg', 'application/octet-stream'],
     { parseAs: 'buffer', bodyLimit: app.config.SNAPSHOT_MAX_BYTES },
@@ -37,7 +38,7 @@ const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!Buffer.isBuffer(body)) {
         return reply.code(400).send({ error: { code: 'invalid_body', message: 'send the JPEG as image/jpeg' } });
       }
-      const { created } = await app.snapshots.put(req.params.ref, body);
+      const { created } = await deps.snapshots.put(req.params.ref, body);
       return reply.code(created ? 201 : 200).send({ ref: req.params.ref, created });
     },
   );

@@ -5,7 +5,7 @@ import {
   type DigestNotificationPayload,
   SEVERITIES,
 } from '@camhub/shared';
-import type { AlertChange } from '../alerts/alert-changes.js';
+import type { AlertChange } from '../bus.js';
 import { SEVERITY_RANK } from '../alerts/rules.js';
 import {
   DeliveryError,

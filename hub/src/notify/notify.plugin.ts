@@ -60,7 +60,7 @@ export default fp<{ work?: boolean }>(
       zaloZnsUrl: cfg.ZALO_ZNS_URL,
       smtpCa,
     });
-    const secrets = createTargetSecrets(createSecretBox(app.security.keys.secretsKey), repo, channels);
+    const secrets = createTargetSecrets(createSecretBox(app.container.keys.secretsKey), repo, channels);
 
     const queue = new Queue<NotifyJob>(NOTIFY_QUEUE, {
       connection: app.redisConnection(),
@@ -108,7 +108,7 @@ export default fp<{ work?: boolean }>(
       siteName: nameOf,
       consoleUrl: cfg.CONSOLE_URL ?? null,
       readSnapshot: async (ref) => {
-        const file = await app.snapshots.open(ref);
+        const file = await app.container.snapshots.open(ref);
         if (!file || file.size > cfg.SNAPSHOT_MAX_BYTES) return null;
         const chunks: Buffer[] = [];
         for await (const c of file.stream) chunks.push(c as Buffer);
@@ -120,11 +120,11 @@ export default fp<{ work?: boolean }>(
       repo,
       channels,
       secrets,
-      audit: app.security.audit,
+      audit: app.container.services.audit,
       testTimeoutMs: cfg.WEBHOOK_TIMEOUT_MS + 5000,
     });
 
-    app.alerts.changes.on('change', (c) => {
+    app.container.bus.on('alert.change', (c) => {
       notifier
         .onAlertChange(c)
         .catch((err: Error) => app.log.error({ err, alert: c.alert.id }, 'queueing notifications failed'));
@@ -167,5 +167,5 @@ export default fp<{ work?: boolean }>(
       await queue.close();
     });
   },
-  { name: 'notify', dependencies: ['config', 'pg', 'redis', 'services', 'auth', 'alerts'] },
+  { name: 'notify', dependencies: ['config', 'pg', 'redis'] },
 );

@@ -45,3 +45,5 @@ export function createRejectionsRepository(db: Queryable) {
     },
   };
 }
+
+export type RejectionsRepository = ReturnType<typeof createRejectionsRepository>;

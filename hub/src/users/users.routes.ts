@@ -8,6 +8,7 @@ import {
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { auditActor } from '../auth/request-auth.js';
+import type { Services } from '../container.js';
 
 const errors = {
   400: ErrorResponseSchema,
@@ -18,7 +19,7 @@ const errors = {
 };
 
 /** User administration (admin only); every change is audited by the service. */
-const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const usersRoutes: FastifyPluginAsyncTypebox<Pick<Services, 'users'>> = async (app, deps) => {
   app.get(
     '/users',
     {
@@ -29,7 +30,7 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Object({ items: Type.Array(UserItemSchema) }), ...errors },
       },
     },
-    async () => ({ items: await app.security.users.list() }),
+    async () => ({ items: await deps.users.list() }),
   );
 
   app.post(
@@ -43,7 +44,7 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 201: UserItemSchema, ...errors },
       },
     },
-    async (req, reply) => reply.code(201).send(await app.security.users.create(req.body, auditActor(req))),
+    async (req, reply) => reply.code(201).send(await deps.users.create(req.body, auditActor(req))),
   );
 
   app.get(
@@ -57,7 +58,7 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: UserItemSchema, ...errors },
       },
     },
-    async (req) => app.security.users.get(req.params.username),
+    async (req) => deps.users.get(req.params.username),
   );
 
   app.patch(
@@ -72,7 +73,7 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: UserItemSchema, ...errors },
       },
     },
-    async (req) => app.security.users.update(req.params.username, req.body, auditActor(req)),
+    async (req) => deps.users.update(req.params.username, req.body, auditActor(req)),
   );
 };
 export default usersRoutes;

@@ -68,7 +68,7 @@ export default fp(
       const stream = path.slice(UPSTREAM_PATH.length);
       const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
       void (async () => {
-        const site = STREAM_ID.test(stream) ? await app.security.auth.authenticateAgent(bearer) : null;
+        const site = STREAM_ID.test(stream) ? await app.container.services.auth.authenticateAgent(bearer) : null;
         if (!site) return refuse(socket, 401, 'Unauthorized');
         wss.handleUpgrade(req, socket, head, (ws) => {
           const sink = relay.acceptUpstream(stream, site, { close: (code, reason) => ws.close(code, reason) });

@@ -9,6 +9,8 @@ import {
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ALL_ROLES, type Role } from '../auth/access.js';
+import type { CamerasRepository } from '../cameras/cameras.repository.js';
+import type { Services } from '../container.js';
 import { auditActor } from '../auth/request-auth.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
 import type { Viewer } from './relay.js';
@@ -19,7 +21,9 @@ const LIVE_ROLES: readonly Role[] = ['admin', 'operator', 'police'];
 const BEHIND_BYTES = 2 * 1024 * 1024;
 const CAUGHT_UP_BYTES = 256 * 1024;
 
-const videoRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const videoRoutes: FastifyPluginAsyncTypebox<
+  Pick<Services, 'audit' | 'auth'> & { cameras: CamerasRepository }
+> = async (app, deps) => {
   const policeLive = app.config.VIDEO_LIVE_POLICE === 'true';
   const mayWatch = (roles: readonly Role[]) =>
     roles.some((r) => r === 'admin' || r === 'operator') || (policeLive && roles.includes('police'));
@@ -56,12 +60,12 @@ const videoRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!mayWatch(user.roles))
         throw new ForbiddenError('live video is not enabled for this role', 'live_not_allowed');
       const { site, camera } = req.params;
-      if (!(await app.repositories.cameras.exists(site, camera))) throw new NotFoundError('camera');
+      if (!(await deps.cameras.exists(site, camera))) throw new NotFoundError('camera');
       const profile = req.query.profile ?? 'main';
       const who = auditActor(req);
       const openedAt = new Date();
       const audit = (action: string, detail: Record<string, unknown>) =>
-        app.security.audit
+        deps.audit
           .record(who, { action, target: `${site}/${camera}`, detail: { profile, ...detail } })
           .catch((err: Error) => req.log.error({ err: err.message }, 'live session audit entry not written'));
       await audit('video.live.open', {});
@@ -103,7 +107,7 @@ const videoRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const leave = app.video.relay.watch(site, camera, profile, viewer);
       // Logout, a revoked session or a disabled user must end the stream, not only the next request.
       const check = setInterval(() => {
-        app.security.auth
+        deps.auth
           .sessionLive(user)
           .then((live) => {
             if (!live) {

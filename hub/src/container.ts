@@ -1,0 +1,191 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { createAlertsRepository } from './alerts/alerts.repository.js';
+import { createAlertsService } from './alerts/alerts.service.js';
+import { createRulesRepository } from './alerts/rules.repository.js';
+import { createRulesService } from './alerts/rules.service.js';
+import { siteTimeZones } from './alerts/time-zones.js';
+import { createAuditRepository } from './audit/audit.repository.js';
+import { createAuditService } from './audit/audit.service.js';
+import { createAuthRepository } from './auth/auth.repository.js';
+import { createAuthService } from './auth/auth.service.js';
+import type { HubKeys } from './auth/keys.js';
+import { createRateLimiter } from './auth/rate-limit.js';
+import { createRefusedLoginLog } from './auth/refused-logins.js';
+import { HubBus } from './bus.js';
+import { createCamerasRepository } from './cameras/cameras.repository.js';
+import { createCamerasService } from './cameras/cameras.service.js';
+import { createHealthRepository } from './cameras/health.repository.js';
+import { createStatusRepository } from './cameras/status.repository.js';
+import { createStatusService } from './cameras/status.service.js';
+import { type HubConfig, parseAgentTokens } from './config.js';
+import { createEventsRepository } from './events/events.repository.js';
+import { createEventsService } from './events/events.service.js';
+import { createExportsRepository } from './exports/exports.repository.js';
+import { createExportsService } from './exports/exports.service.js';
+import { createIngestRepository } from './ingest/ingest.repository.js';
+import { createIngestService, type StoredBatch } from './ingest/ingest.service.js';
+import { CameraTouchBuffer } from './ingest/touch-buffer.js';
+import { createSnapshotStore } from './media/snapshot-store.js';
+import type { HubMetrics } from './metrics/metrics.js';
+import { createNotifyRepository } from './notify/notify.repository.js';
+import { createRejectionsRepository } from './rejections/rejections.repository.js';
+import { createRejectionsService } from './rejections/rejections.service.js';
+import { createRetentionRepository } from './retention/retention.repository.js';
+import { createRetentionService } from './retention/retention.service.js';
+import { createUsersRepository } from './users/users.repository.js';
+import { createUsersService } from './users/users.service.js';
+
+export interface ContainerDeps {
+  config: HubConfig;
+  pg: pg.Pool;
+  /** Rule-change announcements (pub/sub) and login rate limits. */
+  redis: Redis;
+  log: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
+  keys: HubKeys;
+  metrics: HubMetrics;
+}
+
+/** The channel on which hubs announce rule changes to each other. */
+export const rulesChannel = (config: HubConfig) => `${config.QUEUE_PREFIX}:alert-rules-changed`;
+
+/**
+ * The composition root: every repository (all I/O, bound to the pool, with an optional transaction argument) and
+ * every service (rules) is built here, once, for the server (app.ts decorates it) and the CLI alike. Plugins add
+ * workers and hooks around it; routes receive the services they use.
+ */
+export function buildContainer(deps: ContainerDeps) {
+  const { config: cfg, pg: pool, keys, metrics } = deps;
+  const bus = new HubBus();
+  const snapshots = createSnapshotStore(cfg.SNAPSHOT_DIR);
+
+  const repositories = {
+    alerts: createAlertsRepository(pool),
+    audit: createAuditRepository(pool),
+    auth: createAuthRepository(pool),
+    cameras: createCamerasRepository(pool),
+    events: createEventsRepository(pool),
+    exports: createExportsRepository(pool),
+    health: createHealthRepository(pool),
+    ingest: createIngestRepository(pool),
+    notify: createNotifyRepository(pool),
+    rejections: createRejectionsRepository(pool),
+    retention: createRetentionRepository(pool),
+    rules: createRulesRepository(pool),
+    status: createStatusRepository(pool),
+    users: createUsersRepository(pool),
+  };
+  const r = repositories;
+
+  const audit = createAuditService(r.audit);
+  const refusedLogins = createRefusedLoginLog({
+    audit,
+    windowSec: cfg.AUTH_AUDIT_WINDOW_SEC,
+    onError: (err) => deps.log.error({ err }, 'could not write a refused-login audit summary'),
+  });
+  const auth = createAuthService({
+    repo: r.auth,
+    users: r.users,
+    audit,
+    refusedLogins,
+    settings: {
+      tokenKey: keys.tokenKey,
+      tokenTtlSec: cfg.AUTH_TOKEN_TTL_SEC,
+      refreshTtlSec: cfg.AUTH_REFRESH_TTL_SEC,
+      userMaxFailures: cfg.AUTH_USER_MAX_FAILURES,
+      ipMaxFailures: cfg.AUTH_IP_MAX_FAILURES,
+      failureWindowSec: cfg.AUTH_FAILURE_WINDOW_SEC,
+      knownIpDays: cfg.AUTH_KNOWN_IP_DAYS,
+      concurrentUser: cfg.AUTH_LOGIN_CONCURRENT_USER,
+      concurrentIp: cfg.AUTH_LOGIN_CONCURRENT_IP,
+      pairFreeFailures: cfg.AUTH_PAIR_FREE_FAILURES,
+      pairDelayMaxSec: cfg.AUTH_PAIR_DELAY_MAX_SEC,
+      envAgentTokens: parseAgentTokens(cfg.AGENT_TOKENS),
+    },
+  });
+  const rules = createRulesService({
+    repo: r.rules,
+    announce: async () => {
+      await deps.redis.publish(rulesChannel(cfg), String(Date.now()));
+    },
+  });
+  const status = createStatusService({
+    pool,
+    repo: r.status,
+    cameras: r.cameras,
+    bus,
+    staleMs: cfg.HEALTH_STALE_SEC * 1000,
+  });
+
+  // Camera last-seen/last-event touches of event messages, folded in memory and written every
+  // INGEST_TOUCH_FLUSH_MS by the ingest plugin (0: inside each batch transaction).
+  const eventTouches =
+    cfg.INGEST_TOUCH_FLUSH_MS > 0 ? new CameraTouchBuffer((touches) => r.ingest.touchCameras(touches)) : undefined;
+  /** Followers of a committed batch, in order (the ingest plugin's followers register here). */
+  const afterStore: ((stored: StoredBatch) => Promise<void> | void)[] = [];
+
+  const services = {
+    alerts: createAlertsService({
+      pool,
+      repo: r.alerts,
+      rules,
+      bus,
+      zoneOf: siteTimeZones(cfg.ALERT_TIME_ZONE, cfg.SITE_TIME_ZONES),
+      defaultEscalationSec: cfg.ALERT_ESCALATION_MIN * 60,
+    }),
+    audit,
+    auth,
+    cameras: createCamerasService({ cameras: r.cameras, health: r.health }),
+    events: createEventsService(r.events),
+    exports: createExportsService({
+      repo: r.exports,
+      audit,
+      snapshots,
+      keys,
+      dir: cfg.EXPORT_DIR,
+      maxEvents: cfg.EXPORT_MAX_EVENTS,
+    }),
+    ingest: createIngestService({
+      pool,
+      repo: r.ingest,
+      eventTouches,
+      metrics,
+      afterStore: async (stored) => {
+        for (const follow of afterStore) {
+          try {
+            await follow(stored);
+          } catch (err) {
+            // The batch is committed; a failing follower (alerts, live feed) must not make it retry and duplicate work.
+            deps.log.error({ err }, 'after-store hook failed');
+          }
+        }
+      },
+    }),
+    retention: createRetentionService({
+      repo: r.retention,
+      auditRepo: r.audit,
+      authRepo: r.auth,
+      audit,
+      snapshots,
+      settings: {
+        eventsDays: cfg.RETENTION_EVENTS_DAYS,
+        snapshotsDays: cfg.RETENTION_SNAPSHOTS_DAYS,
+        auditDays: cfg.RETENTION_AUDIT_DAYS,
+        attemptsKeepSec: Math.max(cfg.AUTH_FAILURE_WINDOW_SEC, cfg.AUTH_KNOWN_IP_DAYS * 86_400),
+        batch: cfg.RETENTION_BATCH,
+      },
+    }),
+    rateLimiter: createRateLimiter(deps.redis, cfg.QUEUE_PREFIX),
+    refusedLogins,
+    rejections: createRejectionsService({ repo: r.rejections, topicRoot: cfg.MQTT_TOPIC_ROOT }),
+    rules,
+    status,
+    users: createUsersService({ users: r.users, auth: r.auth, audit }),
+  };
+
+  return { config: cfg, keys, bus, snapshots, eventTouches, afterStore, repositories, services };
+}
+
+export type Container = ReturnType<typeof buildContainer>;
+export type Services = Container['services'];
