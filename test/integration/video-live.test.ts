@@ -87,7 +87,8 @@ beforeAll(async () => {
   agent.start();
   operator = await createUser(hub, ['operator']);
   await waitFor(
-    async () => (await hub.repositories.cameras.exists(SITE, 'cam-0')) && agent.cameras[0]!.streamUrl() !== null,
+    async () =>
+      (await hub.container.repositories.cameras.exists(SITE, 'cam-0')) && agent.cameras[0]!.streamUrl() !== null,
     { timeoutMs: 30_000, what: 'cam-0 known to the hub and connected at the agent' },
   );
 }, 90_000);
