@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import { rulesChannel } from '../container.js';
