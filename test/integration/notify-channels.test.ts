@@ -183,7 +183,7 @@ describe('notifications through Telegram, Zalo and e-mail', () => {
     for (const text of [msg.text, zalo.sent[0]!.text!]) {
       expect(text).toContain('Cảnh báo mới: Xâm nhập khu vực cấm');
       expect(text).toContain('Địa điểm: Cổng chính – Trường Tiểu học Tân Dân');
-      expect(text).toContain('Mức độ: Khẩn cấp');
+      expect(text).toContain('Mức độ: Nghiêm trọng');
       expect(text).toMatch(/Thời gian: .*\(Asia\/Ho_Chi_Minh\)/);
       expect(text).toContain(link);
     }
@@ -203,7 +203,7 @@ describe('notifications through Telegram, Zalo and e-mail', () => {
     }
 
     const mail = smtp.messages[0]!;
-    expect(mail.subject).toBe('[Khẩn cấp] Xâm nhập khu vực cấm – Cổng chính – Trường Tiểu học Tân Dân');
+    expect(mail.subject).toBe('[Nghiêm trọng] Xâm nhập khu vực cấm – Cổng chính – Trường Tiểu học Tân Dân');
     expect(mail.text).toContain('Sự việc: Xâm nhập khu vực cấm (Intrusion or line crossing)');
     expect(mail.text).toContain(link);
     expect((mail.to as { value: { address: string }[] }).value.map((v) => v.address)).toEqual([
@@ -318,7 +318,7 @@ describe('notifications through Telegram, Zalo and e-mail', () => {
     expect(s).toMatchObject({ to: '84912345678', templateId: '231456' });
     expect(s.templateData).toMatchObject({
       what: 'Xâm nhập khu vực cấm',
-      severity: 'Khẩn cấp',
+      severity: 'Nghiêm trọng',
       link: `${CONSOLE}/#/alerts/${alert.id}`,
     });
   });
@@ -411,7 +411,7 @@ describe('notifications through Telegram, Zalo and e-mail', () => {
     await sleep(500);
     const texts = telegram.sent.slice(before).map((s) => s.text);
     expect(texts).toHaveLength(1);
-    expect(texts[0]).toContain('Khẩn cấp');
+    expect(texts[0]).toContain('Nghiêm trọng');
   });
 
   it('a digest replaces a burst beyond the rate limit', async () => {

@@ -16,6 +16,9 @@ import type {
   ExportItem,
   HealthSample,
   Problem,
+  Target,
+  TargetInput,
+  TargetPatch,
   UserItem,
   Webhook,
 } from '@camhub/shared';
@@ -32,6 +35,8 @@ export type {
   ExportItem,
   HealthSample,
   Problem,
+  Target,
+  TargetInput,
   UserItem,
   Webhook,
 };
@@ -236,6 +241,13 @@ export const api = {
   },
   rules: () => get<{ items: AlertRule[] }>('/alert-rules').then((r) => r.items),
   webhooks: () => get<{ items: Webhook[] }>('/webhooks').then((r) => r.items),
+  targets: () => get<{ items: Target[] }>('/notification-targets').then((r) => r.items),
+  createTarget: (t: TargetInput) => post<Target>('/notification-targets', t),
+  updateTarget: (id: string, patch: TargetPatch) =>
+    json<Target>('PATCH', `/notification-targets/${enc(id)}`, { body: patch }),
+  deleteTarget: (id: string) => json<void>('DELETE', `/notification-targets/${enc(id)}`),
+  testTarget: (id: string) =>
+    post<{ ok: boolean; error: string | null; status: number | null }>(`/notification-targets/${enc(id)}/test`),
   audit: (q: { limit?: number; before?: number } = {}) =>
     get<{ items: AuditEntry[]; nextBefore: number | null }>('/audit', q),
 

@@ -4,16 +4,17 @@ import { ErrorNotice, Loading } from '../components/common.js';
 import { useAsync } from '../hooks.js';
 import { formatDateTime, formatNumber, label, type MessageKey, t, timeZoneOf } from '../i18n/index.js';
 import { href, type Route } from '../router.js';
+import { Targets } from './targets.js';
 
 const TABS: { id: string; key: MessageKey }[] = [
   { id: 'users', key: 'admin.users' },
   { id: 'sites', key: 'admin.sites' },
   { id: 'rules', key: 'admin.rules' },
-  { id: 'webhooks', key: 'admin.webhooks' },
+  { id: 'targets', key: 'admin.targets' },
   { id: 'audit', key: 'admin.audit' },
 ];
 
-/** Administration: users and roles, sites, rules, webhooks, audit log. */
+/** Administration: users and roles, sites, rules, notification targets, audit log. */
 export function AdminView({ route }: { route: Route }) {
   const tab = TABS.find((x) => x.id === route.parts[1]) ?? TABS[0]!;
   return (
@@ -29,7 +30,7 @@ export function AdminView({ route }: { route: Route }) {
       {tab.id === 'users' && <Users />}
       {tab.id === 'sites' && <Sites />}
       {tab.id === 'rules' && <Generic load={api.rules} what="GET /rules" />}
-      {tab.id === 'webhooks' && <Generic load={api.webhooks} what="GET /webhooks" />}
+      {tab.id === 'targets' && <Targets />}
       {tab.id === 'audit' && <Audit />}
     </section>
   );
@@ -175,7 +176,7 @@ function Sites() {
   );
 }
 
-/** Rules and webhooks: shown as they come (their editors belong with the alerting API once it settles). */
+/** Rules: shown as they come (their editors belong with the alerting API once it settles). */
 function Generic({ load, what }: { load: () => Promise<Record<string, unknown>[]>; what: string }) {
   const rows = useAsync(load, [load]);
   const columns = [...new Set((rows.data ?? []).flatMap((r) => Object.keys(r)))].slice(0, 8);

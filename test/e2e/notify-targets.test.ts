@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
+import { uniqueToken } from '../support/ids.js';
+import { startSmtpServer, type SmtpTestServer } from '../support/smtp.js';
+import { startTelegramStandIn, type TelegramStandIn } from '../support/telegram-stand-in.js';
+import { waitFor } from '../support/wait.js';
+import { startZaloStandIn, type ZaloStandIn } from '../support/zalo-stand-in.js';
+import { ensureConsoleBuilt, launchChromium } from './browser.js';
+
+// An admin sets up a Telegram, a Zalo and an e-mail target in the console (headless Chromium, real hub) and presses
+// "Gửi thử" on each: the stand-ins (test/support) and the SMTP server receive the test message.
+const ADMIN_PASSWORD = `admin-${uniqueToken()}`;
+const BOT_TOKEN = `7000000001:${randomBytes(18).toString('base64url')}`;
+const CHAT = '-1001112223334';
+const ZALO_APP = { appId: '1234567890123456', appSecret: `secret-${uniqueToken()}` };
+const FOLLOWER = '8877665544332211';
+
+let env: TestHubEnv;
+let hub: FastifyInstance;
+let url: string;
+let browser: Browser;
+let telegram: TelegramStandIn;
+let zalo: ZaloStandIn;
+let smtp: SmtpTestServer;
+
+beforeAll(async () => {
+  ensureConsoleBuilt();
+  telegram = await startTelegramStandIn({ token: BOT_TOKEN, chats: [CHAT] });
+  zalo = await startZaloStandIn({ ...ZALO_APP, followers: [FOLLOWER] });
+  smtp = await startSmtpServer({ username: 'bv@example.vn', password: 'smtp-pass-123' });
+  env = await createHubEnv({
+    CAMHUB_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    TELEGRAM_API_URL: telegram.url,
+    ZALO_API_URL: zalo.url,
+    ZALO_OAUTH_URL: zalo.url,
+    ZALO_ZNS_URL: zalo.url,
+    SMTP_CA_FILE: smtp.caFile,
+  });
+  hub = await buildHub(env.config, { listen: true });
+  url = hubUrl(hub);
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await hub?.close();
+  await env?.cleanup();
+  await telegram?.close();
+  await zalo?.close();
+  await smtp?.close();
+});
+
+async function fill(page: Page, fields: Record<string, string>) {
+  for (const [labelText, value] of Object.entries(fields))
+    await page.getByLabel(labelText, { exact: true }).fill(value);
+}
+
+/** A <select> inside its <label> (the label's text includes the options, so match its start). */
+const selectIn = (page: Page, labelText: string) =>
+  page
+    .locator('form label')
+    .filter({ hasText: new RegExp(`^${labelText}`) })
+    .locator('select');
+
+async function createAndTest(
+  page: Page,
+  channel: string,
+  name: string,
+  fields: Record<string, string>,
+  selects: Record<string, string> = {},
+) {
+  await selectIn(page, 'Kênh').selectOption(channel);
+  await page.getByLabel('Tên', { exact: true }).fill(name);
+  for (const [labelText, value] of Object.entries(selects)) await selectIn(page, labelText).selectOption(value);
+  await fill(page, fields);
+  await page.getByRole('button', { name: 'Tạo' }).click();
+  await page.getByText(`Đã lưu “${name}”.`).waitFor();
+  const row = page.locator('table.data tr', { hasText: name });
+  await row.getByRole('button', { name: 'Gửi thử' }).click();
+  await row.getByText('Đã gửi tin nhắn thử thành công.').waitFor({ timeout: 15_000 });
+}
+
+describe('notification targets in the console', () => {
+  it('an admin sets up Telegram, Zalo and e-mail targets and sends a test to each', async () => {
+    const context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'vi-VN' });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    try {
+      await page.goto(url);
+      await page.getByLabel('Tên đăng nhập').fill('admin');
+      await page.getByLabel('Mật khẩu').fill(ADMIN_PASSWORD);
+      await page.getByRole('button', { name: 'Đăng nhập' }).click();
+      await page.locator('header.top nav').waitFor();
+      await page.goto(`${url}/#/admin/targets`);
+      await page.getByRole('heading', { name: 'Nơi nhận mới' }).waitFor();
+
+      await createAndTest(page, 'telegram', 'Nhóm bảo vệ (Telegram)', {
+        'Bot token (từ @BotFather)': BOT_TOKEN,
+        'Chat ID (nhóm: số âm)': CHAT,
+      });
+      await waitFor(() => telegram.sent.find((s) => s.chatId === CHAT && s.text.includes('tin nhắn thử')), {
+        what: 'telegram test',
+      });
+
+      await createAndTest(
+        page,
+        'zalo',
+        'Hội đồng an ninh (Zalo)',
+        {
+          'App ID': ZALO_APP.appId,
+          'Secret key của ứng dụng': ZALO_APP.appSecret,
+          'Access token OA': zalo.tokens().accessToken,
+          'Refresh token OA': zalo.tokens().refreshToken,
+          'User ID người quan tâm': FOLLOWER,
+        },
+        { 'Gửi tới': 'users' },
+      );
+      await waitFor(() => zalo.sent.find((s) => s.to === FOLLOWER && s.text?.includes('tin nhắn thử')), {
+        what: 'zalo test',
+      });
+
+      await createAndTest(
+        page,
+        'email',
+        'Ban giám hiệu (e-mail)',
+        {
+          'Máy chủ SMTP': '127.0.0.1',
+          Cổng: String(smtp.port),
+          'Tên đăng nhập': 'bv@example.vn',
+          'Mật khẩu': 'smtp-pass-123',
+          'Người gửi': 'camhub@example.vn',
+          'Người nhận': 'hieutruong@example.vn, baove@example.vn',
+        },
+        { 'Bảo mật': 'starttls' },
+      );
+      const mail = await waitFor(() => smtp.messages.find((m) => m.subject === 'camhub: tin nhắn thử'), {
+        what: 'e-mail test',
+      });
+      expect(mail.text).toContain('Ban giám hiệu (e-mail)');
+
+      // The secrets went in and never come back: not in the page, not in the API's answer.
+      const html = await page.content();
+      for (const secret of [BOT_TOKEN, ZALO_APP.appSecret, 'smtp-pass-123']) expect(html).not.toContain(secret);
+      await page.screenshot({ path: 'test-results/screenshots/admin-targets.png' });
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
