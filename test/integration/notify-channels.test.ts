@@ -441,8 +441,15 @@ describe('notifications through Telegram, Zalo and e-mail', () => {
     const burst = telegram.sent.slice(before);
     expect(burst).toHaveLength(3); // two one by one, then the digest
     expect(digest.text).toContain('và 3 sự kiện khác');
-    const { rows } = await hub.pg.query(
-      `SELECT d.status, count(*)::int AS n FROM notification_deliveries d JOIN alerts a ON a.id = d.alert_id WHERE a.site = 'nc-burst' GROUP BY d.status ORDER BY d.status`,
+    // The stand-in answers before the hub records the delivery: wait for the log to settle.
+    const rows = await waitFor(
+      async () => {
+        const r = await hub.pg.query<{ status: string; n: number }>(
+          `SELECT d.status, count(*)::int AS n FROM notification_deliveries d JOIN alerts a ON a.id = d.alert_id WHERE a.site = 'nc-burst' GROUP BY d.status ORDER BY d.status`,
+        );
+        return r.rows.some((x) => x.status === 'pending' || x.status === 'retrying') ? null : r.rows;
+      },
+      { what: 'settled delivery log' },
     );
     expect(rows).toEqual([
       { status: 'delivered', n: 3 },
