@@ -17,6 +17,7 @@ import followersPlugin from './ingest/followers.plugin.js';
 import ingestPlugin, { type IngestPluginOptions } from './ingest/ingest.plugin.js';
 import livePlugin from './live/live.plugin.js';
 import maintenancePlugin from './maintenance/maintenance.plugin.js';
+import metricsPlugin from './metrics/metrics.plugin.js';
 import notifyPlugin from './notify/notify.plugin.js';
 import pgPlugin from './plugins/pg.js';
 import queuesPlugin from './plugins/queues.js';
@@ -77,6 +78,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
     metrics: instance.metrics,
   });
   instance.decorate('container', container);
+  await instance.register(metricsPlugin, { cameras: container.repositories.cameras });
   // Before any route: it collects the route table and enforces each route's declared access.
   await instance.register(authPlugin);
   await instance.register(ingestPlugin, opts.ingest ?? {});

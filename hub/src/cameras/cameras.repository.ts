@@ -59,6 +59,13 @@ export function createCamerasRepository(db: Queryable) {
       return JSON.parse(await this.listJson(filter)) as CameraItem[];
     },
 
+    /** How many cameras are in each status (only statuses that occur). */
+    async countByStatus(): Promise<Map<string, number>> {
+      const { rows } = await db.query<{ status: string; n: number }>(
+        'SELECT status, count(*)::int AS n FROM cameras GROUP BY status',
+      );
+      return new Map(rows.map((r) => [r.status, r.n]));
+    },
     async exists(site: string, camera: string): Promise<boolean> {
       const { rowCount } = await db.query('SELECT 1 FROM cameras WHERE site = $1 AND camera = $2', [site, camera]);
       return (rowCount ?? 0) > 0;

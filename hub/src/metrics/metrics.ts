@@ -1,11 +1,44 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** Camera statuses, each always exported (0 when none) so an alert on one never sees a missing series. */
+export const CAMERA_STATUSES = ['online', 'degraded', 'offline', 'unknown'] as const;
+
 /** One registry per hub instance (tests run several in one process), exposed at /metrics. */
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'camhub_process_' });
+  // The client's own names (process_cpu_seconds_total, nodejs_eventloop_lag_seconds, …): stock Node.js dashboards
+  // query exactly these; the `job`/`instance` labels Prometheus adds already tell the hub from other processes.
+  collectDefaultMetrics({ register: registry });
+  let countCameras: (() => Promise<Map<string, number> | null>) | null = null;
   const m = {
     registry,
+    /** Where the camera gauge reads its counts at each scrape (set once the database is there). */
+    countCamerasWith(fn: () => Promise<Map<string, number> | null>) {
+      countCameras = fn;
+    },
+    httpDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP requests by route template (never the concrete path), method and status class',
+      labelNames: ['method', 'route', 'status_class'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    cameras: new Gauge({
+      name: 'camhub_cameras',
+      help: 'Cameras by current status, read from PostgreSQL at each scrape (absent while it does not answer)',
+      labelNames: ['status'] as const,
+      registers: [registry],
+      async collect() {
+        if (!countCameras) return;
+        const counts = await countCameras();
+        // No figure rather than a stale one when the database does not answer; the rest of the scrape still goes out.
+        this.reset();
+        if (!counts) return;
+        for (const status of new Set([...CAMERA_STATUSES, ...counts.keys()])) {
+          this.set({ status }, counts.get(status) ?? 0);
+        }
+      },
+    }),
     received: new Counter({
       name: 'camhub_ingest_messages_received_total',
       help: 'MQTT messages received by this hub process',
