@@ -73,6 +73,11 @@ export class LiveStreamer {
     return n;
   }
 
+  /** The running upstreams' cameras and profiles (status, tests). */
+  streams(): { camera: string; profile: VideoProfile }[] {
+    return [...this.running.values()].filter((r) => r.ffmpeg).map((r) => ({ camera: r.camera, profile: r.profile }));
+  }
+
   private handle(command: AgentCommand): void {
     if (this.stopped) return;
     if (command.kind === 'live.stop') {

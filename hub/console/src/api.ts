@@ -20,6 +20,8 @@ import type {
   TargetInput,
   TargetPatch,
   UserItem,
+  VideoProfile,
+  VideoSettings,
   Webhook,
 } from '@camhub/shared';
 
@@ -38,6 +40,8 @@ export type {
   Target,
   TargetInput,
   UserItem,
+  VideoProfile,
+  VideoSettings,
   Webhook,
 };
 
@@ -147,20 +151,24 @@ function refreshSession(): Promise<boolean> {
 
 const NO_REFRESH = new Set(['/auth/login', '/auth/refresh', '/auth/logout']);
 
-async function send(method: string, path: string, opts: { query?: Query; body?: unknown }): Promise<Response> {
+type RequestOptions = { query?: Query; body?: unknown; signal?: AbortSignal };
+
+async function send(method: string, path: string, opts: RequestOptions): Promise<Response> {
   try {
     return await fetch(url(path, opts.query), {
       method,
       headers: opts.body !== undefined ? { 'content-type': 'application/json' } : {},
       body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
       credentials: 'same-origin',
+      signal: opts.signal,
     });
   } catch (err) {
+    if ((err as Error).name === 'AbortError') throw err;
     throw new ApiError(0, 'network_error', (err as Error).message);
   }
 }
 
-async function request(method: string, path: string, opts: { query?: Query; body?: unknown } = {}): Promise<Response> {
+async function request(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
   let res = await send(method, path, opts);
   if (res.status === 401 && !NO_REFRESH.has(path) && (await refreshSession())) res = await send(method, path, opts);
   if (!res.ok) {
@@ -219,6 +227,10 @@ export const api = {
     cursor?: string;
   }) => get<EventsPage>('/events', q),
   event: (id: string) => get<EventItem>(`/events/${enc(id)}`),
+  videoSettings: () => get<VideoSettings>('/video/settings'),
+  /** A camera's live video: the open response (fragmented MP4; its Content-Type names the codec). */
+  liveVideo: (site: string, camera: string, profile: VideoProfile, signal: AbortSignal) =>
+    request('GET', `/video/live/${enc(site)}/${enc(camera)}`, { query: { profile }, signal }),
   snapshotPath: (eventId: string) => url(`/events/${enc(eventId)}/snapshot`),
 
   alerts: async (q: { status?: SharedAlert['status']; site?: string; limit?: number } = {}): Promise<Alert[]> =>

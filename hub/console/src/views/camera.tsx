@@ -2,6 +2,7 @@ import { useEffect } from 'preact/hooks';
 import { api, type EventItem } from '../api.js';
 import { HEALTH_READERS, hasAnyRole } from '../access.js';
 import { ErrorNotice, Loading, ProtectedImage, StatusBadge } from '../components/common.js';
+import { LivePlayer } from '../components/live-player.js';
 import { useConsole } from '../context.js';
 import { useAsync } from '../hooks.js';
 import { formatDateTime, formatNumber, label, t } from '../i18n/index.js';
@@ -16,6 +17,7 @@ export function CameraView({ site, camera }: { site: string; camera: string }) {
     5000,
   );
   const events = useAsync(() => api.events({ site, camera, limit: 24 }), [site, camera], 15_000);
+  const video = useAsync(() => api.videoSettings(), []);
   useEffect(
     () =>
       live.subscribe((m) => {
@@ -37,17 +39,22 @@ export function CameraView({ site, camera }: { site: string; camera: string }) {
       <ErrorNotice error={info.error ?? events.error} what="GET /cameras, /events" />
       <div class="camera-grid">
         <div>
-          <h2>{t('camera.snapshot')}</h2>
-          {latest ? (
-            <ProtectedImage
-              path={api.snapshotPath(latest.id)}
-              alt={`${cam?.name ?? camera} ${formatDateTime(latest.at, site)}`}
-              class="big-img"
-            />
-          ) : (
-            <div class="noimg big-img">{t('wall.noSnapshot')}</div>
-          )}
-          <p class="muted small">{t('camera.liveUnavailable')}</p>
+          <h2>{video.data?.live ? t('camera.live') : t('camera.snapshot')}</h2>
+          <div class="big-media">
+            {latest ? (
+              <ProtectedImage
+                path={api.snapshotPath(latest.id)}
+                alt={`${cam?.name ?? camera} ${formatDateTime(latest.at, site)}`}
+                class="big-img"
+              />
+            ) : (
+              <div class="noimg big-img">{t('wall.noSnapshot')}</div>
+            )}
+            {video.data?.live && (
+              <LivePlayer site={site} camera={camera} name={cam?.name ?? camera} profile="main" class="big-live" />
+            )}
+          </div>
+          {video.data && !video.data.live && <p class="muted small">{t('camera.liveUnavailable')}</p>}
         </div>
         <div>
           <h2>{t('camera.health')}</h2>

@@ -1,7 +1,8 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, type CameraItem, type EventItem } from '../api.js';
 import { ALERT_HANDLERS, EVENT_READERS, hasAnyRole } from '../access.js';
 import { ErrorNotice, Loading, ProtectedImage, StatusBadge } from '../components/common.js';
+import { LivePlayer } from '../components/live-player.js';
 import { useConsole } from '../context.js';
 import { useAsync } from '../hooks.js';
 import { formatDateTime, t } from '../i18n/index.js';
@@ -41,6 +42,8 @@ export function WallView({ route }: { route: Route }) {
   );
 
   const cameras = useAsync(() => api.cameras(site ? { site } : {}), [site], CAMERAS_REFRESH_MS);
+  const video = useAsync(() => api.videoSettings(), []);
+  const liveCap = video.data?.live ? video.data.wallMaxLive : 0;
   const allCameras = useAsync(() => api.cameras(), [], 60_000);
   const sites = useMemo(() => [...new Set((allCameras.data ?? []).map((c) => c.site))].sort(), [allCameras.data]);
   const [tiles, setTiles] = useState<Record<string, TileState>>({});
@@ -162,9 +165,10 @@ export function WallView({ route }: { route: Route }) {
               gridTemplateRows: `repeat(${grid}, minmax(0, 1fr))`,
             }}
           >
-            {visible.map((c) => (
+            {visible.map((c, i) => (
               <Tile
                 key={keyOf(c)}
+                live={i < liveCap}
                 camera={c}
                 state={tiles[keyOf(c)] ?? {}}
                 alert={alerting.has(keyOf(c))}
@@ -179,14 +183,29 @@ export function WallView({ route }: { route: Route }) {
   );
 }
 
+/** Whether the element is on screen: tiles scrolled away stop their live video. */
+function useVisible(ref: { current: Element | null }): boolean {
+  const [visible, setVisible] = useState(true);
+  useEffect(() => {
+    if (!ref.current || typeof IntersectionObserver === 'undefined') return;
+    const observer = new IntersectionObserver((entries) => setVisible(entries.some((e) => e.isIntersecting)));
+    observer.observe(ref.current);
+    return () => observer.disconnect();
+  }, [ref.current]);
+  return visible;
+}
+
 function Tile({
   camera,
+  live,
   state,
   alert,
   now,
   canSeeEvents,
 }: {
   camera: CameraItem;
+  /** Within the wall's live cap: plays live video while on screen (the snapshot stays beneath as the fallback). */
+  live: boolean;
   state: TileState;
   alert: boolean;
   now: number;
@@ -195,14 +214,19 @@ function Tile({
   const active = state.activeUntil !== undefined && state.activeUntil > now;
   const cls = ['tile', `status-${camera.status}`, active ? 'active' : '', alert ? 'alerting' : ''].join(' ');
   const snap = state.snapshotEvent;
+  const ref = useRef<HTMLLIElement>(null);
+  const onScreen = useVisible(ref);
   return (
-    <li class={cls} data-camera={camera.camera} data-active={active ? 'true' : 'false'}>
+    <li ref={ref} class={cls} data-camera={camera.camera} data-active={active ? 'true' : 'false'}>
       <a href={href(['camera', camera.site, camera.camera])} aria-label={t('wall.open', { name: camera.name })}>
         <div class="tile-media">
           {canSeeEvents && snap ? (
             <ProtectedImage path={api.snapshotPath(snap.id)} alt={camera.name} class="tile-img" />
           ) : (
             <div class="noimg">{t('wall.noSnapshot')}</div>
+          )}
+          {live && onScreen && (
+            <LivePlayer site={camera.site} camera={camera.camera} name={camera.name} profile="sub" class="tile-live" />
           )}
           {active && <span class="flag motion">{t('wall.motion')}</span>}
           {alert && <span class="flag alert">{t('wall.alert')}</span>}

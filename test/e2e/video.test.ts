@@ -1,0 +1,245 @@
+import { rmSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Agent } from '../../edge-agent/src/agent.js';
+import { parseConfig } from '../../edge-agent/src/config.js';
+import { tempDir } from '../../edge-agent/src/testing/harness.js';
+import { startSimulator, type Simulator } from '../simulator/index.js';
+import { createUser, type TestUser } from '../support/auth.js';
+import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
+import { uniqueToken } from '../support/ids.js';
+import { freePortBlock } from '../support/processes.js';
+import { waitFor } from '../support/wait.js';
+import { ensureConsoleBuilt, launchChromium } from './browser.js';
+
+// Live video in the console: headless Chromium plays, through Media Source Extensions, what the real agent's ffmpeg
+// copies from the simulator's real RTSP stream, relayed by the hub (in this process, listening).
+const BASE_PORT = await freePortBlock(32, 28000);
+const SITE = `vd-${uniqueToken().slice(0, 6)}`;
+const CAMERAS = ['cong-truoc', 'san-sau'];
+const AGENT_TOKEN = `agent-${uniqueToken()}`;
+
+let env: TestHubEnv;
+let hub: FastifyInstance;
+let url: string;
+let sim: Simulator;
+let agent: Agent;
+let dataDir: string;
+let browser: Browser;
+const users: Record<string, TestUser> = {};
+
+async function openAs(user: TestUser) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'vi-VN' });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  await page.goto(url);
+  await page.getByLabel('Tên đăng nhập').fill(user.username);
+  await page.getByLabel('Mật khẩu').fill(user.password);
+  await page.getByRole('button', { name: 'Đăng nhập' }).click();
+  await page.locator('header.top nav').waitFor();
+  return { context, page, errors };
+}
+
+type VideoLike = { currentTime: number; videoWidth: number; videoHeight: number };
+/** Just the DOM this test touches in the page (the test's TypeScript has no DOM library). */
+type PageGlobals = {
+  document: {
+    createElement(tag: 'canvas'): {
+      width: number;
+      height: number;
+      getContext(kind: '2d'): {
+        drawImage(source: unknown, x: number, y: number): void;
+        getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+      };
+    };
+  };
+};
+
+/** In the page: the frame on screen drawn to a canvas; the spread of its luma over a sample of pixels. */
+function frameCheck(v: VideoLike) {
+  const canvas = (globalThis as unknown as PageGlobals).document.createElement('canvas');
+  canvas.width = v.videoWidth;
+  canvas.height = v.videoHeight;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(v, 0, 0);
+  const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+  let min = 255;
+  let max = 0;
+  for (let i = 0; i < data.length; i += 4 * 97) {
+    const luma = (data[i]! + data[i + 1]! + data[i + 2]!) / 3;
+    min = Math.min(min, luma);
+    max = Math.max(max, luma);
+  }
+  return { width: v.videoWidth, height: v.videoHeight, spread: max - min };
+}
+
+/**
+ * Proof of a decoded, moving picture in `selector`'s <video>: its time advances, and a frame drawn to a canvas is not
+ * one uniform colour.
+ */
+async function assertPlaying(page: Page, selector: string) {
+  const video = page.locator(selector);
+  await video.waitFor({ state: 'attached', timeout: 20_000 });
+  const t0 = await waitFor(async () => video.evaluate((v: VideoLike) => (v.currentTime > 0 ? v.currentTime : 0)), {
+    timeoutMs: 20_000,
+    what: `${selector} to start playing`,
+  });
+  await waitFor(async () => (await video.evaluate((v: VideoLike) => v.currentTime)) > t0 + 1, {
+    timeoutMs: 10_000,
+    what: `${selector}'s time to advance`,
+  });
+  const frame = await video.evaluate(frameCheck as (v: unknown) => ReturnType<typeof frameCheck>);
+  expect(frame.width).toBeGreaterThan(0);
+  expect(frame.height).toBeGreaterThan(0);
+  // The simulator's colour bars: a blank (black or grey) frame would have no spread at all.
+  expect(frame.spread).toBeGreaterThan(50);
+}
+
+const upstreams = (camera: string, profile: 'main' | 'sub') =>
+  agent.live.streams().filter((s) => s.camera === camera && s.profile === profile).length;
+
+async function auditOf(username: string) {
+  const admin = await createUser(hub, ['admin']);
+  const res = await fetch(`${url}/api/v1/audit?action=video.live.&actor=${username}`, { headers: admin.headers });
+  return ((await res.json()) as { items: { action: string; target: string; detail: Record<string, unknown> }[] }).items;
+}
+
+beforeAll(async () => {
+  ensureConsoleBuilt();
+  env = await createHubEnv({
+    AGENT_TOKENS: `${SITE}=${AGENT_TOKEN}`,
+    VIDEO_IDLE_STOP_SEC: 3,
+    VIDEO_SESSION_CHECK_SEC: 2,
+  });
+  hub = await buildHub(env.config, { listen: true });
+  url = hubUrl(hub);
+  sim = await startSimulator({ cameras: CAMERAS.length, basePort: BASE_PORT, rtsp: { port: 0 }, discovery: false });
+  expect(sim.rtspAvailable, sim.rtspUnavailableReason ?? '').toBe(true);
+  dataDir = tempDir('video-e2e-');
+  agent = new Agent(
+    parseConfig({
+      site: SITE,
+      mqtt: { url: env.config.MQTT_URL, topicRoot: env.config.MQTT_TOPIC_ROOT },
+      hub: { url, token: AGENT_TOKEN },
+      dataDir,
+      outbox: { maxBytes: 4 * 1024 * 1024 },
+      onvif: { pullTimeoutSec: 1, requestTimeoutMs: 2000, backoffMinMs: 100, backoffMaxMs: 1000 },
+      health: { intervalSec: 2 },
+      cameras: sim.cameras.map((c, i) => ({
+        id: CAMERAS[i]!,
+        name: `Camera ${CAMERAS[i]}`,
+        host: c.host,
+        port: c.port,
+        username: c.username,
+        password: c.password,
+      })),
+    }),
+    pino({ level: process.env.E2E_AGENT_LOG ?? 'silent' }),
+  );
+  agent.start();
+  for (const role of ['operator', 'technician'] as const) users[role] = await createUser(hub, [role]);
+  users.second = await createUser(hub, ['operator']);
+  await waitFor(
+    async () => {
+      for (const c of CAMERAS) if (!(await hub.repositories.cameras.exists(SITE, c))) return false;
+      return agent.cameras.every((c) => c.streamUrl() !== null);
+    },
+    { timeoutMs: 30_000, what: 'cameras known to the hub and connected at the agent' },
+  );
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await agent?.stop();
+  await sim?.close();
+  await hub?.close();
+  await env?.cleanup();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('live video in the console', () => {
+  it('plays on the wall tiles and on the camera page', async () => {
+    const { context, page, errors } = await openAs(users.operator!);
+    try {
+      const tile = `ul.wall > li[data-camera="${CAMERAS[0]}"]`;
+      await assertPlaying(page, `${tile} video.live-video`);
+      await page.locator(`${tile} .live[data-live-state="live"]`).waitFor({ timeout: 10_000 });
+      expect(await page.locator(`${tile} .live-state`).textContent()).toBe('Trực tiếp');
+      expect(upstreams(CAMERAS[0]!, 'sub')).toBe(1);
+
+      await page.locator(`${tile} a`).click();
+      await page.getByRole('heading', { name: `Camera Camera ${CAMERAS[0]}` }).waitFor();
+      await assertPlaying(page, '.camera-view .big-live video');
+      expect(upstreams(CAMERAS[0]!, 'main')).toBe(1);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+    // Nobody watches: the agent stops both upstreams within 10 s.
+    await waitFor(() => agent.live.streams().length === 0, { timeoutMs: 10_000, what: 'no upstream at the agent' });
+  }, 90_000);
+
+  it('serves two browsers from one upstream, and ends it within 10 s after both closed', async () => {
+    const a = await openAs(users.operator!);
+    const b = await openAs(users.second!);
+    try {
+      const path = `#/camera/${SITE}/${CAMERAS[1]}`;
+      for (const p of [a.page, b.page]) await p.goto(`${url}/${path}`);
+      await assertPlaying(a.page, '.camera-view .big-live video');
+      await assertPlaying(b.page, '.camera-view .big-live video');
+      expect(upstreams(CAMERAS[1]!, 'main')).toBe(1);
+    } finally {
+      await a.context.close();
+      await b.context.close();
+    }
+    const closedAt = Date.now();
+    await waitFor(() => agent.live.streams().length === 0, { timeoutMs: 10_000, what: 'no upstream at the agent' });
+    console.log(`last viewer gone → upstream ended in ${Date.now() - closedAt} ms`);
+  }, 90_000);
+
+  it('refuses technicians', async () => {
+    const { context, page } = await openAs(users.technician!);
+    try {
+      const answers = await page.evaluate(
+        async ([settings, live]) => [
+          await (await fetch(settings!, { credentials: 'same-origin' })).json(),
+          (await fetch(live!, { credentials: 'same-origin' })).status,
+        ],
+        ['/api/v1/video/settings', `/api/v1/video/live/${SITE}/${CAMERAS[0]}`],
+      );
+      expect(answers).toEqual([{ live: false, wallMaxLive: 9 }, 403]);
+      expect(await page.locator('.live').count()).toBe(0);
+      expect(agent.live.streams()).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
+  it('ends the stream when its session logs out, and audits the live session', async () => {
+    const { context, page } = await openAs(users.second!);
+    try {
+      await page.goto(`${url}/#/camera/${SITE}/${CAMERAS[0]}`);
+      await assertPlaying(page, '.camera-view .big-live video');
+      // Logged out from another tab of the same browser: the playing page never navigates away by itself.
+      const other = await context.newPage();
+      await other.goto(url);
+      const out = await other.evaluate(
+        async () => (await fetch('/api/v1/auth/logout', { method: 'POST', credentials: 'same-origin' })).status,
+      );
+      expect(out).toBeLessThan(300);
+      await waitFor(() => agent.live.streams().length === 0, { timeoutMs: 15_000, what: 'the upstream to end' });
+    } finally {
+      await context.close();
+    }
+    const entries = await auditOf(users.second!.username);
+    const closes = entries.filter((e) => e.action === 'video.live.close');
+    expect(closes.map((e) => e.detail.reason)).toContain('session_ended');
+    expect(entries.some((e) => e.action === 'video.live.open' && e.target === `${SITE}/${CAMERAS[1]}`)).toBe(true);
+    for (const e of closes)
+      expect(e.detail).toMatchObject({ openedAt: expect.any(String), closedAt: expect.any(String) });
+  }, 60_000);
+});
