@@ -144,7 +144,7 @@ beforeAll(async () => {
   users.second = await createUser(hub, ['operator']);
   await waitFor(
     async () => {
-      for (const c of CAMERAS) if (!(await hub.repositories.cameras.exists(SITE, c))) return false;
+      for (const c of CAMERAS) if (!(await hub.container.repositories.cameras.exists(SITE, c))) return false;
       return agent.cameras.every((c) => c.streamUrl() !== null);
     },
     { timeoutMs: 30_000, what: 'cameras known to the hub and connected at the agent' },
