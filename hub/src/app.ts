@@ -18,6 +18,7 @@ import ingestPlugin, { type IngestPluginOptions } from './ingest/ingest.plugin.j
 import livePlugin from './live/live.plugin.js';
 import maintenancePlugin from './maintenance/maintenance.plugin.js';
 import metricsPlugin from './metrics/metrics.plugin.js';
+import mqttOutPlugin from './mqtt-out/mqtt-out.plugin.js';
 import notifyPlugin from './notify/notify.plugin.js';
 import pgPlugin from './plugins/pg.js';
 import queuesPlugin from './plugins/queues.js';
@@ -86,6 +87,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await instance.register(maintenancePlugin, { work: opts.maintenance ?? true });
   await instance.register(alertsPlugin, { work: opts.maintenance ?? true });
   await instance.register(notifyPlugin, { work: opts.maintenance ?? true });
+  await instance.register(mqttOutPlugin);
   await instance.register(livePlugin);
   await instance.register(videoPlugin);
 

@@ -106,6 +106,15 @@ export const HubConfigSchema = Type.Object({
     pattern: '^https?://',
     description: 'Zalo ZNS',
   }),
+  MQTT_OUT: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'false',
+    description: 'Publish camera status, motion, last event and alert changes below <MQTT_TOPIC_ROOT>/_hub/',
+  }),
+  HA_DISCOVERY: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'false',
+    description: 'Announce cameras to Home Assistant (MQTT discovery): status, motion, last event (needs MQTT_OUT)',
+  }),
+  HA_DISCOVERY_PREFIX: Type.String({ default: 'homeassistant', pattern: '^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$' }),
   SMTP_CA_FILE: Type.Optional(
     Type.String({ description: 'PEM file of extra CAs trusted for SMTP (a private mail relay)' }),
   ),

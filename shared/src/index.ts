@@ -7,3 +7,4 @@ export * from './alerts.js';
 export * from './auth.js';
 export * from './video.js';
 export * from './notifications.js';
+export * from './out-topics.js';

@@ -1,0 +1,143 @@
+import { type Alert, createOutTopics, createTopics } from '@camhub/shared';
+import type { FastifyInstance } from 'fastify';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeCameraStatus, makeEvent } from '../support/factories.js';
+import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
+import { uniqueToken } from '../support/ids.js';
+import { connectPublisher, publishJson } from '../support/mqtt.js';
+import { waitFor } from '../support/wait.js';
+import { ALERTS_TEST_ADMIN_PASSWORD, type ApiClient, apiClient } from './alerts-support.js';
+
+// The hub's MQTT out (docs/contract.md) against the real Mosquitto: what a Home Assistant or Node-RED client sees.
+const PREFIX = `ha-${uniqueToken()}`;
+let env: TestHubEnv;
+let hub: FastifyInstance;
+let pub: MqttClient;
+let listener: MqttClient;
+let api: ApiClient;
+let out: ReturnType<typeof createOutTopics>;
+let t: ReturnType<typeof createTopics>;
+/** Last payload per topic (retained or live), as a subscriber would hold it. */
+const last = new Map<string, string>();
+const seen: { topic: string; payload: string; retain: boolean }[] = [];
+
+async function subscriber(topics: string[]): Promise<MqttClient> {
+  const c = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { clientId: `out-test-${uniqueToken()}` });
+  await c.subscribeAsync(topics, { qos: 1 });
+  return c;
+}
+
+beforeAll(async () => {
+  env = await createHubEnv({
+    MQTT_OUT: 'true',
+    HA_DISCOVERY: 'true',
+    HA_DISCOVERY_PREFIX: PREFIX,
+    CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD,
+  });
+  out = createOutTopics(env.config.MQTT_TOPIC_ROOT);
+  t = createTopics(env.config.MQTT_TOPIC_ROOT);
+  listener = await subscriber([`${env.config.MQTT_TOPIC_ROOT}/_hub/#`, `${PREFIX}/#`]);
+  listener.on('message', (topic, payload, packet) => {
+    last.set(topic, payload.toString());
+    seen.push({ topic, payload: payload.toString(), retain: packet.retain });
+  });
+  hub = await buildHub(env.config);
+  api = apiClient(hub);
+  await waitFor(() => hub.ingest.mqtt?.connected, { what: 'hub mqtt connection' });
+  pub = await connectPublisher();
+});
+
+afterAll(async () => {
+  await pub?.endAsync();
+  await listener?.endAsync();
+  if (hub) await hub.close();
+  // Leave nothing retained behind on the shared broker.
+  const cleaner = await subscriber([`${env.config.MQTT_TOPIC_ROOT}/_hub/#`, `${PREFIX}/#`]);
+  const retained = new Set<string>();
+  cleaner.on('message', (topic, payload) => payload.length && retained.add(topic));
+  await new Promise((r) => setTimeout(r, 500));
+  for (const topic of retained) await cleaner.publishAsync(topic, '', { qos: 1, retain: true });
+  await cleaner.endAsync();
+  await env?.cleanup();
+});
+
+describe('MQTT out', () => {
+  it('says the hub is available, and publishes camera status, motion, last event and HA discovery', async () => {
+    await waitFor(() => last.get(out.available) === 'online', { what: 'available online' });
+    await publishJson(
+      pub,
+      t.status('mo-1', 'gate'),
+      makeCameraStatus({ site: 'mo-1', camera: 'gate', name: 'Cổng chính' }),
+    );
+    const status = await waitFor(() => last.get(out.status('mo-1', 'gate')), { what: 'status out' });
+    expect(JSON.parse(status)).toMatchObject({ site: 'mo-1', camera: 'gate', status: 'online' });
+
+    await publishJson(
+      pub,
+      t.events('mo-1', 'gate'),
+      makeEvent({ site: 'mo-1', camera: 'gate', type: 'motion', state: 'start' }),
+    );
+    await waitFor(() => last.get(out.motion('mo-1', 'gate')) === 'ON', { what: 'motion ON' });
+    await publishJson(
+      pub,
+      t.events('mo-1', 'gate'),
+      makeEvent({ site: 'mo-1', camera: 'gate', type: 'motion', state: 'end' }),
+    );
+    await waitFor(() => last.get(out.motion('mo-1', 'gate')) === 'OFF', { what: 'motion OFF' });
+    expect(JSON.parse(last.get(out.lastEvent('mo-1', 'gate'))!)).toMatchObject({ type: 'motion', state: 'end' });
+
+    const config = await waitFor(() => last.get(`${PREFIX}/binary_sensor/camhub_mo-1_gate/motion/config`), {
+      what: 'discovery',
+    });
+    expect(JSON.parse(config)).toMatchObject({
+      device_class: 'motion',
+      state_topic: out.motion('mo-1', 'gate'),
+      availability_topic: out.available,
+      unique_id: 'camhub_mo-1_gate_motion',
+    });
+    expect(last.get(`${PREFIX}/sensor/camhub_mo-1_gate/status/config`)).toBeDefined();
+
+    // Retained: a client connecting now gets the current state at once.
+    const late = await subscriber([out.status('mo-1', 'gate'), out.motion('mo-1', 'gate'), out.available]);
+    const got = new Map<string, { payload: string; retain: boolean }>();
+    late.on('message', (topic, payload, packet) =>
+      got.set(topic, { payload: payload.toString(), retain: packet.retain }),
+    );
+    await waitFor(() => got.size === 3, { what: 'retained state for a late subscriber' });
+    expect(got.get(out.motion('mo-1', 'gate'))).toEqual({ payload: 'OFF', retain: true });
+    expect(got.get(out.available)).toEqual({ payload: 'online', retain: true });
+    await late.endAsync();
+  });
+
+  it('publishes alert changes, keeps open alerts retained and clears them when resolved', async () => {
+    await publishJson(
+      pub,
+      t.events('mo-2', 'yard'),
+      makeEvent({ site: 'mo-2', camera: 'yard', type: 'intrusion', state: 'pulse' }),
+    );
+    const alert = await waitFor(
+      async () => (await api.get<{ items: Alert[] }>('/api/v1/alerts?site=mo-2')).body.items[0],
+      {
+        what: 'alert',
+      },
+    );
+    const open = await waitFor(() => last.get(out.openAlert('mo-2', alert.id)), { what: 'open alert retained' });
+    expect(JSON.parse(open)).toMatchObject({ id: alert.id, status: 'open', severity: 'critical' });
+    expect((await api.post(`/api/v1/alerts/${alert.id}/resolve`, {})).status).toBe(200);
+    await waitFor(() => last.get(out.openAlert('mo-2', alert.id)) === '', { what: 'cleared when resolved' });
+    const changes = seen
+      .filter((s) => s.topic === out.alerts)
+      .map((s) => JSON.parse(s.payload) as { action: string; alert: Alert });
+    expect(changes.filter((c) => c.alert.id === alert.id).map((c) => c.action)).toEqual(
+      expect.arrayContaining(['opened', 'resolved']),
+    );
+    expect(seen.filter((s) => s.topic === out.alerts).every((s) => !s.retain)).toBe(true);
+  });
+
+  it('says offline when the hub stops', async () => {
+    await hub.close();
+    await waitFor(() => last.get(out.available) === 'offline', { what: 'available offline' });
+    hub = null as unknown as FastifyInstance;
+  });
+});
