@@ -1,8 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
+import { siteTimeZones } from './alerts/time-zones.js';
+import { checkHubKeyFile } from './auth/keys.js';
 import { ConfigError } from './errors.js';
+import { createAddressGuard } from './notify/address-guard.js';
+import { siteNames } from './notify/site-names.js';
 
 const Int = (def: number, min: number, max: number, description: string) =>
   Type.Integer({ default: def, minimum: min, maximum: max, description });
@@ -198,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     const key = err.path.replace(/^\//, '') || '(root)';
     if (!problems.some((p) => p.startsWith(`${key}:`))) problems.push(`${key}: ${err.message}`);
   }
+  problems.push(...crossChecks(withDefaults as HubConfig));
   if (problems.length === 0) {
     const c = withDefaults as HubConfig;
     const longest = Math.max(c.RETENTION_EVENTS_DAYS, c.RETENTION_SNAPSHOTS_DAYS, c.HEALTH_RETENTION_DAYS);
@@ -208,6 +214,41 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return withDefaults as HubConfig;
+}
+
+/**
+ * Checks that need more than one variable, a parser of their own, or a file, run here with the rest, so that the hub
+ * (server and CLI) refuses a bad configuration before anything runs (no migration, no connection) rather than while
+ * its plugins register. The plugins call the same parsers again to build what they need.
+ */
+function crossChecks(c: HubConfig): string[] {
+  const problems: string[] = [];
+  const collect = (check: () => unknown) => {
+    try {
+      check();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems);
+    }
+  };
+  if (Boolean(c.WEBHOOK_URL) !== Boolean(c.WEBHOOK_SECRET)) {
+    problems.push('WEBHOOK_URL and WEBHOOK_SECRET: set both or neither');
+  }
+  if (typeof c.ALERT_TIME_ZONE === 'string') collect(() => siteTimeZones(c.ALERT_TIME_ZONE, c.SITE_TIME_ZONES));
+  collect(() => siteNames(c.SITE_NAMES));
+  collect(() => createAddressGuard(c.WEBHOOK_ALLOWED_ADDRESSES));
+  if (c.SMTP_CA_FILE) {
+    try {
+      readFileSync(c.SMTP_CA_FILE, 'utf8');
+    } catch (err) {
+      problems.push(`SMTP_CA_FILE: cannot read ${c.SMTP_CA_FILE} (${(err as Error).message})`);
+    }
+  }
+  if (typeof c.HUB_KEY_FILE === 'string') {
+    const keyProblem = checkHubKeyFile(c.HUB_KEY_FILE);
+    if (keyProblem) problems.push(`HUB_KEY_FILE: ${keyProblem}`);
+  }
+  return problems;
 }
 
 /** Fastify's `trustProxy`: only the listed proxies may name the client; nobody when unset. */

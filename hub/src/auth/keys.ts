@@ -6,6 +6,7 @@ import {
   type KeyObject,
   createHash,
 } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AppError } from '../errors.js';
@@ -26,6 +27,26 @@ export interface HubKeys {
   tokenKey: Buffer;
   /** AES-256-GCM key for secrets kept in the database (notification targets), derived from the same private key. */
   secretsKey: Buffer;
+}
+
+/**
+ * What is wrong with an existing hub key file (null when it is usable or absent: the hub then creates one). Read at
+ * configuration time, so a wrong key stops the hub before it runs anything.
+ */
+export function checkHubKeyFile(path: string): string | null {
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return null;
+    return `cannot read ${path} (${(err as Error).message})`;
+  }
+  try {
+    keysFromPrivate(createPrivateKey(pem));
+    return null;
+  } catch (err) {
+    return `${path}: ${(err as Error).message}`;
+  }
 }
 
 export function keysFromPrivate(privateKey: KeyObject): HubKeys {
