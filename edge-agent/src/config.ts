@@ -89,6 +89,9 @@ export const AgentConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     motionTimeoutSec: Type.Integer({ minimum: 1, maximum: 86_400, default: 60 }),
+    // Every other condition ends after this long without its `false` too: an end lost with a subscription must not
+    // keep a tamper or an input open for days.
+    stateTimeoutSec: Type.Integer({ minimum: 1, maximum: 7 * 86_400, default: 3600 }),
     onvif: Type.Object(
       {
         requestTimeoutMs: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
@@ -99,6 +102,10 @@ export const AgentConfigSchema = Type.Object(
         backoffMinMs: Type.Integer({ minimum: 10, maximum: 600_000, default: 1_000 }),
         backoffMaxMs: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 60_000 }),
         clockCheckSec: Type.Integer({ minimum: 1, maximum: 86_400, default: 300 }),
+        // A camera without (working) events is asked again this rarely.
+        eventsProbeSec: Type.Integer({ minimum: 1, maximum: 86_400, default: 600 }),
+        // An event time farther than this from when we received it (after the clock offset) is not believed.
+        eventTimeToleranceSec: Type.Integer({ minimum: 1, maximum: 86_400, default: 120 }),
       },
       { additionalProperties: false, default: {} },
     ),

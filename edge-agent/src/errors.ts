@@ -42,6 +42,13 @@ export class SoapFaultError extends AgentError {
   }
 }
 
+/** The camera advertises no events service (GetServices/GetCapabilities list none): there is nothing to subscribe. */
+export class EventsNotSupportedError extends AgentError {
+  constructor(camera: string) {
+    super('events_not_supported', `camera ${camera} has no ONVIF events service`);
+  }
+}
+
 /** The camera's HTTP/SOAP endpoint could not be reached or answered something that is not SOAP. */
 export class CameraTransportError extends AgentError {
   constructor(operation: string, detail: string, options?: { cause?: unknown }) {

@@ -77,6 +77,11 @@ export const ProblemSchema = Type.Object(
   {
     code: Type.String({ minLength: 1, maxLength: 64, description: 'Stable machine code, e.g. unreachable' }),
     message: Type.String({ maxLength: 1024, description: 'For people' }),
+    params: Type.Optional(
+      Type.Record(Type.String({ maxLength: 64 }), Type.Union([Type.String({ maxLength: 256 }), Type.Number()]), {
+        description: 'Optional (camhub addition): machine values a console shows in its own words, e.g. {reason}',
+      }),
+    ),
   },
   { additionalProperties: true },
 );
@@ -91,6 +96,15 @@ export const OnvifHealthSchema = Type.Object(
     eventsSubscribed: Type.Optional(Type.Boolean()),
     lastPullAt: Type.Optional(Type.Union([IsoTimeSchema, Type.Null()])),
     clockSkewMs: Type.Optional(NullableNumber()),
+    // Optional (camhub additions, issue 18): how the subscription fares against what the camera grants.
+    renewals: Type.Optional(Type.Integer({ minimum: 0, description: 'Subscription renewals since the agent started' })),
+    resubscriptions: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'Subscriptions re-created since the agent started (each a possible gap)' }),
+    ),
+    unsubscribedReason: Type.Optional(
+      Type.Union([Type.String({ maxLength: 64 }), Type.Null()], { description: 'Why there is no subscription' }),
+    ),
+    eventsNotSupported: Type.Optional(Type.Boolean({ description: 'The camera offers no working ONVIF events' })),
   },
   { additionalProperties: true },
 );

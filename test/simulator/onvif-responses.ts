@@ -77,7 +77,7 @@ const EVENTS_SERVICE_CAPABILITIES =
   '<tev:Capabilities WSSubscriptionPolicySupport="false" WSPullPointSupport="true"' +
   ' WSPausableSubscriptionManagerInterfaceSupport="false" MaxNotificationProducers="0" MaxPullPoints="16"/>';
 
-export function services(camera: CameraDescription, includeCapability: boolean): string {
+export function services(camera: CameraDescription, includeCapability: boolean, events = true): string {
   const entry = (namespace: string, path: string, capabilities: string) =>
     `<tds:Service><tds:Namespace>${namespace}</tds:Namespace><tds:XAddr>${camera.baseUrl}${path}</tds:XAddr>` +
     (includeCapability ? `<tds:Capabilities>${capabilities}</tds:Capabilities>` : '') +
@@ -86,7 +86,7 @@ export function services(camera: CameraDescription, includeCapability: boolean):
     '<tds:GetServicesResponse>' +
     entry(SERVICE_NAMESPACES.device, SERVICE_PATHS.device, DEVICE_SERVICE_CAPABILITIES) +
     entry(SERVICE_NAMESPACES.media, SERVICE_PATHS.media, mediaServiceCapabilities(camera.streaming)) +
-    entry(SERVICE_NAMESPACES.events, SERVICE_PATHS.events, EVENTS_SERVICE_CAPABILITIES) +
+    (events ? entry(SERVICE_NAMESPACES.events, SERVICE_PATHS.events, EVENTS_SERVICE_CAPABILITIES) : '') +
     '</tds:GetServicesResponse>'
   );
 }
@@ -101,7 +101,7 @@ export function serviceCapabilities(service: 'device' | 'media' | 'events', came
   return `<${prefix}:GetServiceCapabilitiesResponse>${capabilities}</${prefix}:GetServiceCapabilitiesResponse>`;
 }
 
-export function capabilities(camera: CameraDescription): string {
+export function capabilities(camera: CameraDescription, events = true): string {
   return (
     '<tds:GetCapabilitiesResponse><tds:Capabilities>' +
     `<tt:Device><tt:XAddr>${camera.baseUrl}${SERVICE_PATHS.device}</tt:XAddr>` +
@@ -115,11 +115,13 @@ export function capabilities(camera: CameraDescription): string {
     '<tt:OnboardKeyGeneration>false</tt:OnboardKeyGeneration><tt:AccessPolicyConfig>false</tt:AccessPolicyConfig>' +
     '<tt:X.509Token>false</tt:X.509Token><tt:SAMLToken>false</tt:SAMLToken>' +
     '<tt:KerberosToken>false</tt:KerberosToken><tt:RELToken>false</tt:RELToken></tt:Security></tt:Device>' +
-    `<tt:Events><tt:XAddr>${camera.baseUrl}${SERVICE_PATHS.events}</tt:XAddr>` +
-    '<tt:WSSubscriptionPolicySupport>false</tt:WSSubscriptionPolicySupport>' +
-    '<tt:WSPullPointSupport>true</tt:WSPullPointSupport>' +
-    '<tt:WSPausableSubscriptionManagerInterfaceSupport>false</tt:WSPausableSubscriptionManagerInterfaceSupport>' +
-    '</tt:Events>' +
+    (events
+      ? `<tt:Events><tt:XAddr>${camera.baseUrl}${SERVICE_PATHS.events}</tt:XAddr>` +
+        '<tt:WSSubscriptionPolicySupport>false</tt:WSSubscriptionPolicySupport>' +
+        '<tt:WSPullPointSupport>true</tt:WSPullPointSupport>' +
+        '<tt:WSPausableSubscriptionManagerInterfaceSupport>false</tt:WSPausableSubscriptionManagerInterfaceSupport>' +
+        '</tt:Events>'
+      : '') +
     `<tt:Media><tt:XAddr>${camera.baseUrl}${SERVICE_PATHS.media}</tt:XAddr>` +
     `<tt:StreamingCapabilities><tt:RTPMulticast>false</tt:RTPMulticast><tt:RTP_TCP>${camera.streaming}</tt:RTP_TCP>` +
     `<tt:RTP_RTSP_TCP>${camera.streaming}</tt:RTP_RTSP_TCP></tt:StreamingCapabilities></tt:Media>` +

@@ -29,7 +29,14 @@ export type FaultMode =
   | 'no-termination-time'
   | 'fault-on-renew'
   | 'freeze-stream'
-  | 'black-stream';
+  | 'black-stream'
+  | 'short-lease'
+  | 'immediate-pull'
+  | 'no-initialized'
+  | 'inconsistent-current-time'
+  | 'no-events-service'
+  | 'uris-change-after-reboot'
+  | 'http-401-unauthenticated';
 
 export const FAULT_MODES: readonly FaultMode[] = [
   'none',
@@ -41,6 +48,13 @@ export const FAULT_MODES: readonly FaultMode[] = [
   'fault-on-renew',
   'freeze-stream',
   'black-stream',
+  'short-lease',
+  'immediate-pull',
+  'no-initialized',
+  'inconsistent-current-time',
+  'no-events-service',
+  'uris-change-after-reboot',
+  'http-401-unauthenticated',
 ];
 
 export interface FaultOptions {
@@ -48,6 +62,8 @@ export interface FaultOptions {
   skewMs?: number;
   /** reboot: how long the camera is down (default 3 s). Other modes: revert to `none` after this long. */
   durationMs?: number;
+  /** short-lease: the lease granted whatever the client asks for (default 10 s). */
+  leaseMs?: number;
 }
 
 export interface CameraStats {
@@ -58,6 +74,10 @@ export interface CameraStats {
   unsubscribeCalls: number;
   authFailures: number;
   reboots: number;
+  /** Notifications handed to clients in PullMessages answers (what a client could have published). */
+  notificationsDelivered: number;
+  /** Requests to the events service while it does not exist (`no-events-service`). */
+  eventsServiceRequests: number;
 }
 
 export interface SimCamera {
@@ -79,6 +99,8 @@ export interface SimCamera {
     opts?: { source?: Record<string, string>; propertyOperation?: PropertyOperation; utcTime?: string },
   ): void;
   setFault(mode: FaultMode, opts?: FaultOptions): void;
+  /** Every subscription forgotten at once, without a reboot (the camera's state stays). */
+  dropSubscriptions(): void;
   stats(): CameraStats;
 }
 
@@ -112,6 +134,8 @@ type ServiceName = 'device' | 'media' | 'events' | 'subscription';
 const WS_SECURITY_WINDOW_MS = 5 * 60_000;
 const DEFAULT_SKEW_MS = 2 * 3_600_000;
 const DEFAULT_REBOOT_MS = 3_000;
+/** `inconsistent-current-time`: 27 years, what one device's CurrentTime said. */
+const INCONSISTENT_SKEW_MS = 27 * 365 * 86_400_000;
 const DEFAULT_LEASE_MS = 60_000;
 /** Leases are capped like on real cameras (and to stay within setTimeout's range). */
 const MAX_LEASE_MS = 24 * 3_600_000;
@@ -146,8 +170,15 @@ export class SimulatedCamera implements SimCamera {
     unsubscribeCalls: 0,
     authFailures: 0,
     reboots: 0,
+    notificationsDelivered: 0,
+    eventsServiceRequests: 0,
   };
   private mode: FaultMode = 'none';
+  private shortLeaseMs = 10_000;
+  private inconsistentSkewMs = INCONSISTENT_SKEW_MS;
+  /** Bumped by `uris-change-after-reboot`: the snapshot address moves and the old one answers 404. */
+  private uriGeneration = 0;
+  private pullAnswers = 0;
   private modeTimer: NodeJS.Timeout | undefined;
   /** Clock offset the camera booted with (SimulatorOptions.clockSkewMs, or a reboot's jump). */
   private bootClockOffsetMs: number;
@@ -213,7 +244,19 @@ export class SimulatedCamera implements SimCamera {
   }
 
   isReachable(): boolean {
-    return this.mode !== 'hang' && this.mode !== 'refuse' && this.mode !== 'reboot';
+    return (
+      this.mode !== 'hang' && this.mode !== 'refuse' && this.mode !== 'reboot' && this.mode !== 'uris-change-after-reboot'
+    );
+  }
+
+  /** The snapshot path of this boot (moves with `uris-change-after-reboot`). */
+  private get snapshotPath(): string {
+    return this.uriGeneration === 0 ? SERVICE_PATHS.snapshot : `${SERVICE_PATHS.snapshot}/boot-${this.uriGeneration}`;
+  }
+
+  /** Loses every subscription at once without a reboot (a firmware hiccup): clients find out on their next call. */
+  dropSubscriptions(): void {
+    this.pullPoints.removeAll();
   }
 
   async start(): Promise<void> {
@@ -289,14 +332,16 @@ export class SimulatedCamera implements SimCamera {
     this.mode = mode;
     if (previous === 'hang' && mode !== 'hang') this.releaseHeld();
     this.faultClockOffsetMs = mode === 'clock-skew' ? (opts.skewMs ?? DEFAULT_SKEW_MS) : 0;
+    if (mode === 'short-lease') this.shortLeaseMs = opts.leaseMs ?? 10_000;
+    if (mode === 'inconsistent-current-time') this.inconsistentSkewMs = opts.skewMs ?? INCONSISTENT_SKEW_MS;
     this.setStreamMode(mode === 'freeze-stream' ? 'frozen' : mode === 'black-stream' ? 'black' : 'live');
-    this.setListening(mode !== 'refuse' && mode !== 'reboot').catch((error: Error) =>
-      this.deps.log(
-        `${this.id}: cannot ${mode === 'refuse' || mode === 'reboot' ? 'close' : 'reopen'} port ${this.port}: ${error.message}`,
-      ),
+    const down = mode === 'refuse' || mode === 'reboot' || mode === 'uris-change-after-reboot';
+    this.setListening(!down).catch((error: Error) =>
+      this.deps.log(`${this.id}: cannot ${down ? 'close' : 'reopen'} port ${this.port}: ${error.message}`),
     );
-    if (mode === 'reboot') {
+    if (mode === 'reboot' || mode === 'uris-change-after-reboot') {
       this.powerCycle();
+      if (mode === 'uris-change-after-reboot') this.uriGeneration += 1;
       this.modeTimer = setTimeout(() => {
         if (opts.skewMs !== undefined) this.bootClockOffsetMs = opts.skewMs;
         this.bootedAt = Date.now();
@@ -402,7 +447,7 @@ export class SimulatedCamera implements SimCamera {
     const path = new URL(req.url ?? '/', 'http://camera').pathname;
     if (path.startsWith('/sim/')) return this.handleControl(req, res, path);
     if (this.mode === 'hang') return this.send(res, 200, {}, '');
-    if (path === SERVICE_PATHS.snapshot && (req.method === 'GET' || req.method === 'HEAD')) {
+    if (path === this.snapshotPath && (req.method === 'GET' || req.method === 'HEAD')) {
       return this.handleSnapshot(req, res, req.url ?? path);
     }
     const service: ServiceName | null =
@@ -455,7 +500,13 @@ export class SimulatedCamera implements SimCamera {
       return this.sendSoap(res, { fault: faults.invalidArgument(error.message) });
     }
     const { action, actionNode, header } = parsed;
-    const preAuth = service === 'device' && action === 'GetSystemDateAndTime';
+    // Some firmware answers an unauthenticated GetSystemDateAndTime with HTTP 401 (Digest) instead of a SOAP Fault.
+    const preAuth =
+      service === 'device' && action === 'GetSystemDateAndTime' && this.mode !== 'http-401-unauthenticated';
+    if (this.mode === 'no-events-service' && (service === 'events' || service === 'subscription')) {
+      this.counters.eventsServiceRequests += 1;
+      return this.send(res, 404, { 'Content-Type': 'text/plain' }, 'not found');
+    }
     if (!preAuth) {
       const token = readUsernameToken(header);
       if (token !== null) {
@@ -504,9 +555,15 @@ export class SimulatedCamera implements SimCamera {
       case 'device:GetDeviceInformation':
         return { body: responses.deviceInformation(camera) };
       case 'device:GetServices':
-        return { body: responses.services(camera, text(child(node, 'IncludeCapability')) === 'true') };
+        return {
+          body: responses.services(
+            camera,
+            text(child(node, 'IncludeCapability')) === 'true',
+            this.mode !== 'no-events-service',
+          ),
+        };
       case 'device:GetCapabilities':
-        return { body: responses.capabilities(camera) };
+        return { body: responses.capabilities(camera, this.mode !== 'no-events-service') };
       case 'device:GetServiceCapabilities':
         return { body: responses.serviceCapabilities('device', camera) };
       case 'device:GetScopes':
@@ -534,7 +591,7 @@ export class SimulatedCamera implements SimCamera {
             }
           : { body: responses.streamUri(this.rtspUrl) };
       case 'media:GetSnapshotUri':
-        return { body: responses.snapshotUri(this.snapshotUrl) };
+        return { body: responses.snapshotUri(`${this.description.baseUrl}${this.snapshotPath}`) };
       case 'media:SetSynchronizationPoint':
         return { body: '<trt:SetSynchronizationPointResponse/>' };
       case 'media:GetServiceCapabilities':
@@ -547,7 +604,9 @@ export class SimulatedCamera implements SimCamera {
         return this.createPullPoint(node);
       case 'events:SetSynchronizationPoint':
         // Not bound to one subscription here, so every live one gets the current state.
-        for (const subscription of this.pullPoints.all()) this.queueCurrentState(subscription);
+        if (this.mode !== 'no-initialized') {
+          for (const subscription of this.pullPoints.all()) this.queueCurrentState(subscription);
+        }
         return { body: '<tev:SetSynchronizationPointResponse/>' };
     }
     if (service === 'subscription') {
@@ -575,7 +634,8 @@ export class SimulatedCamera implements SimCamera {
             this.pullPoints.remove(subscription);
             return { body: '<wsnt:UnsubscribeResponse/>' };
           case 'SetSynchronizationPoint':
-            this.queueCurrentState(subscription);
+            // `no-initialized`: accepted, but the camera never reports its current state.
+            if (this.mode !== 'no-initialized') this.queueCurrentState(subscription);
             return { body: '<tev:SetSynchronizationPointResponse/>' };
         }
       }
@@ -599,11 +659,17 @@ export class SimulatedCamera implements SimCamera {
     return Math.min(lease, MAX_LEASE_MS);
   }
 
+  /** What was asked for, unless `short-lease`: then its own short lease whatever was asked (it ignores the request). */
+  private grantedLease(value: string | undefined): number {
+    const asked = this.leaseFrom(value);
+    return this.mode === 'short-lease' ? this.shortLeaseMs : asked;
+  }
+
   private createPullPoint(node: XmlNode | undefined): SoapReply {
     if (this.pullPoints.isFull()) return { fault: faults.tooManySubscriptions(this.config.maxSubscriptions) };
-    const subscription = this.pullPoints.create(this.leaseFrom(text(child(node, 'InitialTerminationTime'))));
+    const subscription = this.pullPoints.create(this.grantedLease(text(child(node, 'InitialTerminationTime'))));
     this.counters.subscriptionsCreated += 1;
-    if (this.config.initialStateOnSubscribe) this.queueCurrentState(subscription);
+    if (this.config.initialStateOnSubscribe && this.mode !== 'no-initialized') this.queueCurrentState(subscription);
     return {
       body: responses.subscriptionCreated(
         this.subscriptionAddress(subscription),
@@ -624,18 +690,36 @@ export class SimulatedCamera implements SimCamera {
     const limit = limitText ? Number.parseInt(limitText, 10) : 100;
     if (!Number.isInteger(limit) || limit < 1)
       throw new InvalidRequestError(`MessageLimit must be a positive integer, got ${limitText}`);
-    const outcome = await this.pullPoints.pull(subscription, timeoutMs, limit, signal);
+    // `immediate-pull`: answers at once even with nothing to say, instead of holding the request for Timeout.
+    const outcome = await this.pullPoints.pull(
+      subscription,
+      this.mode === 'immediate-pull' ? 0 : timeoutMs,
+      limit,
+      signal,
+    );
     if (outcome.kind === 'gone') {
       return { fault: faults.resourceUnknown(`subscription ${subscription.id} ended while PullMessages was waiting`) };
     }
     const address = this.subscriptionAddress(subscription);
+    this.counters.notificationsDelivered += outcome.messages.length;
+    this.pullAnswers += 1;
+    // `inconsistent-current-time`: every other answer's CurrentTime (and its events' UtcTime) is off by years,
+    // while GetSystemDateAndTime stays right (issue 18: events dated 2053).
+    const wrong = this.mode === 'inconsistent-current-time' && this.pullAnswers % 2 === 0;
+    const offset = wrong ? this.inconsistentSkewMs : 0;
     const messages = outcome.messages
-      .map((message) => notificationMessageXml(message, address, this.deviceServiceUrl))
+      .map((message) =>
+        notificationMessageXml(
+          wrong ? { ...message, utcTime: new Date(Date.parse(message.utcTime) + offset).toISOString() } : message,
+          address,
+          this.deviceServiceUrl,
+        ),
+      )
       .join('');
     const times =
       this.mode === 'no-termination-time'
         ? null
-        : { cameraNowMs: this.cameraNow(), terminationMs: this.onCameraClock(subscription.expiresAt) };
+        : { cameraNowMs: this.cameraNow() + offset, terminationMs: this.onCameraClock(subscription.expiresAt) + offset };
     return { body: responses.pulledMessages(messages, times) };
   }
 
@@ -645,7 +729,7 @@ export class SimulatedCamera implements SimCamera {
       this.pullPoints.remove(subscription);
       return { fault: faults.resourceUnknown(`subscription ${subscription.id} is unknown to the camera`) };
     }
-    this.pullPoints.renew(subscription, this.leaseFrom(text(child(node, 'TerminationTime'))));
+    this.pullPoints.renew(subscription, this.grantedLease(text(child(node, 'TerminationTime'))));
     return { body: responses.renewed(this.cameraNow(), this.onCameraClock(subscription.expiresAt)) };
   }
 
@@ -674,6 +758,9 @@ export class SimulatedCamera implements SimCamera {
         case 'input':
           this.setInput(requireBoolean(body, 'active'));
           break;
+        case 'drop-subscriptions':
+          this.dropSubscriptions();
+          break;
         case 'emit': {
           const topic = body.topic;
           if (typeof topic !== 'string' || topic === '')
@@ -691,6 +778,8 @@ export class SimulatedCamera implements SimCamera {
           const options: FaultOptions = {};
           const skewMs = optionalNumber(body, 'skewMs');
           const durationMs = optionalNumber(body, 'durationMs');
+          const leaseMs = optionalNumber(body, 'leaseMs');
+          if (leaseMs !== undefined) options.leaseMs = leaseMs;
           if (skewMs !== undefined) options.skewMs = skewMs;
           if (durationMs !== undefined) options.durationMs = durationMs;
           // Applied once the answer is out: refuse/reboot would otherwise cut this very connection.

@@ -56,6 +56,7 @@ export class CameraSupervisor implements ProbeTarget {
     this.client = new OnvifClient(deps.camera, deps.config.onvif.requestTimeoutMs, this.log);
     this.tracker = new EventStateTracker({
       motionTimeoutMs: deps.config.motionTimeoutSec * 1000,
+      stateTimeoutMs: deps.config.stateTimeoutSec * 1000,
       emit: (draft) => this.enqueue(draft),
     });
   }
@@ -112,18 +113,28 @@ export class CameraSupervisor implements ProbeTarget {
         onNotAuthorized: async () => {
           await this.client.measureClock();
         },
-        onSubscription: (sub) => this.rememberSubscription(sub),
+        onSubscription: (sub) => {
+          this.rememberSubscription(sub);
+          // What the camera said between the old subscription and this one is lost: reconcile on its first answer.
+          if (sub) this.tracker.markStale();
+        },
+        onSynchronised: (_recreated, receivedAt) => this.tracker.closeStale(receivedAt),
         onStateChange: (subscribed, reason) => {
           if (subscribed) this.reachable = true;
           this.lastError = subscribed ? null : (reason ?? null);
         },
       },
       this.log,
+      Date.now,
+      () => this.client.clockOffsetMs ?? 0,
     );
     this.pullPoint.start(this.leftoverSubscription());
     this.clockTimer = setInterval(() => {
       this.client.measureClock().then(
-        () => (this.reachable = true),
+        () => {
+          this.reachable = true;
+          this.deviceAnswered();
+        },
         (err: unknown) => {
           this.reachable = false;
           this.log.debug({ err: errorMessage(err) }, 'clock check failed');
@@ -246,6 +257,11 @@ export class CameraSupervisor implements ProbeTarget {
       { id: event.id, seq: event.seq, type: event.type, state: event.state, at: event.at, source: event.source.kind },
       'event stored',
     );
+  }
+
+  /** The camera answered some call: a PullPoint loop waiting out an outage's backoff retries now. */
+  deviceAnswered(): void {
+    this.pullPoint?.deviceAnswered();
   }
 
   pullStats(): PullPointStats | null {

@@ -13,6 +13,8 @@ export interface EventDraft {
 
 export interface EventStateOptions {
   motionTimeoutMs: number;
+  /** Every other type that never receives its `false` ends after this long. */
+  stateTimeoutMs: number;
   emit: (draft: EventDraft) => void;
   now?: () => number;
   setTimer?: (fn: () => void, ms: number) => unknown;
@@ -24,12 +26,19 @@ interface OpenCondition {
   topic: string;
   data: Record<string, ItemValue>;
   timer: unknown;
+  /** Opened before the subscription was re-created: the camera has not confirmed it since. */
+  stale: boolean;
 }
 
 /**
  * Turns camera notifications into start/end/pulse events. It remembers which conditions are open so that
  * "Initialized" reports (current state after SetSynchronizationPoint or a re-subscription) do not invent a second
- * start, ends a motion whose `false` never comes after `motionTimeoutMs`, and never holds back a real `false`.
+ * start, ends a condition whose `false` never comes (`motionTimeoutMs` for motion, `stateTimeoutMs` for the rest),
+ * and never holds back a real `false`.
+ *
+ * Across a re-subscription (see `markStale`/`closeStale`) the camera's `false` may have been lost: an open condition
+ * the camera does not confirm with an Initialized `true` is ended, and a `Changed` `true` for it is a new start (the
+ * end it lost is emitted first), so a start is never swallowed as a repeat (issue 18).
  */
 export class EventStateTracker {
   private readonly open = new Map<string, OpenCondition>();
@@ -51,12 +60,23 @@ export class EventStateTracker {
       return;
     }
     if (n.active === true && !n.deleted) {
-      if (current) {
+      if (current?.stale && !n.initialized) {
+        // A fresh start of a condition whose end was lost with the old subscription.
+        this.close(n.key, current);
+        this.options.emit({
+          type: current.type,
+          state: 'end',
+          at,
+          topic: current.topic,
+          data: { ...current.data, reason: 'resubscribed' },
+        });
+      } else if (current) {
+        current.stale = false;
         // Still active (a repeat, or the camera re-reporting state): keep it open, restart the motion timeout.
         this.arm(n.key, current);
         return;
       }
-      const condition: OpenCondition = { type: n.type, topic: n.topic, data: n.data, timer: null };
+      const condition: OpenCondition = { type: n.type, topic: n.topic, data: n.data, timer: null, stale: false };
       this.open.set(n.key, condition);
       this.arm(n.key, condition);
       this.options.emit({ type: n.type, state: 'start', at, topic: n.topic, data: n.data });
@@ -69,8 +89,8 @@ export class EventStateTracker {
   }
 
   private arm(key: string, condition: OpenCondition): void {
-    if (condition.type !== 'motion') return;
     if (condition.timer !== null) this.clearTimer(condition.timer);
+    const ms = condition.type === 'motion' ? this.options.motionTimeoutMs : this.options.stateTimeoutMs;
     condition.timer = this.setTimer(() => {
       if (this.open.get(key) !== condition) return;
       this.open.delete(key);
@@ -81,7 +101,24 @@ export class EventStateTracker {
         topic: condition.topic,
         data: { ...condition.data, reason: 'timeout' },
       });
-    }, this.options.motionTimeoutMs);
+    }, ms);
+  }
+
+  /** The subscription was re-created: what is open now may have ended unseen. */
+  markStale(): void {
+    for (const c of this.open.values()) c.stale = true;
+  }
+
+  /**
+   * The new subscription's first answer is in: whatever it did not confirm is ended (`data.reason: "resubscribed"`,
+   * dated `at`), so the next `true` is a start again.
+   */
+  closeStale(at: Date): void {
+    for (const [key, c] of [...this.open]) {
+      if (!c.stale) continue;
+      this.close(key, c);
+      this.options.emit({ type: c.type, state: 'end', at, topic: c.topic, data: { ...c.data, reason: 'resubscribed' } });
+    }
   }
 
   private close(key: string, condition: OpenCondition): void {

@@ -16,6 +16,10 @@ export interface ProbeTarget {
   readonly client: OnvifClient;
   readonly connectedAt: number | null;
   pullStats(): PullPointStats | null;
+  /** Event times replaced by the receive time since the last call (camera time beyond the tolerance). */
+  takeReplacedEventTimes?(): number;
+  /** The camera answered the probe: a PullPoint loop waiting out an outage's backoff may retry now. */
+  deviceAnswered?(): void;
   /** The RTSP URL to probe (credentials included), or null while unknown. */
   streamUrl(): string | null;
   storeStreamEvent(draft: PictureEventDraft): Promise<void>;
@@ -149,12 +153,13 @@ export class CameraProbe {
       health.stream && this.target.client.info?.streaming ? this.probeStream(signal) : Promise.resolve(null),
     ]);
     this.probes += 1;
-    // A subscription is re-created within a backoff after a camera comes back: one probe catching that moment is
-    // not a problem, two in a row are.
-    const lost = onvif.reachable && !onvif.authFailed && (!onvif.eventsSubscribed || onvif.pullsStalled);
-    this.eventsLostRuns = lost ? this.eventsLostRuns + 1 : 0;
-    const findings =
-      lost && this.eventsLostRuns < 2 ? { ...onvif, eventsSubscribed: true, pullsStalled: false } : onvif;
+    if (onvif.reachable) this.target.deviceAnswered?.();
+    onvif.eventTimesReplaced = this.target.takeReplacedEventTimes?.() ?? 0;
+    // Pulls can be slow for one probe (a camera busy for a moment); stalled on two probes in a row is a problem.
+    // A missing subscription is judged by how long it has been missing (onvif-probe.ts).
+    this.eventsLostRuns = onvif.pullsStalled ? this.eventsLostRuns + 1 : 0;
+    const findings = onvif.pullsStalled && this.eventsLostRuns < 2 ? { ...onvif, pullsStalled: false } : onvif;
+    const stats = this.target.pullStats();
     const verdict = deriveHealth(findings, stream?.findings ?? null, health);
     const r = stream?.report;
     const sample: HealthSample = {
@@ -172,6 +177,12 @@ export class CameraProbe {
         clockSkewMs: onvif.clockSkewMs,
         authFailed: onvif.authFailed,
         pullFailures: onvif.pullFailures,
+        renewals: stats?.renewed ?? 0,
+        resubscriptions: stats?.recreated ?? 0,
+        unsubscribedReason: onvif.unsubscribedReason ?? null,
+        eventsNotSupported: onvif.eventsNotSupported ?? false,
+        grantedLeaseMs: stats?.grantedLeaseMs ?? null,
+        earlyEmptyPulls: stats?.earlyEmptyPulls ?? 0,
       } as OnvifHealth,
       stream: stream
         ? ({

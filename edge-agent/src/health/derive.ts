@@ -11,6 +11,12 @@ export interface OnvifFindings {
   eventsSubscribed: boolean;
   /** The PullPoint loop has not completed a pull for longer than it should have. */
   pullsStalled: boolean;
+  /** Why there is no subscription (a machine code from the PullPoint loop), null while subscribed. */
+  unsubscribedReason?: string | null;
+  /** The camera has no events service, or refuses PullPoint as not implemented. */
+  eventsNotSupported?: boolean;
+  /** Event times replaced by the receive time since the last probe (camera time beyond the tolerance). */
+  eventTimesReplaced?: number;
 }
 
 /** What the stream probe found; null when no stream probe ran (disabled, or no stream URI and nothing to say). */
@@ -78,10 +84,21 @@ export function deriveHealth(onvif: OnvifFindings, stream: StreamFindings | null
       message: `camera clock is ${fmt(Math.abs(onvif.clockSkewMs) / 1000)} s ${dir}`,
     });
   }
-  if (onvif.reachable && !onvif.authFailed && (!onvif.eventsSubscribed || onvif.pullsStalled)) {
+  if (onvif.eventTimesReplaced) {
+    problems.push({
+      code: 'event_time_untrusted',
+      message: `${onvif.eventTimesReplaced} event time(s) from the camera were implausible and replaced by the receive time`,
+      params: { count: onvif.eventTimesReplaced },
+    });
+  }
+  if (onvif.reachable && !onvif.authFailed && onvif.eventsNotSupported) {
+    problems.push({ code: 'events_not_supported', message: 'the camera offers no working ONVIF event subscription' });
+  } else if (onvif.reachable && !onvif.authFailed && (!onvif.eventsSubscribed || onvif.pullsStalled)) {
+    const reason = onvif.eventsSubscribed ? 'pulls_stalled' : (onvif.unsubscribedReason ?? 'unknown');
     problems.push({
       code: 'events_unsubscribed',
-      message: onvif.eventsSubscribed ? 'event pulls have stalled' : 'no live event subscription',
+      message: onvif.eventsSubscribed ? 'event pulls have stalled' : `no live event subscription (${reason})`,
+      params: { reason },
     });
   }
   const status: CameraHealthStatus = problems.some((p) => OFFLINE_CODES.has(p.code))

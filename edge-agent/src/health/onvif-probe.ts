@@ -50,6 +50,8 @@ export async function probeOnvif(input: OnvifProbeInput): Promise<OnvifProbeResu
     clockSkewMs: client.clockOffsetMs,
     eventsSubscribed: stats?.subscribed ?? false,
     pullsStalled: false,
+    unsubscribedReason: stats?.subscribed ? null : (stats?.unsubscribedReason ?? 'not_started'),
+    eventsNotSupported: stats?.eventsNotSupported ?? false,
     latencyMs: null,
     lastPullAt: stats?.lastPullAt?.toISOString() ?? null,
     pullFailures: stats?.failures ?? 0,
@@ -114,7 +116,14 @@ export async function probeOnvif(input: OnvifProbeInput): Promise<OnvifProbeResu
   }
   const graceMs = 2 * requestTimeoutMs + 1000;
   const fresh = input.connectedAt !== null && now() - input.connectedAt < graceMs;
-  if (fresh && !result.eventsSubscribed) result.eventsSubscribed = true; // still subscribing: not a problem yet
+  // A re-subscription takes a request or two: only a gap longer than that is a problem (issue 18: health said
+  // online for the 57 s a rebooted camera had no subscription, because two probes in a row were required).
+  const since = stats?.unsubscribedSince?.getTime() ?? null;
+  const briefGap = since !== null && now() - since < graceMs;
+  if ((fresh || briefGap) && !result.eventsSubscribed && !result.eventsNotSupported) {
+    result.eventsSubscribed = true; // still subscribing: not a problem yet
+    result.unsubscribedReason = null;
+  }
   const staleMs = 2 * (input.pullTimeoutSec * 1000 + requestTimeoutMs);
   const lastPull = stats?.lastPullAt?.getTime() ?? null;
   result.pullsStalled = Boolean(stats?.subscribed) && lastPull !== null && now() - lastPull > staleMs;

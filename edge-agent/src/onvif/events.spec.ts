@@ -1,7 +1,14 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { CameraTimeoutError, SoapFaultError } from '../errors.js';
-import { notificationsOf, type PullPointTransport, PullPointSupervisor, type Subscription } from './events.js';
+import {
+  type Created,
+  notificationsOf,
+  type PullPointTransport,
+  PullPointSupervisor,
+  type Subscription,
+} from './events.js';
+import type { LeaseTimes } from './lease.js';
 import { parseXml } from './soap.js';
 
 const logger = pino({ level: 'silent' });
@@ -13,6 +20,7 @@ const timings = {
   renewSec: 480,
   backoffMinMs: 5,
   backoffMaxMs: 20,
+  eventsProbeSec: 600,
 };
 
 /** A fake camera: each pull runs the next scripted step (or returns nothing). Counts what a real camera would. */
@@ -24,27 +32,47 @@ class FakeTransport implements PullPointTransport {
   pulls = 0;
   script: Array<() => Promise<unknown>> = [];
   renewFault = false;
-  async create(): Promise<Subscription> {
+  grant: LeaseTimes = {};
+  pullTimeouts: number[] = [];
+  onPull: () => void = () => undefined;
+  createError: Error | null = null;
+  createCalls = 0;
+  /** A camera that forgets a subscription this long after its create/renew without saying so. */
+  expireAfterMs: number | null = null;
+  clock: () => number = Date.now;
+  private leaseStart = new Map<string, number>();
+  async create(): Promise<Created> {
+    this.createCalls += 1;
+    if (this.createError) throw this.createError;
     this.created += 1;
     const sub = { address: `http://cam/sub/${this.created}`, referenceParameters: '' };
     this.live.add(sub.address);
-    return sub;
+    this.leaseStart.set(sub.address, this.clock());
+    return { subscription: sub, ...this.grant };
   }
   async setSynchronizationPoint(): Promise<void> {
     throw new SoapFaultError('SetSynchronizationPoint', 'ter:ActionNotSupported', 'not implemented', 500);
   }
-  async pull(sub: Subscription) {
+  async pull(sub: Subscription, pullTimeoutSec: number) {
     this.pulls += 1;
+    this.pullTimeouts.push(pullTimeoutSec);
+    this.onPull();
     const step = this.script.shift();
     if (step) await step();
+    if (this.expireAfterMs !== null && this.clock() - this.leaseStart.get(sub.address)! > this.expireAfterMs) {
+      this.live.delete(sub.address);
+    }
     if (!this.live.has(sub.address)) throw new SoapFaultError('PullMessages', 'wsrf:ResourceUnknown', 'gone', 400);
     await new Promise((r) => setTimeout(r, 1));
     // No CurrentTime/TerminationTime, as some firmware does.
     return { notifications: [] };
   }
-  async renew(): Promise<void> {
+  async renew(sub: Subscription): Promise<LeaseTimes> {
     this.renewed += 1;
+    if (!this.live.has(sub.address)) throw new SoapFaultError('Renew', 'wsrf:ResourceUnknown', 'gone', 400);
+    this.leaseStart.set(sub.address, this.clock());
     if (this.renewFault) throw new SoapFaultError('Renew', 'wsnt:UnacceptableTerminationTimeFault', 'no', 400);
+    return this.grant;
   }
   async unsubscribe(sub: Subscription): Promise<void> {
     this.unsubscribed += 1;
@@ -64,8 +92,11 @@ const hooks = () => ({ onNotifications: () => undefined, onNotAuthorized: async 
 
 describe(PullPointSupervisor.name, () => {
   it('keeps one subscription across hundreds of pulls without CurrentTime/TerminationTime (no re-create storm)', async () => {
+    let now = 0;
     const t = new FakeTransport();
-    const sup = new PullPointSupervisor(t, timings, hooks(), logger);
+    // A camera that holds every pull for its timeout.
+    t.script = Array.from({ length: 200 }, () => async () => void (now += 1000));
+    const sup = new PullPointSupervisor(t, timings, hooks(), logger, () => now);
     sup.start();
     await until(() => t.pulls >= 200);
     expect(t.created).toBe(1);
@@ -155,6 +186,140 @@ describe(PullPointSupervisor.name, () => {
     sup.start();
     await until(() => remeasured === 1 && t.created === 2);
     await sup.stop();
+  });
+});
+
+describe('PullPointSupervisor and what the camera grants', () => {
+  it('renews at 70 % of a shorter lease the camera granted, not after our own 480 s', async () => {
+    let now = 0;
+    const t = new FakeTransport();
+    t.grant = { currentTime: '2026-11-25T10:00:00Z', terminationTime: '2026-11-25T10:02:00Z' }; // 120 s
+    t.script = Array.from({ length: 60 }, () => async () => void (now += 10_000));
+    const sup = new PullPointSupervisor(t, timings, hooks(), logger, () => now);
+    sup.start();
+    await until(() => t.pulls >= 60);
+    await sup.stop();
+    // 600 s of pulls, renew every 84 s.
+    expect(sup.stats.grantedLeaseMs).toBe(120_000);
+    expect(t.renewed).toBeGreaterThanOrEqual(6);
+    expect(t.renewed).toBeLessThanOrEqual(8);
+    expect(t.created).toBe(1);
+    // No pull is held past the renew point: every requested Timeout fits before it.
+    expect(Math.max(...t.pullTimeouts)).toBeLessThanOrEqual(1);
+  });
+
+  it('a camera that ignores InitialTerminationTime and grants 10 s: pulls are shortened to fit the lease', async () => {
+    let now = 0;
+    const t = new FakeTransport();
+    t.grant = { currentTime: '2026-11-25T10:00:00Z', terminationTime: '2026-11-25T10:00:10Z' };
+    t.script = Array.from({ length: 40 }, (_, i) => async () => void (now += (t.pullTimeouts[i] ?? 1) * 1000));
+    const sup = new PullPointSupervisor(t, { ...timings, pullTimeoutSec: 60 }, hooks(), logger, () => now);
+    sup.start();
+    await until(() => t.pulls >= 40);
+    await sup.stop();
+    expect(Math.max(...t.pullTimeouts)).toBeLessThanOrEqual(7);
+    expect(t.created).toBe(1);
+    expect(t.renewed).toBeGreaterThanOrEqual(Math.floor(now / 7000) - 1);
+  });
+
+  it('learns the lifetime of a subscription that dies without a TerminationTime and renews before it', async () => {
+    let now = 0;
+    const t = new FakeTransport();
+    t.expireAfterMs = 120_000; // says nothing, forgets after 120 s unless renewed
+    t.clock = () => now;
+    t.script = Array.from({ length: 80 }, () => async () => void (now += 10_000));
+    const sup = new PullPointSupervisor(t, timings, hooks(), logger, () => now);
+    sup.start();
+    await until(() => t.pulls >= 80);
+    await sup.stop();
+    // One loss to learn from, then renewals in time (the first learned lifetime is 120-130 s).
+    expect(t.created).toBe(2);
+    expect(sup.stats.recreated).toBe(1);
+    expect(t.renewed).toBeGreaterThanOrEqual(5);
+  });
+
+  it('paces a camera that answers PullMessages at once: at most one pull per 100 ms, backing off while empty', async () => {
+    const t = new FakeTransport();
+    const starts: number[] = [];
+    t.onPull = () => starts.push(Date.now());
+    const sup = new PullPointSupervisor(t, timings, hooks(), logger);
+    sup.start();
+    await new Promise((r) => setTimeout(r, 2000));
+    await sup.stop();
+    const gaps = starts.slice(1).map((s, i) => s - starts[i]!);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(95);
+    // 100, 200, 400, 800, then every pull timeout (1 s): ~6 pulls in 2 s instead of thousands.
+    expect(starts.length).toBeLessThanOrEqual(8);
+    expect(sup.stats.earlyEmptyPulls).toBeGreaterThanOrEqual(3);
+  });
+
+  it('resets the backoff as soon as the camera answers, even with a fault', async () => {
+    const t = new FakeTransport();
+    let faultAt = 0;
+    t.script = [
+      ...Array.from({ length: 6 }, () => async () => {
+        throw new CameraTimeoutError('PullMessages', 1);
+      }),
+      async () => {
+        faultAt = Date.now();
+        t.live.clear(); // the camera restarted: its first answer is a fault
+      },
+    ];
+    let createdAt = 0;
+    const sup = new PullPointSupervisor(
+      t,
+      { ...timings, backoffMinMs: 10, backoffMaxMs: 400 },
+      { ...hooks(), onSubscription: (s) => void (s && t.created === 2 && (createdAt = Date.now())) },
+      logger,
+      Date.now,
+    );
+    // Deterministic: without a reset, the 7th delay would be up to 400 ms.
+    (sup as unknown as { backoff: { random: () => number } }).backoff.random = () => 1;
+    sup.start();
+    await until(() => createdAt > 0, 5000);
+    await sup.stop();
+    expect(createdAt - faultAt).toBeLessThan(100);
+  });
+
+  it('health reasons: unreachable while pulls fail, events_not_supported when PullPoint is not implemented', async () => {
+    const t = new FakeTransport();
+    t.createError = new SoapFaultError('CreatePullPointSubscription', 's:Receiver/ter:ActionNotSupported', '', 500);
+    const sup = new PullPointSupervisor(t, timings, hooks(), logger);
+    expect(sup.stats.unsubscribedReason).toBe('not_started');
+    sup.start();
+    await until(() => sup.stats.eventsNotSupported);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(t.createCalls).toBe(1); // asked again only after eventsProbeSec
+    expect(sup.stats).toMatchObject({ subscribed: false, unsubscribedReason: 'events_not_supported' });
+    await sup.stop();
+
+    const u = new FakeTransport();
+    u.script = Array.from({ length: 50 }, () => async () => {
+      throw new CameraTimeoutError('PullMessages', 1);
+    });
+    const sup2 = new PullPointSupervisor(u, timings, hooks(), logger);
+    sup2.start();
+    await until(() => u.pulls >= 2);
+    expect(sup2.stats).toMatchObject({ subscribed: false, unsubscribedReason: 'camera_unreachable' });
+    expect(sup2.stats.unsubscribedSince).not.toBeNull();
+    await sup2.stop();
+  });
+
+  it('tells when a subscription is synchronised, and whether it replaced one (state may have been lost)', async () => {
+    const t = new FakeTransport();
+    t.script = [async () => undefined, async () => t.live.clear()];
+    const seen: boolean[] = [];
+    const sup = new PullPointSupervisor(
+      t,
+      timings,
+      { ...hooks(), onSynchronised: (recreated) => void seen.push(recreated) },
+      logger,
+    );
+    sup.start();
+    await until(() => seen.length === 2);
+    await sup.stop();
+    expect(seen).toEqual([false, true]);
+    expect(sup.stats.recreated).toBe(1);
   });
 });
 

@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
 import { Backoff, sleep } from '../backoff.js';
-import { CameraTimeoutError, errorMessage, SoapFaultError } from '../errors.js';
+import { CameraTimeoutError, errorMessage, EventsNotSupportedError, SoapFaultError } from '../errors.js';
+import { grantedLeaseMs, type LeaseTimes, renewDelayMs } from './lease.js';
 import type { RawNotification } from './normalise.js';
-import { child, children, type Credentials, escapeXml, soapCall } from './soap.js';
 import { textOf } from './normalise.js';
+import { PullPacer } from './pull-pacer.js';
+import { child, children, type Credentials, escapeXml, soapCall } from './soap.js';
 
 export interface Subscription {
   address: string;
@@ -18,9 +20,14 @@ export interface PullResult {
   terminationTime?: string;
 }
 
+/** A new subscription and the lease the camera granted for it. */
+export interface Created extends LeaseTimes {
+  subscription: Subscription;
+}
+
 /** The five PullPoint operations. The real one speaks SOAP; unit specs use a fake. */
 export interface PullPointTransport {
-  create(leaseSec: number, timeoutMs: number): Promise<Subscription>;
+  create(leaseSec: number, timeoutMs: number): Promise<Created>;
   setSynchronizationPoint(sub: Subscription, timeoutMs: number): Promise<void>;
   pull(
     sub: Subscription,
@@ -29,7 +36,7 @@ export interface PullPointTransport {
     timeoutMs: number,
     signal: AbortSignal,
   ): Promise<PullResult>;
-  renew(sub: Subscription, leaseSec: number, timeoutMs: number): Promise<void>;
+  renew(sub: Subscription, leaseSec: number, timeoutMs: number): Promise<LeaseTimes>;
   unsubscribe(sub: Subscription, timeoutMs: number): Promise<void>;
 }
 
@@ -55,6 +62,16 @@ export function notificationsOf(response: unknown): RawNotification[] {
   });
 }
 
+/** CurrentTime/TerminationTime of a Create, Renew or PullMessages response; absent ones stay undefined. */
+function leaseTimesOf(response: unknown): LeaseTimes {
+  const times: LeaseTimes = {};
+  const current = textOf(child(response, 'CurrentTime')).trim();
+  const termination = textOf(child(response, 'TerminationTime')).trim();
+  if (current) times.currentTime = current;
+  if (termination) times.terminationTime = termination;
+  return times;
+}
+
 /**
  * PullPoint over our own SOAP client rather than the `onvif` package's: it hard-codes a 2-minute lease (PT2M) and
  * a 1-minute pull, and its parser turns values into booleans/numbers/Dates before we see them.
@@ -71,7 +88,7 @@ export class SoapPullPointTransport implements PullPointTransport {
     return `<wsa:To s:mustUnderstand="1">${escapeXml(sub.address)}</wsa:To>${sub.referenceParameters}`;
   }
 
-  async create(leaseSec: number, timeoutMs: number): Promise<Subscription> {
+  async create(leaseSec: number, timeoutMs: number): Promise<Created> {
     const { body, raw } = await soapCall({
       url: this.eventsUrl(),
       action: ACTIONS.create,
@@ -85,7 +102,10 @@ export class SoapPullPointTransport implements PullPointTransport {
     if (!address)
       throw new SoapFaultError('CreatePullPointSubscription', 'no-address', 'no SubscriptionReference', 200);
     const params = /<(?:[\w-]+:)?ReferenceParameters[^>]*>([\s\S]*?)<\/(?:[\w-]+:)?ReferenceParameters>/.exec(raw);
-    return { address: this.rewriteAddress(address), referenceParameters: params?.[1]?.trim() ?? '' };
+    return {
+      subscription: { address: this.rewriteAddress(address), referenceParameters: params?.[1]?.trim() ?? '' },
+      ...leaseTimesOf(child(body, 'CreatePullPointSubscriptionResponse')),
+    };
   }
 
   async setSynchronizationPoint(sub: Subscription, timeoutMs: number): Promise<void> {
@@ -113,13 +133,11 @@ export class SoapPullPointTransport implements PullPointTransport {
     });
     const response = child(body, 'PullMessagesResponse');
     if (!response) throw new SoapFaultError('PullMessages', 'no-response', 'no PullMessagesResponse', 200);
-    const currentTime = textOf(child(response, 'CurrentTime')) || undefined;
-    const terminationTime = textOf(child(response, 'TerminationTime')) || undefined;
-    return { notifications: notificationsOf(response), currentTime, terminationTime };
+    return { notifications: notificationsOf(response), ...leaseTimesOf(response) };
   }
 
-  async renew(sub: Subscription, leaseSec: number, timeoutMs: number): Promise<void> {
-    await soapCall({
+  async renew(sub: Subscription, leaseSec: number, timeoutMs: number): Promise<LeaseTimes> {
+    const { body } = await soapCall({
       url: sub.address,
       action: ACTIONS.renew,
       body: `<wsnt:Renew><wsnt:TerminationTime>PT${leaseSec}S</wsnt:TerminationTime></wsnt:Renew>`,
@@ -128,6 +146,7 @@ export class SoapPullPointTransport implements PullPointTransport {
       cameraOffsetMs: this.cameraOffsetMs(),
       timeoutMs,
     });
+    return leaseTimesOf(child(body, 'RenewResponse'));
   }
 
   async unsubscribe(sub: Subscription, timeoutMs: number): Promise<void> {
@@ -151,6 +170,8 @@ export interface PullPointTimings {
   renewSec: number;
   backoffMinMs: number;
   backoffMaxMs: number;
+  /** How often a camera without (working) events is asked again. */
+  eventsProbeSec: number;
 }
 
 export interface PullPointHooks {
@@ -159,39 +180,94 @@ export interface PullPointHooks {
   onPulled?(currentTime: string | undefined, receivedAt: Date): void;
   /** WS-Security refused: the camera's clock probably jumped. Re-measure before the next attempt. */
   onNotAuthorized(): Promise<void>;
-  onStateChange?(subscribed: boolean, reason?: string): void;
+  onStateChange?(subscribed: boolean, reason?: UnsubscribedReason): void;
   /** The live subscription changed (null = none): persisted so a restarted agent can Unsubscribe a leftover. */
   onSubscription?(sub: Subscription | null): void;
+  /**
+   * A subscription was created and its first pull handled (its Initialized messages, if the camera sends any, are
+   * in it). `recreated`: an earlier subscription of this run existed, so whatever the camera said in between is lost.
+   */
+  onSynchronised?(recreated: boolean, receivedAt: Date): void;
+  /** The camera said it has no (working) events: look again before the next rare attempt (services may change). */
+  onEventsNotSupported?(): Promise<void>;
 }
+
+/** Why there is no live subscription (a machine code; health shows it). */
+export type UnsubscribedReason =
+  | 'not_started'
+  | 'subscription_gone'
+  | 'camera_unreachable'
+  | 'subscribe_refused'
+  | 'auth_refused'
+  | 'events_not_supported';
 
 export interface PullPointStats {
   created: number;
+  /** Subscriptions created after the first (each one a gap in which events could be lost). */
+  recreated: number;
   renewed: number;
   pulls: number;
   failures: number;
+  /** Pulls the camera answered at once with nothing (it does not hold PullMessages). */
+  earlyEmptyPulls: number;
   lastPullAt: Date | null;
   subscribed: boolean;
+  /** Set while not subscribed. */
+  unsubscribedReason: UnsubscribedReason | null;
+  unsubscribedSince: Date | null;
+  /** The lease the camera granted for the live subscription (ms), when it said. */
+  grantedLeaseMs: number | null;
+  /** The camera has no events service or refuses PullPoint as not implemented. */
+  eventsNotSupported: boolean;
+}
+
+/** Fault codes by which a camera says it does not implement an operation at all (retrying soon will not help). */
+const NOT_SUPPORTED = /ActionNotSupported|ActionNotImplemented|NotImplemented|OperationNotSupported/i;
+
+export function isNotSupported(err: unknown): boolean {
+  return (
+    err instanceof EventsNotSupportedError ||
+    (err instanceof SoapFaultError && NOT_SUPPORTED.test(`${err.faultCode} ${err.reason}`))
+  );
 }
 
 /**
- * Our own PullPoint loop: one subscription at a time, a deadline on every call, renew on our own schedule (never
- * driven by the camera's TerminationTime, which some firmware omits), re-create after a SOAP Fault, exponential
- * backoff with jitter after any failure, Unsubscribe of the old subscription before a new one and on stop.
+ * Our own PullPoint loop: one subscription at a time, a deadline on every call, renew from the lease the camera
+ * granted (see lease.ts), paced pulls (pull-pacer.ts), re-create after a SOAP Fault, exponential backoff with
+ * jitter after failures (reset as soon as the camera answers anything), Unsubscribe of the old subscription before
+ * a new one and on stop.
  */
 export class PullPointSupervisor {
   private sub: Subscription | null = null;
   private leaseFrom = 0;
+  /** Our-clock ms at which the live subscription is renewed. */
+  private renewAt = 0;
+  /** Our-clock ms after which the live subscription is surely gone. */
+  private expiresAt = 0;
+  /** How long a subscription lived before the camera forgot it, when it never said: assumed for the next ones. */
+  private observedLeaseMs: number | null = null;
+  private synchronised = true;
+  private lastFailureWasTransport = false;
+  /** Ends a backoff sleep early when the camera is seen answering again (see `deviceAnswered`). */
+  private wake: AbortController | null = null;
   private stopping = false;
   private readonly abort = new AbortController();
   private loop: Promise<void> | null = null;
   private readonly backoff: Backoff;
+  private readonly pacer = new PullPacer();
   readonly stats: PullPointStats = {
     created: 0,
+    recreated: 0,
     renewed: 0,
     pulls: 0,
     failures: 0,
+    earlyEmptyPulls: 0,
     lastPullAt: null,
     subscribed: false,
+    unsubscribedReason: 'not_started',
+    unsubscribedSince: null,
+    grantedLeaseMs: null,
+    eventsNotSupported: false,
   };
 
   constructor(
@@ -200,8 +276,11 @@ export class PullPointSupervisor {
     private readonly hooks: PullPointHooks,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
+    /** Camera clock − our clock (ms), for a TerminationTime sent without CurrentTime. */
+    private readonly cameraOffsetMs: () => number = () => 0,
   ) {
     this.backoff = new Backoff(timings.backoffMinMs, timings.backoffMaxMs);
+    this.stats.unsubscribedSince = new Date(this.now());
   }
 
   /**
@@ -212,16 +291,37 @@ export class PullPointSupervisor {
     this.loop ??= (async () => {
       if (leftover) {
         this.sub = leftover;
-        await this.dropSubscription();
+        await this.dropSubscription('not_started');
       }
       await this.run();
     })();
   }
 
-  private setSubscribed(subscribed: boolean, reason?: string): void {
+  private setSubscribed(subscribed: boolean, reason?: UnsubscribedReason): void {
+    if (!subscribed) {
+      if (reason) this.stats.unsubscribedReason = reason;
+      this.stats.unsubscribedSince ??= new Date(this.now());
+    }
     if (this.stats.subscribed === subscribed) return;
     this.stats.subscribed = subscribed;
+    if (subscribed) {
+      this.stats.unsubscribedReason = null;
+      this.stats.unsubscribedSince = null;
+    }
     this.hooks.onStateChange?.(subscribed, reason);
+  }
+
+  /** Our schedule from what the camera granted: renew at 70 % of it, expect it gone at its end. */
+  private applyLease(times: LeaseTimes, from: number): void {
+    const t = this.timings;
+    const granted = grantedLeaseMs(times, from + this.cameraOffsetMs());
+    if (granted !== null && granted < t.leaseSec * 1000 && this.stats.grantedLeaseMs === null) {
+      this.logger.info({ requestedSec: t.leaseSec, grantedMs: granted }, 'camera granted a shorter lease');
+    }
+    if (granted !== null) this.stats.grantedLeaseMs = granted;
+    const known = granted ?? this.observedLeaseMs;
+    this.renewAt = from + renewDelayMs(known, t.leaseSec, t.renewSec);
+    this.expiresAt = from + Math.min(known ?? t.leaseSec * 1000, t.leaseSec * 1000);
   }
 
   private async run(): Promise<void> {
@@ -229,26 +329,50 @@ export class PullPointSupervisor {
     while (!this.stopping) {
       try {
         if (!this.sub) await this.subscribe();
-        if (this.now() - this.leaseFrom >= t.renewSec * 1000) {
-          await this.transport.renew(this.sub!, t.leaseSec, t.requestTimeoutMs);
-          this.leaseFrom = this.now();
+        if (this.now() >= this.renewAt) {
+          const from = this.now();
+          const times = await this.transport.renew(this.sub!, t.leaseSec, t.requestTimeoutMs);
+          this.leaseFrom = from;
+          this.applyLease(times, from);
           this.stats.renewed += 1;
         }
+        // Never hold a pull past the renew point: a long pull on a short lease would outlive the subscription.
+        const untilRenewSec = Math.floor((this.renewAt - this.now()) / 1000);
+        const pullSec = Math.max(1, Math.min(t.pullTimeoutSec, untilRenewSec));
+        const startedAt = this.now();
         const result = await this.transport.pull(
           this.sub!,
-          t.pullTimeoutSec,
+          pullSec,
           t.messageLimit,
           // The camera may legitimately hold the request for the whole pull timeout.
-          t.pullTimeoutSec * 1000 + t.requestTimeoutMs,
+          pullSec * 1000 + t.requestTimeoutMs,
           this.abort.signal,
         );
-        const receivedAt = new Date(this.now());
+        const endedAt = this.now();
+        const receivedAt = new Date(endedAt);
         this.stats.pulls += 1;
         this.stats.lastPullAt = receivedAt;
         this.backoff.reset();
+        this.lastFailureWasTransport = false;
         this.setSubscribed(true);
+        // A TerminationTime sooner than we planned for (the camera shortened the lease) moves the renew earlier.
+        const before = this.renewAt;
+        if (result.terminationTime) {
+          const granted = grantedLeaseMs(result, endedAt + this.cameraOffsetMs());
+          if (granted !== null) this.renewAt = Math.min(before, endedAt + Math.round(granted * 0.7));
+        }
         this.hooks.onPulled?.(result.currentTime, receivedAt);
         if (result.notifications.length > 0) this.hooks.onNotifications(result.notifications, receivedAt);
+        if (!this.synchronised) {
+          this.synchronised = true;
+          this.hooks.onSynchronised?.(this.stats.created > 1, receivedAt);
+        }
+        const wait = this.pacer.next(startedAt, endedAt, pullSec * 1000, result.notifications.length > 0);
+        if (this.pacer.streak > 0) this.stats.earlyEmptyPulls += 1;
+        if (this.pacer.streak === 5) {
+          this.logger.info({ waitMs: wait }, 'camera answers PullMessages at once: pacing pulls');
+        }
+        if (wait > 0) await sleep(wait, this.abort.signal);
       } catch (err) {
         if (this.stopping) break;
         await this.recover(err);
@@ -258,12 +382,23 @@ export class PullPointSupervisor {
 
   private async subscribe(): Promise<void> {
     const t = this.timings;
-    const sub = await this.transport.create(t.leaseSec, t.requestTimeoutMs);
+    const from = this.now();
+    const created = await this.transport.create(t.leaseSec, t.requestTimeoutMs);
+    const sub = created.subscription;
     this.sub = sub;
     this.hooks.onSubscription?.(sub);
-    this.leaseFrom = this.now();
+    this.leaseFrom = from;
+    this.stats.grantedLeaseMs = null;
+    this.applyLease(created, from);
     this.stats.created += 1;
-    this.logger.info({ address: sub.address }, 'pull-point subscription created');
+    if (this.stats.created > 1) this.stats.recreated += 1;
+    this.stats.eventsNotSupported = false;
+    this.synchronised = false;
+    this.pacer.reset();
+    this.logger.info(
+      { address: sub.address, grantedLeaseMs: this.stats.grantedLeaseMs, renewInMs: this.renewAt - from },
+      'pull-point subscription created',
+    );
     this.setSubscribed(true);
     try {
       await this.transport.setSynchronizationPoint(sub, t.requestTimeoutMs);
@@ -277,17 +412,35 @@ export class PullPointSupervisor {
   private async recover(err: unknown): Promise<void> {
     this.stats.failures += 1;
     const t = this.timings;
+    if (!this.sub && isNotSupported(err)) {
+      await this.notSupported(err);
+      return;
+    }
     let subscriptionGone = false;
+    let reason: UnsubscribedReason = 'camera_unreachable';
     if (err instanceof SoapFaultError) {
+      // The camera answers: whatever backoff the outage built up is over (issue 18: a reboot's first answer was a
+      // fault, and the re-create still waited 57 s). Faults in a row still back off among themselves.
+      if (this.lastFailureWasTransport) this.backoff.reset();
+      this.lastFailureWasTransport = false;
       // A fault means the subscription is gone (expired, camera rebooted, renew refused): re-create it.
       subscriptionGone = true;
-      if (err.isNotAuthorized)
+      reason = this.sub ? 'subscription_gone' : 'subscribe_refused';
+      if (err.isNotAuthorized) {
+        reason = 'auth_refused';
         await this.hooks
           .onNotAuthorized()
           .catch((e: unknown) => this.logger.warn({ err: errorMessage(e) }, 'clock re-measure failed'));
-    } else if (this.sub && this.now() - this.leaseFrom >= t.leaseSec * 1000) {
-      // Unreachable for longer than the lease: it expired on the camera, so do not keep using it.
-      subscriptionGone = true;
+      }
+      // It died before we renewed and the camera never said its lease: assume that lifetime from now on.
+      const age = this.now() - this.leaseFrom;
+      if (this.sub && this.stats.grantedLeaseMs === null && age < t.leaseSec * 1000 && age > 0) {
+        this.observedLeaseMs = Math.min(this.observedLeaseMs ?? Infinity, age);
+      }
+    } else {
+      this.lastFailureWasTransport = true;
+      // Unreachable past the lease's end: it expired on the camera, so do not keep using it.
+      if (this.sub && this.now() >= this.expiresAt) subscriptionGone = true;
     }
     const delay = this.backoff.next();
     this.logger.warn(
@@ -300,16 +453,48 @@ export class PullPointSupervisor {
       },
       'pull-point call failed',
     );
-    if (subscriptionGone) await this.dropSubscription();
-    else this.setSubscribed(false, errorMessage(err));
-    await sleep(delay, this.abort.signal);
+    if (subscriptionGone) await this.dropSubscription(reason);
+    else this.setSubscribed(false, reason);
+    this.wake = new AbortController();
+    await sleep(delay, AbortSignal.any([this.abort.signal, this.wake.signal]));
+    this.wake = null;
+  }
+
+  /**
+   * Something else (the clock check, a health probe) got an answer from the camera: if we are waiting out a backoff
+   * built up while it was unreachable, stop waiting; it is back.
+   */
+  deviceAnswered(): void {
+    if (!this.lastFailureWasTransport) return;
+    this.lastFailureWasTransport = false;
+    this.backoff.reset();
+    this.wake?.abort();
+  }
+
+  /** No events here: say so, and look again rarely (a firmware update or a reconfiguration may add them). */
+  private async notSupported(err: unknown): Promise<void> {
+    if (!this.stats.eventsNotSupported) {
+      this.logger.warn(
+        { err: errorMessage(err), retryInSec: this.timings.eventsProbeSec },
+        'camera has no working PullPoint events; asking again rarely',
+      );
+    }
+    this.stats.eventsNotSupported = true;
+    this.lastFailureWasTransport = false;
+    this.backoff.reset();
+    this.setSubscribed(false, 'events_not_supported');
+    await sleep(this.timings.eventsProbeSec * 1000, this.abort.signal);
+    if (this.stopping) return;
+    await this.hooks
+      .onEventsNotSupported?.()
+      .catch((e: unknown) => this.logger.debug({ err: errorMessage(e) }, 'events re-check failed'));
   }
 
   /** Best-effort Unsubscribe so a camera with few subscription slots never fills up with our leftovers. */
-  private async dropSubscription(): Promise<void> {
+  private async dropSubscription(reason: UnsubscribedReason): Promise<void> {
     const sub = this.sub;
     this.sub = null;
-    this.setSubscribed(false, 'subscription gone');
+    this.setSubscribed(false, reason);
     if (!sub) return;
     this.hooks.onSubscription?.(null);
     try {
@@ -324,6 +509,6 @@ export class PullPointSupervisor {
     this.stopping = true;
     this.abort.abort();
     await this.loop;
-    await this.dropSubscription();
+    await this.dropSubscription('not_started');
   }
 }
