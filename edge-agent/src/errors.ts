@@ -51,9 +51,17 @@ export class EventsNotSupportedError extends AgentError {
 
 /** The camera's HTTP/SOAP endpoint could not be reached or answered something that is not SOAP. */
 export class CameraTransportError extends AgentError {
-  constructor(operation: string, detail: string, options?: { cause?: unknown }) {
+  constructor(
+    operation: string,
+    detail: string,
+    options?: { cause?: unknown; httpStatus?: number },
+  ) {
     super('camera_unreachable', `${operation}: ${detail}`, options);
+    this.httpStatus = options?.httpStatus;
   }
+
+  /** The HTTP status when the camera answered something that is not SOAP (401 from firmware that wants Digest). */
+  readonly httpStatus: number | undefined;
 }
 
 /** Credentials that cannot be put safely into a WS-Security header (control characters). */

@@ -74,10 +74,14 @@ export interface CameraStats {
   unsubscribeCalls: number;
   authFailures: number;
   reboots: number;
-  /** Notifications handed to clients in PullMessages answers (what a client could have published). */
+  /** Notifications handed to clients in PullMessages answers. */
   notificationsDelivered: number;
+  /** Of those, the `Changed` ones: each is an event a client must publish (Initialized ones report state). */
+  changesDelivered: number;
   /** Requests to the events service while it does not exist (`no-events-service`). */
   eventsServiceRequests: number;
+  /** CreatePullPointSubscription requests to any service, answered or not. */
+  createPullPointRequests: number;
 }
 
 export interface SimCamera {
@@ -171,7 +175,9 @@ export class SimulatedCamera implements SimCamera {
     authFailures: 0,
     reboots: 0,
     notificationsDelivered: 0,
+    changesDelivered: 0,
     eventsServiceRequests: 0,
+    createPullPointRequests: 0,
   };
   private mode: FaultMode = 'none';
   private shortLeaseMs = 10_000;
@@ -500,6 +506,7 @@ export class SimulatedCamera implements SimCamera {
       return this.sendSoap(res, { fault: faults.invalidArgument(error.message) });
     }
     const { action, actionNode, header } = parsed;
+    if (action === 'CreatePullPointSubscription') this.counters.createPullPointRequests += 1;
     // Some firmware answers an unauthenticated GetSystemDateAndTime with HTTP 401 (Digest) instead of a SOAP Fault.
     const preAuth =
       service === 'device' && action === 'GetSystemDateAndTime' && this.mode !== 'http-401-unauthenticated';
@@ -702,6 +709,7 @@ export class SimulatedCamera implements SimCamera {
     }
     const address = this.subscriptionAddress(subscription);
     this.counters.notificationsDelivered += outcome.messages.length;
+    this.counters.changesDelivered += outcome.messages.filter((m) => m.propertyOperation === 'Changed').length;
     this.pullAnswers += 1;
     // `inconsistent-current-time`: every other answer's CurrentTime (and its events' UtcTime) is off by years,
     // while GetSystemDateAndTime stays right (issue 18: events dated 2053).

@@ -21,6 +21,10 @@ import { normalise, type RawNotification } from '../onvif/normalise.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { SeqStore } from '../seq-store.js';
 import { type EventDraft, EventStateTracker } from './event-state.js';
+import { eventTime } from './event-time.js';
+
+/** Media addresses are re-read at most this often on failures (a broken stream is probed every health interval). */
+const REFRESH_MIN_MS = 5000;
 
 export interface CameraDeps {
   config: AgentConfig;
@@ -50,6 +54,9 @@ export class CameraSupervisor implements ProbeTarget {
   private lastError: string | null = null;
   private readonly log: Logger;
   eventsEmitted = 0;
+  private refreshing: Promise<void> | null = null;
+  private lastRefreshAt = 0;
+  private replacedEventTimes = 0;
 
   constructor(private readonly deps: CameraDeps) {
     this.log = deps.logger.child({ camera: deps.camera.id });
@@ -99,7 +106,12 @@ export class CameraSupervisor implements ProbeTarget {
       'camera connected',
     );
     const transport = new SoapPullPointTransport(
-      () => this.client.reachable(info.eventsUrl),
+      // Read at every create: a refresh of the camera's services (after an outage) may have changed it.
+      () => {
+        const url = this.client.info?.eventsUrl ?? null;
+        return url === null ? null : this.client.reachable(url);
+      },
+      this.deps.camera.id,
       this.client.credentials,
       () => this.client.clockOffsetMs ?? 0,
       (address) => this.client.reachable(address),
@@ -117,7 +129,10 @@ export class CameraSupervisor implements ProbeTarget {
           this.rememberSubscription(sub);
           // What the camera said between the old subscription and this one is lost: reconcile on its first answer.
           if (sub) this.tracker.markStale();
+          // A re-created subscription usually follows a reboot, when stream and snapshot addresses may have changed.
+          if (sub && (this.pullPoint?.stats.created ?? 0) >= 1) this.refreshCameraInfo('resubscribed');
         },
+        onEventsNotSupported: () => this.refreshCameraInfo('events re-check', true),
         onSynchronised: (_recreated, receivedAt) => this.tracker.closeStale(receivedAt),
         onStateChange: (subscribed, reason) => {
           if (subscribed) this.reachable = true;
@@ -142,6 +157,37 @@ export class CameraSupervisor implements ProbeTarget {
       );
     }, o.clockCheckSec * 1000);
     this.clockTimer.unref();
+  }
+
+  /**
+   * Reads services, profiles, stream and snapshot URIs again (they change with a reboot, a firmware update or a
+   * profile change). At most once per REFRESH_MIN_MS unless `force`, one at a time; a failure keeps what we had.
+   */
+  refreshCameraInfo(reason: string, force = false): Promise<void> {
+    if (this.refreshing) return this.refreshing;
+    if (!force && Date.now() - this.lastRefreshAt < REFRESH_MIN_MS) return Promise.resolve();
+    this.lastRefreshAt = Date.now();
+    const before = this.client.info;
+    this.refreshing = this.client
+      .connect()
+      .then((info) => {
+        const changed =
+          info.streamUri !== before?.streamUri ||
+          info.snapshotUri !== before?.snapshotUri ||
+          info.eventsUrl !== before?.eventsUrl;
+        this.log.info(
+          { reason, changed, streamUri: info.streamUri, snapshotUri: info.snapshotUri, events: info.eventsUrl },
+          'camera services and media addresses read again',
+        );
+      })
+      .catch((err: unknown) => this.log.warn({ err: errorMessage(err), reason }, 'could not re-read the camera'))
+      .finally(() => (this.refreshing = null));
+    return this.refreshing;
+  }
+
+  /** The stream probe could not read the stream: its address may have changed. */
+  streamFailed(): void {
+    void this.refreshCameraInfo('stream failed');
   }
 
   private get subscriptionFile(): string {
@@ -177,15 +223,29 @@ export class CameraSupervisor implements ProbeTarget {
     }
   }
 
-  /** Camera time → hub time with the measured offset; missing or bogus camera times → when we received it. */
+  /**
+   * Camera time → hub time with the measured offset; missing or bogus camera times → when we received it; a time
+   * beyond `onvif.eventTimeToleranceSec` of the receive time → the receive time, flagged (event-time.ts).
+   */
   private onNotifications(list: RawNotification[], receivedAt: Date): void {
+    const toleranceMs = this.deps.config.onvif.eventTimeToleranceSec * 1000;
     for (const raw of list) {
       const n = normalise(raw);
-      const offset = this.client.clockOffsetMs ?? 0;
-      const at = n.cameraTime ? new Date(n.cameraTime.getTime() - offset) : receivedAt;
+      const { at, replaced } = eventTime(n.cameraTime, this.client.clockOffsetMs ?? 0, receivedAt, toleranceMs);
+      if (replaced) {
+        this.replacedEventTimes += 1;
+        n.data = { ...n.data, timeReplaced: true, cameraTime: n.cameraTime!.toISOString() };
+        this.log.warn({ topic: n.topic, cameraTime: n.cameraTime, at }, 'implausible event time replaced');
+      }
       this.log.debug({ type: n.type, active: n.active, topic: n.topic, initialized: n.initialized }, 'notification');
       this.tracker.handle(n, at);
     }
+  }
+
+  takeReplacedEventTimes(): number {
+    const n = this.replacedEventTimes;
+    this.replacedEventTimes = 0;
+    return n;
   }
 
   private snapshotSource(): SnapshotSource | null {
@@ -208,6 +268,8 @@ export class CameraSupervisor implements ProbeTarget {
           (jpeg) => this.deps.media!.put(jpeg),
           (err: unknown) => {
             this.log.info({ err: errorMessage(err) }, 'no snapshot for this event');
+            // The next event should not fail the same way if the address moved.
+            void this.refreshCameraInfo('snapshot failed');
             return undefined;
           },
         )

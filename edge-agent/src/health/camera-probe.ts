@@ -20,6 +20,8 @@ export interface ProbeTarget {
   takeReplacedEventTimes?(): number;
   /** The camera answered the probe: a PullPoint loop waiting out an outage's backoff may retry now. */
   deviceAnswered?(): void;
+  /** The stream could not be read: its address may have changed (re-read it). */
+  streamFailed?(): void;
   /** The RTSP URL to probe (credentials included), or null while unknown. */
   streamUrl(): string | null;
   storeStreamEvent(draft: PictureEventDraft): Promise<void>;
@@ -112,6 +114,7 @@ export class CameraProbe {
       'stream probe',
     );
     const ok = report.packets >= 2 && report.fps !== null;
+    if (!ok) this.target.streamFailed?.();
     if (ok && report.frozen !== undefined) {
       this.lastDetectionAt = this.now();
       this.lastDetection = { frozen: report.frozen, black: report.black ?? false };

@@ -80,6 +80,23 @@ describe('deriveHealth', () => {
     expect(codes(onvif({ clockSkewMs: null }), null)).toEqual([]);
   });
 
+  it('events_unsubscribed names its reason; events_not_supported instead when the camera has no events', () => {
+    const r = deriveHealth(onvif({ eventsSubscribed: false, unsubscribedReason: 'subscribe_refused' }), null, T);
+    expect(r.problems).toEqual([
+      expect.objectContaining({ code: 'events_unsubscribed', params: { reason: 'subscribe_refused' } }),
+    ]);
+    expect(r.status).toBe('degraded');
+    const none = deriveHealth(onvif({ eventsSubscribed: false, eventsNotSupported: true }), null, T);
+    expect(none.problems.map((p) => p.code)).toEqual(['events_not_supported']);
+    expect(none.status).toBe('degraded');
+  });
+
+  it('event_time_untrusted while event times were replaced since the last probe', () => {
+    const r = deriveHealth(onvif({ eventTimesReplaced: 3 }), null, T);
+    expect(r.problems).toEqual([expect.objectContaining({ code: 'event_time_untrusted', params: { count: 3 } })]);
+    expect(codes(onvif({ eventTimesReplaced: 0 }), null)).toEqual([]);
+  });
+
   it('events_unsubscribed when there is no subscription or pulls stalled', () => {
     expect(codes(onvif({ eventsSubscribed: false }), stream())).toEqual(['events_unsubscribed']);
     expect(codes(onvif({ pullsStalled: true }), stream())).toEqual(['events_unsubscribed']);

@@ -1,6 +1,6 @@
 import { CameraTransportError, errorMessage, SoapFaultError } from '../errors.js';
 import type { OnvifClient } from '../onvif/client.js';
-import { parseSystemDateAndTime } from '../onvif/client.js';
+import { needsCredentials, parseSystemDateAndTime } from '../onvif/client.js';
 import type { PullPointStats } from '../onvif/events.js';
 import { type Credentials, soapCall } from '../onvif/soap.js';
 import type { OnvifFindings } from './derive.js';
@@ -25,10 +25,9 @@ export interface OnvifProbeResult extends OnvifFindings {
 
 const DEVICE = 'http://www.onvif.org/ver10/device/wsdl';
 
-/** HTTP Digest refused twice (soap.ts retries once): the credentials are wrong. */
+/** HTTP Digest refused twice (soap.ts retries once when it has credentials): the credentials are wrong. */
 function isHttpAuthRefusal(err: unknown): boolean {
-  // CameraTransportError carries no status field; its message is built by soap.ts as "HTTP <status> …".
-  return err instanceof CameraTransportError && /\bHTTP 401\b/.test(err.message);
+  return err instanceof CameraTransportError && err.httpStatus === 401;
 }
 
 function isAuthRefusal(err: unknown): boolean {
@@ -50,7 +49,8 @@ export async function probeOnvif(input: OnvifProbeInput): Promise<OnvifProbeResu
     clockSkewMs: client.clockOffsetMs,
     eventsSubscribed: stats?.subscribed ?? false,
     pullsStalled: false,
-    unsubscribedReason: stats?.subscribed ? null : (stats?.unsubscribedReason ?? 'not_started'),
+    // No PullPoint loop yet: the camera is still being connected.
+    unsubscribedReason: stats ? (stats.subscribed ? null : stats.unsubscribedReason) : 'connecting',
     eventsNotSupported: stats?.eventsNotSupported ?? false,
     latencyMs: null,
     lastPullAt: stats?.lastPullAt?.toISOString() ?? null,
@@ -73,8 +73,8 @@ export async function probeOnvif(input: OnvifProbeInput): Promise<OnvifProbeResu
     try {
       response = await call('GetSystemDateAndTime', '<tds:GetSystemDateAndTime/>');
     } catch (err) {
-      // Some firmware wants even this call authenticated.
-      if (!(err instanceof SoapFaultError)) throw err;
+      // Some firmware wants even this call authenticated (a SOAP Fault, or HTTP 401 asking for Digest).
+      if (!needsCredentials(err)) throw err;
       response = await call('GetSystemDateAndTime', '<tds:GetSystemDateAndTime/>', client.credentials);
     }
     const finished = now();

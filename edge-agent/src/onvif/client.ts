@@ -2,6 +2,7 @@ import { Cam } from 'onvif';
 import type { Logger } from 'pino';
 import type { CameraConfig } from '../config.js';
 import { CameraTimeoutError, CameraTransportError, errorMessage, SoapFaultError } from '../errors.js';
+import { ClockOffset } from './clock.js';
 import { textOf } from './normalise.js';
 import { assertXmlSafe, child, type Credentials, soapCall, wsSecurityHeader } from './soap.js';
 
@@ -22,7 +23,8 @@ export interface CameraInfo {
    * RTP_TCP): such a camera has no stream to probe, which is not the same as a stream that fails.
    */
   streaming: boolean;
-  eventsUrl: string;
+  /** The events service, or null when the camera lists none (then there is nothing to subscribe to). */
+  eventsUrl: string | null;
 }
 
 type Flags = Record<string, unknown>;
@@ -99,6 +101,11 @@ export function subProfileToken(profiles: unknown[], main: string | undefined, c
   return tokenOf(best) ?? null;
 }
 
+/** The camera wants credentials for a call we tried without: a SOAP Fault, or HTTP 401 (Digest) on some firmware. */
+export function needsCredentials(err: unknown): boolean {
+  return err instanceof SoapFaultError || (err instanceof CameraTransportError && err.httpStatus === 401);
+}
+
 /** FrameRateLimit of the profile with `token`: what the health probe compares the measured fps with. */
 function profileFrameRate(profiles: unknown[], token: string | undefined): number | undefined {
   type Shape = { token?: string; $?: { token?: string }; videoEncoderConfiguration?: { rateControl?: unknown } };
@@ -116,8 +123,8 @@ function profileFrameRate(profiles: unknown[], token: string | undefined): numbe
  */
 export class OnvifClient {
   private cam: Cam | null = null;
-  /** camera clock − our clock, ms; null until measured. */
-  clockOffsetMs: number | null = null;
+  private readonly clock = new ClockOffset();
+  private remeasuring: Promise<unknown> | null = null;
   info: CameraInfo | null = null;
   readonly credentials: Credentials;
 
@@ -128,6 +135,11 @@ export class OnvifClient {
   ) {
     this.credentials = { username: camera.username, password: camera.password };
     assertXmlSafe(camera.id, this.credentials);
+  }
+
+  /** camera clock − our clock, ms; null until measured. */
+  get clockOffsetMs(): number | null {
+    return this.clock.offsetMs;
   }
 
   get deviceServiceUrl(): string {
@@ -158,17 +170,17 @@ export class OnvifClient {
     try {
       offset = await request();
     } catch (err) {
-      // Some firmware wants this call authenticated too.
-      if (!(err instanceof SoapFaultError)) throw err;
+      // Some firmware wants this call authenticated too: it says so with a SOAP Fault, or with HTTP 401.
+      if (!needsCredentials(err)) throw err;
       offset = await request(this.credentials);
     }
-    const previous = this.clockOffsetMs;
-    this.clockOffsetMs = Math.round(offset);
-    if (previous !== null && Math.abs(previous - this.clockOffsetMs) > 2000) {
-      this.logger.warn({ previous, now: this.clockOffsetMs }, 'camera clock jumped: rebuilding the ONVIF client');
+    const previous = this.clock.measured(Math.round(offset));
+    const now = this.clock.offsetMs!;
+    if (previous !== null && Math.abs(previous - now) > 2000) {
+      this.logger.warn({ previous, now }, 'camera clock jumped: rebuilding the ONVIF client');
       this.cam = null;
     }
-    return this.clockOffsetMs;
+    return now;
   }
 
   /**
@@ -181,8 +193,14 @@ export class OnvifClient {
     if (Number.isNaN(cameraMs)) return;
     const precise = /T\d{2}:\d{2}:\d{2}\.\d+/.test(currentTime);
     const estimate = precise ? cameraMs - receivedAtMs : cameraMs + 500 - receivedAtMs;
-    if (precise || this.clockOffsetMs === null || Math.abs(estimate - this.clockOffsetMs) > 1500) {
-      this.clockOffsetMs = Math.round(estimate);
+    const outcome = this.clock.observe(Math.round(estimate), precise);
+    if (outcome === 'ignored') {
+      this.logger.debug({ currentTime, offsetMs: this.clockOffsetMs }, 'CurrentTime inconsistent with the clock; ignored');
+    } else if (outcome === 'remeasure' && !this.remeasuring) {
+      // Several answers in a row disagree: the camera clock may really have moved. Only a measurement moves it.
+      this.remeasuring = this.measureClock()
+        .catch((err: unknown) => this.logger.debug({ err: errorMessage(err) }, 'clock re-measure failed'))
+        .finally(() => (this.remeasuring = null));
     }
   }
 
@@ -215,7 +233,8 @@ export class OnvifClient {
     const t = this.timeoutMs;
     await call<void>('connect', t * 4, (cb) => cam.connect((err) => cb(err)));
     this.cam = cam;
-    const eventsUrl = cam.uri?.events?.href ?? this.deviceServiceUrl;
+    // No events service listed: asking the device service for CreatePullPointSubscription forever helps nobody.
+    const eventsUrl = cam.uri?.events?.href ?? null;
     const info: CameraInfo = { eventsUrl, streaming: declaresRtsp(cam as unknown as OnvifCamShape) };
     try {
       const d = await call<Record<string, unknown>>('GetDeviceInformation', t, (cb) =>

@@ -248,7 +248,7 @@ describe('PullPointSupervisor and what the camera grants', () => {
     await sup.stop();
     const gaps = starts.slice(1).map((s, i) => s - starts[i]!);
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(95);
-    // 100, 200, 400, 800, then every pull timeout (1 s): ~6 pulls in 2 s instead of thousands.
+    // 100, 200, 400, 800, then every second: ~6 pulls in 2 s instead of thousands.
     expect(starts.length).toBeLessThanOrEqual(8);
     expect(sup.stats.earlyEmptyPulls).toBeGreaterThanOrEqual(3);
   });

@@ -78,7 +78,9 @@ function leaseTimesOf(response: unknown): LeaseTimes {
  */
 export class SoapPullPointTransport implements PullPointTransport {
   constructor(
-    private readonly eventsUrl: () => string,
+    /** Null: the camera has no events service. */
+    private readonly eventsUrl: () => string | null,
+    private readonly cameraId: string,
     private readonly credentials: Credentials,
     private readonly cameraOffsetMs: () => number,
     private readonly rewriteAddress: (address: string) => string = (a) => a,
@@ -89,8 +91,10 @@ export class SoapPullPointTransport implements PullPointTransport {
   }
 
   async create(leaseSec: number, timeoutMs: number): Promise<Created> {
+    const url = this.eventsUrl();
+    if (url === null) throw new EventsNotSupportedError(this.cameraId);
     const { body, raw } = await soapCall({
-      url: this.eventsUrl(),
+      url,
       action: ACTIONS.create,
       body: `<tev:CreatePullPointSubscription><tev:InitialTerminationTime>PT${leaseSec}S</tev:InitialTerminationTime></tev:CreatePullPointSubscription>`,
       credentials: this.credentials,

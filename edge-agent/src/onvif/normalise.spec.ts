@@ -62,6 +62,20 @@ describe('normalise: topic table', () => {
     expect(n.data).toMatchObject({ Level: '3', Mode: 'x' });
   });
 
+  it.each([
+    ['tns1:RuleEngine/MotionDetector/Motion', { IsMotion: 'true' }, 'motion', true, undefined],
+    ['tns1:RuleEngine/MotionDetector/Motion', { IsMotion: 'false' }, 'motion', false, undefined],
+    ['tns1:RuleEngine/HumanDetector/Human', { IsHuman: 'true' }, 'object', true, 'person'],
+    ['tns1:RuleEngine/PeopleDetector/People', { IsPeople: 'false' }, 'object', false, 'person'],
+    ['tns1:RuleEngine/VehicleDetector/Vehicle', { IsVehicle: 'true' }, 'object', true, 'vehicle'],
+    ['tns1:RuleEngine/AnimalDetector/Animal', { State: '1' }, 'object', true, 'animal'],
+    ['tns1:RuleEngine/HumanDetector', { Rule: 'gate', IsMotion: 'true' }, 'object', true, 'person'],
+  ])('people/vehicle/animal rules: %s %o → %s %s (%s)', (topic, data, type, active, object) => {
+    const n = normalise(note(topic, data));
+    expect(n).toMatchObject({ type, active });
+    expect(n.data.object).toBe(object);
+  });
+
   it('attaches what kind of tamper or object it was', () => {
     expect(normalise(note('tns1:VideoSource/ImageTooDark', { State: 'true' })).data.tamper).toBe('dark');
     expect(normalise(note('tns1:RuleEngine/CellMotionDetector/People', { IsPeople: '1' })).data.object).toBe('person');

@@ -51,6 +51,26 @@ export const TOPIC_RULES: readonly TopicRule[] = [
   { pattern: /^VideoSource\/MotionAlarm$/i, type: 'motion', stateItems: ['State'] },
   { pattern: /^RuleEngine\/CellMotionDetector\/Motion$/i, type: 'motion', stateItems: ['IsMotion'] },
   { pattern: /^RuleEngine\/MotionRegionDetector\/Motion$/i, type: 'motion', stateItems: ['State', 'IsMotion'] },
+  { pattern: /^RuleEngine\/MotionDetector\/Motion$/i, type: 'motion', stateItems: ['IsMotion', 'State'] },
+  // People/vehicle/animal detection rules (many current cameras): the object class goes into data.
+  {
+    pattern: /^RuleEngine\/(?:Human|People|Person)Detector(?:\/[^/]+)?$/i,
+    type: 'object',
+    data: { object: 'person' },
+    stateItems: ['IsHuman', 'IsPeople', 'IsPerson', 'State', 'IsMotion'],
+  },
+  {
+    pattern: /^RuleEngine\/VehicleDetector(?:\/[^/]+)?$/i,
+    type: 'object',
+    data: { object: 'vehicle' },
+    stateItems: ['IsVehicle', 'State', 'IsMotion'],
+  },
+  {
+    pattern: /^RuleEngine\/(?:Animal|Pet)Detector(?:\/[^/]+)?$/i,
+    type: 'object',
+    data: { object: 'animal' },
+    stateItems: ['IsAnimal', 'IsPet', 'State', 'IsMotion'],
+  },
   // Tapo puts its smart detections under CellMotionDetector.
   { pattern: /^RuleEngine\/CellMotionDetector\/People$/i, type: 'object', data: { object: 'person' } },
   { pattern: /^RuleEngine\/CellMotionDetector\/Tamper$/i, type: 'tamper' },

@@ -7,7 +7,7 @@
  * queues them on the subscription until the next pull.
  */
 export const MIN_PULL_INTERVAL_MS = 100;
-export const MAX_EMPTY_WAIT_MS = 2000;
+export const MAX_EMPTY_WAIT_MS = 1000;
 
 export class PullPacer {
   private emptyEarly = 0;

@@ -204,7 +204,10 @@ export async function soapCall(req: SoapRequest): Promise<{ body: XmlNode; raw: 
   try {
     parsed = parseXml(raw);
   } catch (err) {
-    throw new CameraTransportError(operation, `HTTP ${res.status}, response is not XML`, { cause: err });
+    throw new CameraTransportError(operation, `HTTP ${res.status}, response is not XML`, {
+      cause: err,
+      httpStatus: res.status,
+    });
   }
   const body = child(child(parsed, 'Envelope'), 'Body');
   const fault = child(body, 'Fault');
@@ -215,7 +218,7 @@ export async function soapCall(req: SoapRequest): Promise<{ body: XmlNode; raw: 
     throw new SoapFaultError(operation, codes.filter(Boolean).join('/') || 'unknown', reason, res.status);
   }
   if (!body || res.status >= 400) {
-    throw new CameraTransportError(operation, `HTTP ${res.status} without a SOAP body`);
+    throw new CameraTransportError(operation, `HTTP ${res.status} without a SOAP body`, { httpStatus: res.status });
   }
   return { body, raw };
 }
