@@ -51,11 +51,7 @@ export class EventsNotSupportedError extends AgentError {
 
 /** The camera's HTTP/SOAP endpoint could not be reached or answered something that is not SOAP. */
 export class CameraTransportError extends AgentError {
-  constructor(
-    operation: string,
-    detail: string,
-    options?: { cause?: unknown; httpStatus?: number },
-  ) {
+  constructor(operation: string, detail: string, options?: { cause?: unknown; httpStatus?: number }) {
     super('camera_unreachable', `${operation}: ${detail}`, options);
     this.httpStatus = options?.httpStatus;
   }

@@ -99,7 +99,10 @@ export const OnvifHealthSchema = Type.Object(
     // Optional (camhub additions, issue 18): how the subscription fares against what the camera grants.
     renewals: Type.Optional(Type.Integer({ minimum: 0, description: 'Subscription renewals since the agent started' })),
     resubscriptions: Type.Optional(
-      Type.Integer({ minimum: 0, description: 'Subscriptions re-created since the agent started (each a possible gap)' }),
+      Type.Integer({
+        minimum: 0,
+        description: 'Subscriptions re-created since the agent started (each a possible gap)',
+      }),
     ),
     unsubscribedReason: Type.Optional(
       Type.Union([Type.String({ maxLength: 64 }), Type.Null()], { description: 'Why there is no subscription' }),

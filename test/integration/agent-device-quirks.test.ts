@@ -236,7 +236,11 @@ describe('devices we did not write (issue 18)', () => {
     expect(flagged.length).toBeGreaterThan(0);
     for (const e of flagged) expect(Date.parse(String(e.data!.cameraTime))).toBeGreaterThan(Date.UTC(2050, 0, 1));
     // The offset never took the 27 years (and never flipped back): every sample's skew is small.
-    await collector.waitFor(() => samples('clock').some((s) => codes(s).includes('event_time_untrusted')), 5000, 'flag');
+    await collector.waitFor(
+      () => samples('clock').some((s) => codes(s).includes('event_time_untrusted')),
+      5000,
+      'flag',
+    );
     const skews = samples('clock').map((s) => Math.abs(Number(s.onvif.clockSkewMs)));
     expect(Math.max(...skews)).toBeLessThan(2000);
     await expectNothingLost('clock');

@@ -251,7 +251,10 @@ export class SimulatedCamera implements SimCamera {
 
   isReachable(): boolean {
     return (
-      this.mode !== 'hang' && this.mode !== 'refuse' && this.mode !== 'reboot' && this.mode !== 'uris-change-after-reboot'
+      this.mode !== 'hang' &&
+      this.mode !== 'refuse' &&
+      this.mode !== 'reboot' &&
+      this.mode !== 'uris-change-after-reboot'
     );
   }
 
@@ -727,7 +730,10 @@ export class SimulatedCamera implements SimCamera {
     const times =
       this.mode === 'no-termination-time'
         ? null
-        : { cameraNowMs: this.cameraNow() + offset, terminationMs: this.onCameraClock(subscription.expiresAt) + offset };
+        : {
+            cameraNowMs: this.cameraNow() + offset,
+            terminationMs: this.onCameraClock(subscription.expiresAt) + offset,
+          };
     return { body: responses.pulledMessages(messages, times) };
   }
 

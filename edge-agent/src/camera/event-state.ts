@@ -117,7 +117,13 @@ export class EventStateTracker {
     for (const [key, c] of [...this.open]) {
       if (!c.stale) continue;
       this.close(key, c);
-      this.options.emit({ type: c.type, state: 'end', at, topic: c.topic, data: { ...c.data, reason: 'resubscribed' } });
+      this.options.emit({
+        type: c.type,
+        state: 'end',
+        at,
+        topic: c.topic,
+        data: { ...c.data, reason: 'resubscribed' },
+      });
     }
   }
 

@@ -10,12 +10,7 @@ export interface EventTime {
   replaced: boolean;
 }
 
-export function eventTime(
-  cameraTime: Date | null,
-  offsetMs: number,
-  receivedAt: Date,
-  toleranceMs: number,
-): EventTime {
+export function eventTime(cameraTime: Date | null, offsetMs: number, receivedAt: Date, toleranceMs: number): EventTime {
   // Missing or impossible (0000-00-00…) times were already left out by normalise: nothing to flag.
   if (!cameraTime) return { at: receivedAt, replaced: false };
   const at = new Date(cameraTime.getTime() - offsetMs);

@@ -195,7 +195,10 @@ export class OnvifClient {
     const estimate = precise ? cameraMs - receivedAtMs : cameraMs + 500 - receivedAtMs;
     const outcome = this.clock.observe(Math.round(estimate), precise);
     if (outcome === 'ignored') {
-      this.logger.debug({ currentTime, offsetMs: this.clockOffsetMs }, 'CurrentTime inconsistent with the clock; ignored');
+      this.logger.debug(
+        { currentTime, offsetMs: this.clockOffsetMs },
+        'CurrentTime inconsistent with the clock; ignored',
+      );
     } else if (outcome === 'remeasure' && !this.remeasuring) {
       // Several answers in a row disagree: the camera clock may really have moved. Only a measurement moves it.
       this.remeasuring = this.measureClock()

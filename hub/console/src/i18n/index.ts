@@ -44,6 +44,22 @@ export function label(
   return key in vi ? t(key) : value;
 }
 
+/**
+ * A health problem in the user's language: the catalogue's `problem.<code>` with its machine `params` (a reason code
+ * is worded too); the agent's English `message` only for a code the catalogue does not know yet.
+ */
+export function problemText(p: { code: string; message?: string; params?: Record<string, string | number> }): string {
+  const key = `problem.${p.code}` as MessageKey;
+  if (!(key in vi)) return p.message || p.code;
+  const params: Record<string, string | number> = { count: '?', reason: t('problemReason.unknown') };
+  for (const [name, value] of Object.entries(p.params ?? {})) params[name] = value;
+  if (p.params?.reason !== undefined) {
+    const reasonKey = `problemReason.${String(p.params.reason)}` as MessageKey;
+    params.reason = reasonKey in vi ? t(reasonKey) : String(p.params.reason);
+  }
+  return t(key, params);
+}
+
 /** Sites may have their own time zone (from the sites API); everything else shows in the default one. */
 export function setSiteTimeZone(site: string, timeZone: string): void {
   siteTimeZones.set(site, timeZone);

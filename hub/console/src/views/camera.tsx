@@ -5,7 +5,7 @@ import { ErrorNotice, Loading, ProtectedImage, StatusBadge } from '../components
 import { LivePlayer } from '../components/live-player.js';
 import { useConsole } from '../context.js';
 import { useAsync } from '../hooks.js';
-import { formatDateTime, formatNumber, label, t } from '../i18n/index.js';
+import { formatDateTime, formatNumber, label, problemText, t } from '../i18n/index.js';
 import { href } from '../router.js';
 
 /** One camera for operators: latest snapshot, latest events with thumbnails, current health. */
@@ -73,7 +73,7 @@ export function CameraView({ site, camera }: { site: string; camera: string }) {
               <dt>{t('health.latency')}</dt>
               <dd>{formatNumber(h?.onvif?.latencyMs, 0)}</dd>
               <dt>{t('common.problems')}</dt>
-              <dd>{cam.problems.length ? cam.problems.map((p) => p.message || p.code).join('; ') : '—'}</dd>
+              <dd>{cam.problems.length ? cam.problems.map((p) => problemText(p)).join('; ') : '—'}</dd>
             </dl>
           ) : (
             <Loading when={info.loading} />

@@ -3,7 +3,7 @@ import { api, CAMERA_STATUSES, type CameraItem } from '../api.js';
 import { LineChart, type Point } from '../components/chart.js';
 import { ErrorNotice, Loading, StatusBadge } from '../components/common.js';
 import { useAsync } from '../hooks.js';
-import { formatDateTime, formatNumber, formatPercent, label, type MessageKey, t } from '../i18n/index.js';
+import { formatDateTime, formatNumber, formatPercent, label, type MessageKey, problemText, t } from '../i18n/index.js';
 import { href, navigate, type Route } from '../router.js';
 
 type Column = 'name' | 'site' | 'status' | 'since' | 'fps' | 'bitrate' | 'skew' | 'subscription';
@@ -142,7 +142,7 @@ export function HealthView({ route }: { route: Route }) {
                       ? t('health.subscribed')
                       : t('health.notSubscribed')}
                 </td>
-                <td>{c.problems.map((p) => p.message || p.code).join('; ') || '—'}</td>
+                <td>{c.problems.map((p) => problemText(p)).join('; ') || '—'}</td>
               </tr>
             ))}
           </tbody>
@@ -256,7 +256,7 @@ export function HealthCameraView({ site, camera, route }: { site: string; camera
                   <td>
                     <StatusBadge status={tr.to} />
                   </td>
-                  <td>{tr.problems.map((p) => p.message || p.code).join('; ') || '—'}</td>
+                  <td>{tr.problems.map((p) => problemText(p)).join('; ') || '—'}</td>
                 </tr>
               ))}
             </tbody>
