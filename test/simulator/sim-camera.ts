@@ -106,6 +106,8 @@ export interface SimCamera {
   /** Every subscription forgotten at once, without a reboot (the camera's state stays). */
   dropSubscriptions(): void;
   stats(): CameraStats;
+  /** When the last PullMessages requests arrived (ms epoch, up to 1000), oldest first. */
+  pullTimes(): readonly number[];
 }
 
 export interface CameraConfig {
@@ -185,6 +187,7 @@ export class SimulatedCamera implements SimCamera {
   /** Bumped by `uris-change-after-reboot`: the snapshot address moves and the old one answers 404. */
   private uriGeneration = 0;
   private pullAnswers = 0;
+  private readonly pullArrivals: number[] = [];
   private modeTimer: NodeJS.Timeout | undefined;
   /** Clock offset the camera booted with (SimulatorOptions.clockSkewMs, or a reboot's jump). */
   private bootClockOffsetMs: number;
@@ -278,6 +281,10 @@ export class SimulatedCamera implements SimCamera {
     this.pullPoints.removeAll();
     this.releaseHeld();
     await this.setListening(false);
+  }
+
+  pullTimes(): readonly number[] {
+    return this.pullArrivals;
   }
 
   stats(): CameraStats {
@@ -621,7 +628,11 @@ export class SimulatedCamera implements SimCamera {
     }
     if (service === 'subscription') {
       const subscription = this.pullPoints.get(subscriptionId);
-      if (action === 'PullMessages') this.counters.pullCalls += 1;
+      if (action === 'PullMessages') {
+        this.counters.pullCalls += 1;
+        this.pullArrivals.push(Date.now());
+        if (this.pullArrivals.length > 1000) this.pullArrivals.shift();
+      }
       if (action === 'Renew') this.counters.renewCalls += 1;
       if (action === 'Unsubscribe') this.counters.unsubscribeCalls += 1;
       if (

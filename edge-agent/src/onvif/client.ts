@@ -2,7 +2,7 @@ import { Cam } from 'onvif';
 import type { Logger } from 'pino';
 import type { CameraConfig } from '../config.js';
 import { CameraTimeoutError, CameraTransportError, errorMessage, SoapFaultError } from '../errors.js';
-import { ClockOffset } from './clock.js';
+import { ClockOffset, CONSISTENT_WITHIN_MS } from './clock.js';
 import { textOf } from './normalise.js';
 import { assertXmlSafe, child, type Credentials, soapCall, wsSecurityHeader } from './soap.js';
 
@@ -101,6 +101,9 @@ export function subProfileToken(profiles: unknown[], main: string | undefined, c
   return tokenOf(best) ?? null;
 }
 
+/** A CurrentTime that disagrees with the offset triggers a GetSystemDateAndTime at most this often. */
+const REMEASURE_MIN_MS = 5000;
+
 /** The camera wants credentials for a call we tried without: a SOAP Fault, or HTTP 401 (Digest) on some firmware. */
 export function needsCredentials(err: unknown): boolean {
   return err instanceof SoapFaultError || (err instanceof CameraTransportError && err.httpStatus === 401);
@@ -124,7 +127,8 @@ function profileFrameRate(profiles: unknown[], token: string | undefined): numbe
 export class OnvifClient {
   private cam: Cam | null = null;
   private readonly clock = new ClockOffset();
-  private remeasuring: Promise<unknown> | null = null;
+  private lastRemeasureAt = 0;
+  private lastRemeasureConfirmed = false;
   info: CameraInfo | null = null;
   readonly credentials: Credentials;
 
@@ -184,26 +188,29 @@ export class OnvifClient {
   }
 
   /**
-   * Refines the offset from a PullMessagesResponse's CurrentTime. Many cameras give it with milliseconds, which beats
-   * GetSystemDateAndTime's whole seconds; a whole-second CurrentTime only corrects a jump of more than 1.5 s.
+   * Refines the offset from a PullMessagesResponse's CurrentTime (see clock.ts). Many cameras give it with
+   * milliseconds, which beats GetSystemDateAndTime's whole seconds; one farther than 1.5 s from the measured offset
+   * is not believed but re-measured, before the answer's events are dated.
    */
-  observeCameraTime(currentTime: string | undefined, receivedAtMs: number): void {
+  async observeCameraTime(currentTime: string | undefined, receivedAtMs: number): Promise<void> {
     if (!currentTime) return;
     const cameraMs = Date.parse(currentTime);
     if (Number.isNaN(cameraMs)) return;
     const precise = /T\d{2}:\d{2}:\d{2}\.\d+/.test(currentTime);
     const estimate = precise ? cameraMs - receivedAtMs : cameraMs + 500 - receivedAtMs;
-    const outcome = this.clock.observe(Math.round(estimate), precise);
-    if (outcome === 'ignored') {
-      this.logger.debug(
-        { currentTime, offsetMs: this.clockOffsetMs },
-        'CurrentTime inconsistent with the clock; ignored',
-      );
-    } else if (outcome === 'remeasure' && !this.remeasuring) {
-      // Several answers in a row disagree: the camera clock may really have moved. Only a measurement moves it.
-      this.remeasuring = this.measureClock()
-        .catch((err: unknown) => this.logger.debug({ err: errorMessage(err) }, 'clock re-measure failed'))
-        .finally(() => (this.remeasuring = null));
+    if (this.clock.observe(Math.round(estimate), precise) !== 'remeasure') return;
+    // It disagrees with GetSystemDateAndTime: the camera clock may have jumped (a reboot), or this answer is wrong.
+    // Only a measurement decides; at most every REMEASURE_MIN_MS, so a camera that is often wrong costs little.
+    this.logger.debug({ currentTime, offsetMs: this.clockOffsetMs }, 'CurrentTime disagrees with the clock offset');
+    // The limit applies only while re-measures keep confirming the offset (the answers are wrong, not the clock).
+    if (this.lastRemeasureConfirmed && Date.now() - this.lastRemeasureAt < REMEASURE_MIN_MS) return;
+    this.lastRemeasureAt = Date.now();
+    const before = this.clockOffsetMs;
+    try {
+      const after = await this.measureClock();
+      this.lastRemeasureConfirmed = before !== null && Math.abs(after - before) <= CONSISTENT_WITHIN_MS;
+    } catch (err) {
+      this.logger.debug({ err: errorMessage(err) }, 'clock re-measure failed');
     }
   }
 

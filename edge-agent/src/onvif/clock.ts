@@ -6,19 +6,17 @@
  *   sent a CurrentTime 27 years off in every other answer (issue 18), which, adopted, dated events 2053 and made the
  *   next GetSystemDateAndTime look like a clock jump at every probe. So an estimate farther than
  *   CONSISTENT_WITHIN_MS from the baseline is ignored, and accepted ones are smoothed (median of the last few).
- * A camera whose clock really jumped disagrees with the baseline in several answers in a row: that asks for a
- * re-measure (the baseline moves only by GetSystemDateAndTime).
+ * A disagreeing answer asks for a re-measure (a camera whose clock really jumped, e.g. after a reboot); the baseline
+ * moves only by GetSystemDateAndTime, so one bad CurrentTime never moves it.
  */
 export const CONSISTENT_WITHIN_MS = 1500;
 const WINDOW = 9;
-const REMEASURE_AFTER = 3;
 
 export type Observation = 'accepted' | 'ignored' | 'remeasure';
 
 export class ClockOffset {
   private baseline: number | null = null;
   private readonly refinements: number[] = [];
-  private disagreements = 0;
   /** CurrentTime estimates ignored as inconsistent with the baseline (for logs and health). */
   ignored = 0;
 
@@ -35,7 +33,6 @@ export class ClockOffset {
     const previous = this.offsetMs;
     const moved = this.baseline === null || Math.abs(offsetMs - this.baseline) > CONSISTENT_WITHIN_MS;
     this.baseline = offsetMs;
-    this.disagreements = 0;
     // Refinements taken against the old baseline say nothing about the new clock.
     if (moved) this.refinements.length = 0;
     else this.dropInconsistent();
@@ -47,10 +44,8 @@ export class ClockOffset {
     if (this.baseline === null) return 'ignored';
     if (Math.abs(estimateMs - this.baseline) > CONSISTENT_WITHIN_MS) {
       this.ignored += 1;
-      this.disagreements += 1;
-      return this.disagreements >= REMEASURE_AFTER ? 'remeasure' : 'ignored';
+      return 'remeasure';
     }
-    this.disagreements = 0;
     // Whole seconds do not beat the baseline; they only confirm it.
     if (!precise) return 'accepted';
     this.refinements.push(estimateMs);

@@ -184,7 +184,9 @@ describe(PullPointSupervisor.name, () => {
       logger,
     );
     sup.start();
-    await until(() => remeasured === 1 && t.created === 2);
+    await until(() => remeasured === 1 && t.pulls >= 3);
+    // The camera refused our token, not the subscription: it is kept (with the events queued on it).
+    expect(t.created).toBe(1);
     await sup.stop();
   });
 });

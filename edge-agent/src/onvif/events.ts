@@ -180,8 +180,11 @@ export interface PullPointTimings {
 
 export interface PullPointHooks {
   onNotifications(notifications: RawNotification[], receivedAt: Date): void;
-  /** Every successful pull, with the camera's CurrentTime when it sent one. */
-  onPulled?(currentTime: string | undefined, receivedAt: Date): void;
+  /**
+   * Every successful pull, with the camera's CurrentTime when it sent one; awaited before its notifications are
+   * handled, so a clock re-measure it starts dates them.
+   */
+  onPulled?(currentTime: string | undefined, receivedAt: Date): void | Promise<void>;
   /** WS-Security refused: the camera's clock probably jumped. Re-measure before the next attempt. */
   onNotAuthorized(): Promise<void>;
   onStateChange?(subscribed: boolean, reason?: UnsubscribedReason): void;
@@ -365,7 +368,7 @@ export class PullPointSupervisor {
           const granted = grantedLeaseMs(result, endedAt + this.cameraOffsetMs());
           if (granted !== null) this.renewAt = Math.min(before, endedAt + Math.round(granted * 0.7));
         }
-        this.hooks.onPulled?.(result.currentTime, receivedAt);
+        await this.hooks.onPulled?.(result.currentTime, receivedAt);
         if (result.notifications.length > 0) this.hooks.onNotifications(result.notifications, receivedAt);
         if (!this.synchronised) {
           this.synchronised = true;
@@ -427,8 +430,10 @@ export class PullPointSupervisor {
       // fault, and the re-create still waited 57 s). Faults in a row still back off among themselves.
       if (this.lastFailureWasTransport) this.backoff.reset();
       this.lastFailureWasTransport = false;
-      // A fault means the subscription is gone (expired, camera rebooted, renew refused): re-create it.
-      subscriptionGone = true;
+      // A fault means the subscription is gone (expired, camera rebooted, renew refused): re-create it. Except a
+      // WS-Security refusal: the camera did not look at the request, so the subscription (and the events queued on
+      // it) is still there once our clock offset is right again.
+      subscriptionGone = !(err.isNotAuthorized && this.sub);
       reason = this.sub ? 'subscription_gone' : 'subscribe_refused';
       if (err.isNotAuthorized) {
         reason = 'auth_refused';
