@@ -155,7 +155,14 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
       await api.register(rulesRoutes, { rules: s.rules });
       await api.register(webhooksRoutes);
       await api.register(notifyRoutes);
-      await api.register(liveRoutes, { live: instance.live });
+      await api.register(liveRoutes, {
+        live: instance.live,
+        streams: instance.liveStreams,
+        auth: s.auth,
+        audit: s.audit,
+        rateLimiter: s.rateLimiter,
+        sessions: s.sessions,
+      });
       await api.register(authRoutes, {
         auth: s.auth,
         users: s.users,

@@ -13,6 +13,7 @@ import { createAuthService } from './auth/auth.service.js';
 import type { HubKeys } from './auth/keys.js';
 import { createRateLimiter } from './auth/rate-limit.js';
 import { createRefusedLoginLog } from './auth/refused-logins.js';
+import { createSessionEvents } from './auth/session-events.js';
 import { HubBus } from './bus.js';
 import { createCamerasRepository } from './cameras/cameras.repository.js';
 import { createCamerasService } from './cameras/cameras.service.js';
@@ -84,11 +85,18 @@ export function buildContainer(deps: ContainerDeps) {
     windowSec: cfg.AUTH_AUDIT_WINDOW_SEC,
     onError: (err) => deps.log.error({ err }, 'could not write a refused-login audit summary'),
   });
+  // Published by every hub (and the CLI); each hub's auth plugin listens and closes the streams concerned.
+  const sessions = createSessionEvents({
+    publisher: deps.redis,
+    channel: `${cfg.QUEUE_PREFIX}:sessions`,
+    onError: (err) => deps.log.warn({ err: err.message }, 'session change not understood'),
+  });
   const auth = createAuthService({
     repo: r.auth,
     users: r.users,
     audit,
     refusedLogins,
+    sessions,
     settings: {
       tokenKey: keys.tokenKey,
       tokenTtlSec: cfg.AUTH_TOKEN_TTL_SEC,
@@ -181,7 +189,8 @@ export function buildContainer(deps: ContainerDeps) {
     rejections: createRejectionsService({ repo: r.rejections, topicRoot: cfg.MQTT_TOPIC_ROOT }),
     rules,
     status,
-    users: createUsersService({ users: r.users, auth: r.auth, audit }),
+    sessions,
+    users: createUsersService({ users: r.users, auth: r.auth, audit, sessions }),
   };
 
   return { config: cfg, keys, bus, snapshots, eventTouches, afterStore, repositories, services };

@@ -1,4 +1,3 @@
-import { request } from 'node:http';
 import { createTopics } from '@camhub/shared';
 import type { FastifyInstance } from 'fastify';
 import type { MqttClient } from 'mqtt';
@@ -8,56 +7,9 @@ import { createUser } from '../support/auth.js';
 import { makeEvent, makeHealth } from '../support/factories.js';
 import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
 import { connectPublisher, publishJson } from '../support/mqtt.js';
+import { openSse, type SseMessage } from '../support/sse.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { ALERTS_TEST_ADMIN_PASSWORD, apiClient } from './alerts-support.js';
-
-interface SseMessage {
-  id?: string;
-  event: string;
-  data: unknown;
-}
-
-/** A plain SSE client over node:http, as a browser's EventSource would behave (minus auto-reconnect). */
-async function openSse(url: string, headers: Record<string, string>) {
-  const messages: SseMessage[] = [];
-  let status = 0;
-  let contentType = '';
-  const req = request(url, { headers: { accept: 'text/event-stream', ...headers } });
-  await new Promise<void>((resolve, reject) => {
-    req.on('response', (res) => {
-      status = res.statusCode ?? 0;
-      contentType = String(res.headers['content-type']);
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buf += chunk;
-        let cut: number;
-        while ((cut = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, cut);
-          buf = buf.slice(cut + 2);
-          const m: Partial<SseMessage> & { lines: string[] } = { lines: [] };
-          for (const line of block.split('\n')) {
-            if (line.startsWith('id: ')) m.id = line.slice(4);
-            else if (line.startsWith('event: ')) m.event = line.slice(7);
-            else if (line.startsWith('data: ')) m.lines.push(line.slice(6));
-          }
-          if (m.event) messages.push({ id: m.id, event: m.event, data: JSON.parse(m.lines.join('\n')) });
-        }
-      });
-      // close() destroys the socket on purpose; that is not a failure of the stream.
-      res.on('error', () => undefined);
-      resolve();
-    });
-    req.on('error', reject);
-    req.end();
-  });
-  return {
-    messages,
-    status: () => status,
-    contentType: () => contentType,
-    close: () => req.destroy(),
-  };
-}
 
 let env: TestHubEnv;
 let writer: FastifyInstance;

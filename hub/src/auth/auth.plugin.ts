@@ -47,10 +47,13 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 export default fp(
   async (app: FastifyInstance) => {
-    const { auth, audit, refusedLogins } = app.container.services;
+    const { auth, audit, refusedLogins, sessions } = app.container.services;
+    // Session changes from every hub (logout, disabled users…) close this hub's open streams.
+    await sessions.listen(app.redisConnection());
     // Summaries of the last window must reach the trail before the pool closes.
     app.addHook('preClose', async () => {
       await refusedLogins.close();
+      await sessions.close();
     });
 
     const routeTable: RouteTableEntry[] = [];

@@ -5,6 +5,7 @@ import { AppError, NotFoundError, UnauthorizedError } from '../errors.js';
 import type { UsersRepository } from '../users/users.repository.js';
 import type { Role } from './access.js';
 import type { AttemptStats, AuthRepository, LoginRefusal } from './auth.repository.js';
+import type { SessionPublisher } from './session-events.js';
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './passwords.js';
 import { signAccessToken, verifyAccessToken } from './tokens.js';
 
@@ -16,6 +17,8 @@ export interface AuthUser {
   /** Sites this user may see; null = every site. */
   sites: string[] | null;
   sessionId: string;
+  /** When the presented access token expires (ms since the epoch): long-lived responses end then. */
+  expiresAt: number;
 }
 
 export class TooManyAttemptsError extends AppError {
@@ -65,6 +68,8 @@ export function createAuthService(deps: {
   settings: AuthSettings;
   /** Where refused logins are audited (summed per IP and window); without it, each is recorded on its own. */
   refusedLogins?: { refused: (ip: string, username: string, reason: string) => Promise<void> };
+  /** Tells every hub that a session ended, so its open streams close at once. */
+  sessions?: SessionPublisher;
 }) {
   const { repo, users, audit, settings: s } = deps;
   const refusedLog = deps.refusedLogins ?? {
@@ -176,6 +181,7 @@ export function createAuthService(deps: {
 
     async logout(user: AuthUser, who: AuditActor) {
       await repo.revokeSession(user.sessionId);
+      await deps.sessions?.publish({ userId: user.id, sessionId: user.sessionId, reason: 'logout' });
       await audit.record(who, { action: 'auth.logout', target: user.username });
     },
 
@@ -191,7 +197,22 @@ export function createAuthService(deps: {
         roles: row.roles as Role[],
         sites: row.sites,
         sessionId: row.session_id,
+        expiresAt: claims.exp * 1000,
       };
+    },
+
+    /**
+     * Whether a long-lived response may go on for `user`: 'ended' when the session was logged out or revoked or the
+     * user disabled, 'changed' when their roles or sites are no longer what the response was opened with.
+     */
+    async sessionState(user: AuthUser): Promise<'live' | 'ended' | 'changed'> {
+      const row = await repo.sessionUser(user.sessionId, user.id);
+      if (!row) return 'ended';
+      const same = (x: readonly string[] | null, y: readonly string[] | null) =>
+        x === null || y === null
+          ? x === y
+          : x.length === y.length && [...x].sort().join('\0') === [...y].sort().join('\0');
+      return same(row.roles, user.roles) && same(row.sites, user.sites) ? 'live' : 'changed';
     },
 
     /**
@@ -244,7 +265,10 @@ export function createAuthService(deps: {
         roles: ['admin'],
       });
       await repo.clearFailures('admin');
-      if (existing) await repo.revokeUserSessions(existing.id);
+      if (existing) {
+        await repo.revokeUserSessions(existing.id);
+        await deps.sessions?.publish({ userId: existing.id, reason: 'password' });
+      }
       await audit.record(
         { actor: 'system', roles: [], ip: null },
         {

@@ -17,13 +17,21 @@ export interface LiveFilter {
 
 export interface LiveSubscriber {
   filter: LiveFilter;
-  send: (entry: LiveEntry) => void;
+  /** Writes an entry; false when the client's socket buffer is full (replay then waits for `drained`). */
+  send: (entry: LiveEntry) => boolean | void;
+  /** Resolves when the client's socket can take more (or has closed). */
+  drained: () => Promise<void>;
+  /** False once the client has gone: a replay stops reading. */
+  open: () => boolean;
   /** Entries older than the Last-Event-ID asked for are gone (trimmed): the client has a gap. */
   gap: () => void;
   close: () => void;
 }
 
-const REPLAY_MAX = 10_000;
+/** Entries read from Redis per replay page: one page at a time in memory, whatever the client asked to resume from. */
+const REPLAY_PAGE = 200;
+/** Live entries held for a client still being replayed to; beyond this it is dropped and reconnects. */
+const PENDING_MAX = 5_000;
 
 /** Stream ids "ms-seq" in order. */
 export function compareIds(a: string, b: string): number {
@@ -66,10 +74,12 @@ export function createLiveFeed(deps: {
 
   const wants = (f: LiveFilter, e: LiveEntry) => f.kinds.has(e.kind) && (!f.sites || f.sites.has(e.site));
 
-  function deliver(c: Client, e: LiveEntry) {
-    if (compareIds(e.id, c.lastId) <= 0) return;
+  /** False when the client's buffer is full: a replay waits for it to drain before the next entry. */
+  function deliver(c: Client, e: LiveEntry): boolean {
+    if (compareIds(e.id, c.lastId) <= 0) return true;
     c.lastId = e.id;
-    if (wants(c.sub.filter, e)) c.sub.send(e);
+    if (!wants(c.sub.filter, e)) return true;
+    return c.sub.send(e) !== false;
   }
 
   async function readLoop() {
@@ -83,8 +93,14 @@ export function createLiveFeed(deps: {
         const entries = toEntries(res[0]![1]);
         cursor = entries[entries.length - 1]?.id ?? cursor;
         for (const c of clients) {
-          if (c.pending) c.pending.push(...entries);
-          else for (const e of entries) deliver(c, e);
+          if (c.pending) {
+            c.pending.push(...entries);
+            // A client that cannot keep up with its own replay is not held in memory: it reconnects later.
+            if (c.pending.length > PENDING_MAX) {
+              clients.delete(c);
+              c.sub.close();
+            }
+          } else for (const e of entries) deliver(c, e);
         }
       } catch (err) {
         if (stopping) return;
@@ -111,22 +127,36 @@ export function createLiveFeed(deps: {
       if (failed) throw failed[0]!;
     },
 
-    /** Adds a client; with `lastEventId`, first replays what it missed, in order, without duplicates. */
+    /**
+     * Adds a client; with `lastEventId`, first replays what it missed, in order, without duplicates: page by page,
+     * each page filtered by the client's sites and kinds, and the next entry written only once the socket has
+     * drained, so a thousand clients resuming from 0-0 cost a page each in memory, not the whole buffer.
+     */
     async subscribe(sub: LiveSubscriber, lastEventId?: string): Promise<() => void> {
       const tail = (await redis.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][];
-      const c: Client = { sub, lastId: tail[0]?.[0] ?? '0-0', pending: null };
+      const tailId = tail[0]?.[0] ?? '0-0';
+      const c: Client = { sub, lastId: tailId, pending: null };
       if (lastEventId && compareIds(lastEventId, c.lastId) < 0) {
         c.lastId = lastEventId;
         c.pending = [];
         clients.add(c);
-        const missed = toEntries((await redis.xrange(key, `(${lastEventId}`, '+', 'COUNT', REPLAY_MAX)) as never);
         const oldest = (await redis.xrange(key, '-', '+', 'COUNT', 1)) as [string, string[]][];
         // The entry the client saw last is gone: older ones it never saw may have been trimmed with it.
         if (oldest[0] && compareIds(oldest[0][0], lastEventId) > 0) sub.gap();
-        for (const e of missed) deliver(c, e);
-        const queued = c.pending;
+        let from = `(${lastEventId}`;
+        while (sub.open()) {
+          const page = toEntries((await redis.xrange(key, from, tailId, 'COUNT', REPLAY_PAGE)) as never);
+          for (const e of page) if (!deliver(c, e) && sub.open()) await sub.drained();
+          if (page.length < REPLAY_PAGE) break;
+          from = `(${page[page.length - 1]!.id}`;
+        }
+        // What arrived meanwhile, until nothing is queued; then live delivery takes over.
+        while (c.pending && c.pending.length > 0 && sub.open()) {
+          const queued = c.pending;
+          c.pending = [];
+          for (const e of queued) if (!deliver(c, e) && sub.open()) await sub.drained();
+        }
         c.pending = null;
-        for (const e of queued) deliver(c, e);
       } else clients.add(c);
       return () => clients.delete(c);
     },

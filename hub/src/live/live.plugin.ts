@@ -1,9 +1,12 @@
 import fp from 'fastify-plugin';
 import { createLiveFeed, type LiveFeed } from './live-feed.js';
+import { createStreamRegistry, type StreamRegistry } from './stream-registry.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     live: LiveFeed;
+    /** Open live streams per user and session, across hubs (the caps). */
+    liveStreams: StreamRegistry;
   }
 }
 
@@ -39,6 +42,15 @@ export default fp(
     );
     feed.start();
     app.decorate('live', feed);
+    app.decorate(
+      'liveStreams',
+      createStreamRegistry({
+        redis: app.redis,
+        prefix: app.config.QUEUE_PREFIX,
+        // Three missed heartbeats: the hub holding the stream is gone.
+        ttlMs: app.config.LIVE_HEARTBEAT_SEC * 3000,
+      }),
+    );
     // SSE responses never end by themselves; close them before the server waits for open connections.
     app.addHook('preClose', async () => {
       await feed.stop();

@@ -3,13 +3,20 @@ import type { CreateUserBody, UpdateUserBody, UserItem } from '@camhub/shared';
 import type { AuditActor, AuditService } from '../audit/audit.service.js';
 import type { AuthRepository } from '../auth/auth.repository.js';
 import { hashPassword } from '../auth/passwords.js';
+import type { SessionChange, SessionPublisher } from '../auth/session-events.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { UserRecord, UsersRepository } from './users.repository.js';
 
 const publicView = ({ passwordHash: _hidden, ...user }: UserRecord): UserItem => user;
 
 /** Managing people: used by the admin API and the CLI alike, so both enforce the same rules and are audited. */
-export function createUsersService(deps: { users: UsersRepository; auth: AuthRepository; audit: AuditService }) {
+export function createUsersService(deps: {
+  users: UsersRepository;
+  auth: AuthRepository;
+  audit: AuditService;
+  /** Tells every hub to close the user's open streams (absent in the CLI: they end at their next heartbeat). */
+  sessions?: SessionPublisher;
+}) {
   const { users, auth, audit } = deps;
 
   async function mustExist(username: string) {
@@ -62,6 +69,17 @@ export function createUsersService(deps: { users: UsersRepository; auth: AuthRep
       if (!updated) throw new NotFoundError('user');
       if (patch.password !== undefined || patch.disabled === true) await auth.revokeUserSessions(updated.id);
       if (patch.password !== undefined) await auth.clearFailures(username);
+      const reason: SessionChange['reason'] | null =
+        patch.disabled === true
+          ? 'disabled'
+          : patch.password !== undefined
+            ? 'password'
+            : patch.roles !== undefined
+              ? 'roles'
+              : patch.sites !== undefined
+                ? 'sites'
+                : null;
+      if (reason) await deps.sessions?.publish({ userId: updated.id, reason });
       // The password itself is never recorded, only that it changed.
       const detail: Record<string, unknown> = {};
       if (patch.roles !== undefined) detail.roles = { from: before.roles, to: updated.roles };
