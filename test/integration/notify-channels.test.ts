@@ -116,7 +116,7 @@ afterAll(async () => {
 });
 
 describe('notifications through Telegram, Zalo and e-mail', () => {
-  it('an alert reaches all three within 5 s, in Vietnamese, with the snapshot and a link into the console', async () => {
+  it('an alert reaches all three, in Vietnamese, with the snapshot and a link into the console', async () => {
     const tg = await telegramTarget(['nc-1']);
     const za = await target({
       channel: 'zalo',
@@ -166,14 +166,12 @@ describe('notifications through Telegram, Zalo and e-mail', () => {
       { what: 'camera name' },
     );
     const snap = await storedSnapshot();
-    const published = Date.now();
     const alert = await openAlert('nc-1', 'gate', { snapshot: snap.ref });
+    // The 5 s figure is asserted end to end from the simulator (notify-simulator.test.ts); here only what arrives.
     await waitFor(() => telegram.sent.length >= 1 && zalo.sent.length >= 2 && smtp.messages.length >= 1, {
       what: 'all three channels',
-      timeoutMs: 5000,
+      timeoutMs: 20_000,
     });
-    const within = Math.max(telegram.sent[0]!.at, ...zalo.sent.map((s) => s.at)) - published;
-    expect(within).toBeLessThan(5000);
 
     const link = `${CONSOLE}/#/alerts/${alert.id}`;
     const msg = telegram.sent[0]!;

@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import type { Alert, Delivery } from '@camhub/shared';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Agent } from '../../edge-agent/src/agent.js';
+import { parseConfig } from '../../edge-agent/src/config.js';
+import { tempDir } from '../../edge-agent/src/testing/harness.js';
+import { startSimulator, type Simulator } from '../simulator/index.js';
+import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
+import { uniqueToken } from '../support/ids.js';
+import { freePortBlock } from '../support/processes.js';
+import { startSmtpServer, type SmtpTestServer } from '../support/smtp.js';
+import { startTelegramStandIn, type TelegramStandIn } from '../support/telegram-stand-in.js';
+import { waitFor } from '../support/wait.js';
+import { startZaloStandIn, type ZaloStandIn } from '../support/zalo-stand-in.js';
+import { ALERTS_TEST_ADMIN_PASSWORD, type ApiClient, apiClient } from './alerts-support.js';
+
+// End to end on loopback: the ONVIF simulator's door contact (SOAP over HTTP) → the real edge agent (snapshot over
+// ONVIF, upload to the hub) → Mosquitto → the hub's rule → Telegram and Zalo stand-ins and a real SMTP server.
+// A free block in this file's own band (test/support/processes.ts: freePortBlock).
+const BASE_PORT = await freePortBlock(32, 29000);
+const SITE = `ns-${uniqueToken().slice(0, 6)}`;
+const AGENT_TOKEN = `agent-${uniqueToken()}`;
+const BOT_TOKEN = `7222333444:${randomBytes(18).toString('base64url')}`;
+const CHAT = '-1005556667778';
+const ZALO_APP = { appId: '5566778899001122', appSecret: `secret-${uniqueToken()}` };
+const FOLLOWER = '1122334455667788';
+
+let sim: Simulator;
+let agent: Agent;
+let dataDir: string;
+let env: TestHubEnv;
+let hub: FastifyInstance;
+let api: ApiClient;
+let telegram: TelegramStandIn;
+let zalo: ZaloStandIn;
+let smtp: SmtpTestServer;
+
+beforeAll(async () => {
+  telegram = await startTelegramStandIn({ token: BOT_TOKEN, chats: [CHAT] });
+  zalo = await startZaloStandIn({ ...ZALO_APP, followers: [FOLLOWER] });
+  smtp = await startSmtpServer({ username: 'bv@example.vn', password: 'smtp-pass-456' });
+  env = await createHubEnv({
+    AGENT_TOKENS: `${SITE}=${AGENT_TOKEN}`,
+    CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD,
+    TELEGRAM_API_URL: telegram.url,
+    ZALO_API_URL: zalo.url,
+    ZALO_OAUTH_URL: zalo.url,
+    ZALO_ZNS_URL: zalo.url,
+    SMTP_CA_FILE: smtp.caFile,
+    SITE_NAMES: `${SITE}=Kho Hà Nội`,
+  });
+  hub = await buildHub(env.config, { listen: true });
+  api = apiClient(hub);
+
+  sim = await startSimulator({ cameras: 1, basePort: BASE_PORT, rtsp: false, discovery: false });
+  dataDir = tempDir('notify-sim-');
+  agent = new Agent(
+    parseConfig({
+      site: SITE,
+      mqtt: { url: env.config.MQTT_URL, topicRoot: env.config.MQTT_TOPIC_ROOT },
+      hub: { url: hubUrl(hub), token: AGENT_TOKEN },
+      dataDir,
+      outbox: { maxBytes: 4 * 1024 * 1024 },
+      onvif: { pullTimeoutSec: 1, requestTimeoutMs: 2000, backoffMinMs: 100, backoffMaxMs: 1000 },
+      health: { intervalSec: 2, stream: false },
+      cameras: sim.cameras.map((c) => ({
+        id: 'cua-kho',
+        name: 'Cửa kho',
+        host: c.host,
+        port: c.port,
+        username: c.username,
+        password: c.password,
+      })),
+    }),
+    pino({ level: process.env.AGENT_TEST_LOG ?? 'silent' }),
+  );
+  agent.start();
+  await waitFor(() => sim.cameras[0]!.stats().activeSubscriptions === 1, {
+    timeoutMs: 20_000,
+    what: 'agent subscribed',
+  });
+});
+
+afterAll(async () => {
+  await agent?.stop();
+  await sim?.close();
+  await hub?.close();
+  await env?.cleanup();
+  await telegram?.close();
+  await zalo?.close();
+  await smtp?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('an alert opened by the simulator', () => {
+  it('reaches Telegram, Zalo and e-mail within 5 s, with the camera snapshot', async () => {
+    const rule = await api.post<{ id: string }>('/api/v1/alert-rules', {
+      kind: 'event',
+      name: 'Cửa kho mở',
+      severity: 'critical',
+      eventTypes: ['digital_input'],
+      sites: [SITE],
+    });
+    expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+    const targets = [
+      { channel: 'telegram', name: 'Telegram', config: { botToken: BOT_TOKEN, chatId: CHAT } },
+      { channel: 'zalo', name: 'Zalo', config: { ...ZALO_APP, mode: 'users', userIds: [FOLLOWER], ...zalo.tokens() } },
+      {
+        channel: 'email',
+        name: 'E-mail',
+        config: {
+          host: '127.0.0.1',
+          port: smtp.port,
+          security: 'starttls',
+          username: 'bv@example.vn',
+          password: 'smtp-pass-456',
+          from: 'camhub@example.vn',
+          to: ['thukho@example.vn'],
+        },
+      },
+    ];
+    for (const t of targets) {
+      const res = await api.post('/api/v1/notification-targets', { ...t, siteIds: [SITE], ruleIds: [rule.body.id] });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+    }
+
+    const opened = Date.now();
+    sim.cameras[0]!.setInput(true);
+    await waitFor(() => telegram.sent.length >= 1 && zalo.sent.length >= 1 && smtp.messages.length >= 1, {
+      what: 'all three channels',
+      timeoutMs: 5000,
+      intervalMs: 20,
+    });
+    const reached = Date.now() - opened;
+    expect(reached).toBeLessThan(5000);
+    console.info(`simulator input → Telegram, Zalo and e-mail in ${reached} ms`);
+
+    const alert = (await api.get<{ items: Alert[] }>(`/api/v1/alerts?site=${SITE}`)).body.items[0]!;
+    expect(alert).toMatchObject({ camera: 'cua-kho', severity: 'critical' });
+    const tg = telegram.sent[0]!;
+    expect(tg.chatId).toBe(CHAT);
+    for (const text of [tg.text, zalo.sent[0]!.text!, smtp.messages[0]!.text!]) {
+      expect(text).toContain('Tín hiệu từ cảm biến (cửa, nút báo động)');
+      expect(text).toContain('Cửa kho – Kho Hà Nội');
+      expect(text).toContain('Nghiêm trọng');
+    }
+    // The agent grabbed the camera's snapshot over ONVIF and uploaded it; every channel carries the same JPEG.
+    const row = await hub.pg.query<{ snapshot: string | null }>(
+      `SELECT e.snapshot FROM alert_events ae JOIN events e ON e.id = ae.event_id WHERE ae.alert_id = $1`,
+      [alert.id],
+    );
+    const ref = row.rows.find((r) => r.snapshot)?.snapshot;
+    expect(ref, 'the event carries a snapshot').toBeTruthy();
+    const file = (await hub.container.snapshots.open(ref!))!;
+    const chunks: Buffer[] = [];
+    for await (const c of file.stream) chunks.push(c as Buffer);
+    const jpeg = Buffer.concat(chunks);
+    expect(jpeg[0]).toBe(0xff);
+    expect(tg.method).toBe('sendPhoto');
+    expect(tg.photo!.bytes.equals(jpeg)).toBe(true);
+    expect(zalo.sent[0]!.image!.equals(jpeg)).toBe(true);
+    expect(smtp.messages[0]!.attachments[0]!.content.equals(jpeg)).toBe(true);
+
+    const log = await waitFor(async () => {
+      const items = (await api.get<{ items: Delivery[] }>(`/api/v1/notifications/deliveries?alertId=${alert.id}`)).body
+        .items;
+      return items.length === 3 && items.every((d) => d.status === 'delivered') ? items : null;
+    });
+    expect(log.map((d) => d.channel).sort()).toEqual(['email', 'telegram', 'zalo']);
+  });
+});
