@@ -10,8 +10,9 @@ import type { MqttClient } from 'mqtt';
  * acknowledgements are discarded and the broker redelivers those messages to our persistent session (the ids make
  * redelivery harmless). MQTT requires PUBACKs in the order the PUBLISHes arrived, which a FIFO release keeps.
  *
- * It wraps mqtt.js's internal `_sendPacket`; the version is pinned in hub/package.json and
- * test/integration/hub-ingest.test.ts proves that killing the hub mid-batch loses nothing.
+ * It wraps mqtt.js's internal `_sendPacket`, so hub/package.json pins mqtt to one exact version: upgrade it on
+ * purpose, and only once ack-gate.spec.ts (the installed client against a broker on an in-memory stream) passes.
+ * test/integration/hub-crash.test.ts shows that killing the hub mid-batch loses nothing.
  */
 type SendPacket = (packet: { cmd: string; messageId?: number }, cb?: (err?: Error) => void, ...rest: unknown[]) => void;
 
