@@ -383,6 +383,38 @@ describe('notifications through Telegram, Zalo and e-mail', () => {
     expect((await api.get<Target>(`/api/v1/notification-targets/${tg.id}`)).body.failing).toBe(false);
   });
 
+  it("hands a message that failed for good to the target's second", async () => {
+    const second = await target({
+      channel: 'email',
+      name: 'Trực ban dự phòng',
+      siteIds: ['nc-none'],
+      ruleIds: [],
+      config: {
+        host: '127.0.0.1',
+        port: smtp.port,
+        security: 'starttls',
+        username: SMTP_USER,
+        password: SMTP_PASSWORD,
+        from: 'camhub@example.vn',
+        to: ['duphong@example.vn'],
+      },
+    });
+    await telegramTarget(['nc-fb'], { escalateTo: second.id }, CHAT_2);
+    telegram.kickFrom(CHAT_2);
+    try {
+      const a = await openAlert('nc-fb', 'gate');
+      const mail = await waitFor(() => smtp.messages.find((m) => m.text?.includes('gate – nc-fb')), {
+        what: 'fallback e-mail',
+      });
+      expect((mail.to as { value: { address: string }[] }).value[0]!.address).toBe('duphong@example.vn');
+      const log = await deliveriesOf(a.id);
+      expect(log.find((d) => d.channel === 'telegram')).toMatchObject({ status: 'failed', lastStatus: 403 });
+      expect(log.find((d) => d.channel === 'email')?.targetId).toBe(second.id);
+    } finally {
+      telegram.readmit(CHAT_2);
+    }
+  });
+
   it('quiet hours hold a warning and let a critical through', async () => {
     // A window around now on the site's clock (Asia/Ho_Chi_Minh), so the test holds whatever the hour.
     const hhmm = (d: Date) =>
