@@ -13,7 +13,7 @@ import alertsPlugin from './alerts/alerts.plugin.js';
 import authPlugin from './auth/auth.plugin.js';
 import configPlugin from './plugins/config.js';
 import consolePlugin from './plugins/console.js';
-import followersPlugin from './ingest/followers.plugin.js';
+import afterCommitPlugin from './ingest/after-commit.plugin.js';
 import ingestPlugin, { type IngestPluginOptions } from './ingest/ingest.plugin.js';
 import livePlugin from './live/live.plugin.js';
 import maintenancePlugin from './maintenance/maintenance.plugin.js';
@@ -83,7 +83,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   // Before any route: it collects the route table and enforces each route's declared access.
   await instance.register(authPlugin);
   await instance.register(ingestPlugin, opts.ingest ?? {});
-  await instance.register(followersPlugin);
+  await instance.register(afterCommitPlugin);
   await instance.register(maintenancePlugin, { work: opts.maintenance ?? true });
   await instance.register(alertsPlugin, { work: opts.maintenance ?? true });
   await instance.register(notifyPlugin, { work: opts.maintenance ?? true });

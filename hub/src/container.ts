@@ -26,7 +26,8 @@ import { createEventsService } from './events/events.service.js';
 import { createExportsRepository } from './exports/exports.repository.js';
 import { createExportsService } from './exports/exports.service.js';
 import { createIngestRepository } from './ingest/ingest.repository.js';
-import { createIngestService, type StoredBatch } from './ingest/ingest.service.js';
+import { type AfterCommitFollower, runAfterCommit } from './ingest/after-commit.js';
+import { createIngestService } from './ingest/ingest.service.js';
 import { CameraTouchBuffer } from './ingest/touch-buffer.js';
 import { createSnapshotStore } from './media/snapshot-store.js';
 import type { HubMetrics } from './metrics/metrics.js';
@@ -130,8 +131,8 @@ export function buildContainer(deps: ContainerDeps) {
   // INGEST_TOUCH_FLUSH_MS by the ingest plugin (0: inside each batch transaction).
   const eventTouches =
     cfg.INGEST_TOUCH_FLUSH_MS > 0 ? new CameraTouchBuffer((touches) => r.ingest.touchCameras(touches)) : undefined;
-  /** Followers of a committed batch, in order (the ingest plugin's followers register here). */
-  const afterStore: ((stored: StoredBatch) => Promise<void> | void)[] = [];
+  /** Followers of a committed batch, in order (ingest/after-commit.ts; wired by its plugin). */
+  const afterCommit: AfterCommitFollower[] = [];
 
   const services = {
     alerts: createAlertsService({
@@ -159,16 +160,7 @@ export function buildContainer(deps: ContainerDeps) {
       repo: r.ingest,
       eventTouches,
       metrics,
-      afterStore: async (stored) => {
-        for (const follow of afterStore) {
-          try {
-            await follow(stored);
-          } catch (err) {
-            // The batch is committed; a failing follower (alerts, live feed) must not make it retry and duplicate work.
-            deps.log.error({ err }, 'after-store hook failed');
-          }
-        }
-      },
+      afterStore: runAfterCommit(afterCommit, deps.log),
     }),
     retention: createRetentionService({
       repo: r.retention,
@@ -193,7 +185,7 @@ export function buildContainer(deps: ContainerDeps) {
     users: createUsersService({ users: r.users, auth: r.auth, audit, sessions }),
   };
 
-  return { config: cfg, keys, bus, snapshots, eventTouches, afterStore, repositories, services };
+  return { config: cfg, keys, bus, snapshots, eventTouches, afterCommit, repositories, services };
 }
 
 export type Container = ReturnType<typeof buildContainer>;

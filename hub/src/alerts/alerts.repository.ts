@@ -1,6 +1,6 @@
 import type { Alert, AlertAction, AlertHistoryEntry, EventItem, Severity } from '@camhub/shared';
 import type { Queryable } from '../db/queryable.js';
-import { rowToEvent } from '../events/events.repository.js';
+import { EVENT_COLUMNS, rowToEvent } from '../events/events.repository.js';
 import type { EventCursor } from '../events/cursor.js';
 import type { AgentFacts, CameraHealthFacts } from './rules.js';
 
@@ -103,6 +103,32 @@ const IN_GROUPS = '(rule_id, group_key) IN (SELECT * FROM unnest($1::uuid[], $2:
 export function createAlertsRepository(pool: Queryable) {
   return {
     /** Unresolved alerts of these rule groups (at most one each: a unique index guarantees it). */
+    /**
+     * Takes a batch's events out of the outbox (row locked and deleted in the caller's transaction): the events to
+     * evaluate, or null when another worker already evaluated this batch.
+     */
+    async claimOutbox(batchId: string, db: Queryable): Promise<EventItem[] | null> {
+      const { rows } = await db.query<{ event_ids: string[] }>(
+        'DELETE FROM alert_outbox WHERE batch_id = $1 RETURNING event_ids',
+        [batchId],
+      );
+      if (rows.length === 0) return null;
+      const events = await db.query<Parameters<typeof rowToEvent>[0]>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE id = ANY($1::uuid[]) ORDER BY at, id`,
+        [rows[0]!.event_ids],
+      );
+      return events.rows.map(rowToEvent);
+    },
+
+    /** Batches whose evaluation is still owed (after a crash, or jobs lost with Redis): their ids, oldest first. */
+    async outboxBatches(before: Date, limit: number, db: Queryable = pool): Promise<string[]> {
+      const { rows } = await db.query<{ batch_id: string }>(
+        'SELECT batch_id FROM alert_outbox WHERE created_at < $1 ORDER BY created_at LIMIT $2',
+        [before, limit],
+      );
+      return rows.map((r) => r.batch_id);
+    },
+
     async unresolvedOf(groups: GroupRef[], db: Queryable = pool): Promise<Alert[]> {
       if (groups.length === 0) return [];
       const { rows } = await db.query<AlertRow>(

@@ -61,8 +61,10 @@ export function createAlertsService(deps: {
     events: EventItem[];
   }
 
-  async function evaluateEvents(events: EventItem[]): Promise<void> {
-    const rules = await deps.rules.current();
+  type Rules = Awaited<ReturnType<RulesService['current']>>;
+
+  /** The events each enabled event rule matches, grouped as the rule groups them (per camera or per site). */
+  function groupEvents(rules: Rules, events: EventItem[]): Group[] {
     const eventRules = rules.filter((r) => r.kind === 'event' && r.enabled);
     const groups = new Map<string, Group>();
     for (const e of events) {
@@ -85,13 +87,42 @@ export function createAlertsService(deps: {
         g.events.push(e);
       }
     }
-    if (groups.size > 0) emit(await withTransaction(pool, (tx) => applyEventGroups(tx, [...groups.values()])));
+    return [...groups.values()];
+  }
 
+  /** Health conditions raised by events (tamper, video loss): after the event rules, outside their transaction. */
+  async function conditionsFromEvents(rules: Rules, events: EventItem[]): Promise<void> {
     const conditionRules = rules.filter(
       (r) => r.kind === 'health' && r.enabled && r.condition !== null && r.condition in EVENT_CONDITIONS,
     );
     const relevant = events.filter((e) => e.type === 'tamper' || e.type === 'video_loss');
     if (conditionRules.length > 0 && relevant.length > 0) await applyConditionEvents(conditionRules, relevant);
+  }
+
+  async function evaluateEvents(events: EventItem[]): Promise<void> {
+    const rules = await deps.rules.current();
+    const groups = groupEvents(rules, events);
+    if (groups.length > 0) emit(await withTransaction(pool, (tx) => applyEventGroups(tx, groups)));
+    await conditionsFromEvents(rules, events);
+  }
+
+  /**
+   * Evaluates the events a committed batch left in the outbox. The outbox row is deleted in the same transaction as
+   * the alerts its events open or join, so the evaluation happens exactly once, however often the job is delivered
+   * (a crash, another hub). Returns false when the batch was already evaluated.
+   */
+  async function evaluateBatch(batchId: string): Promise<boolean> {
+    const rules = await deps.rules.current();
+    const done = await withTransaction(pool, async (tx) => {
+      const events = await repo.claimOutbox(batchId, tx);
+      if (!events) return null;
+      const groups = groupEvents(rules, events);
+      return { events, changes: groups.length > 0 ? await applyEventGroups(tx, groups) : [] };
+    });
+    if (!done) return false;
+    emit(done.changes);
+    await conditionsFromEvents(rules, done.events);
+    return true;
   }
 
   async function applyEventGroups(tx: pg.PoolClient, groups: Group[]): Promise<AlertChange[]> {
@@ -398,6 +429,9 @@ export function createAlertsService(deps: {
 
   return {
     evaluateEvents,
+    evaluateBatch,
+    /** Outbox batches older than `before` (their job was lost or failed): to be queued again. */
+    owedBatches: (before: Date) => repo.outboxBatches(before, 1000),
     evaluateHealth,
     settleHealth,
 

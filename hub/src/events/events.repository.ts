@@ -27,7 +27,8 @@ interface EventRow {
   snapshot: string | null;
 }
 
-const COLUMNS = 'id, site, camera, seq, type, state, at, received_at, source_kind, source_topic, data, snapshot';
+export const EVENT_COLUMNS =
+  'id, site, camera, seq, type, state, at, received_at, source_kind, source_topic, data, snapshot';
 
 export function rowToEvent(r: EventRow): EventItem {
   const e: EventItem = {
@@ -82,14 +83,14 @@ export function createEventsRepository(db: Queryable) {
       const { sql, values } = eventWhere(filter, cursor);
       values.push(limit + 1);
       const { rows } = await db.query<EventRow>(
-        `SELECT ${COLUMNS} FROM events ${sql} ORDER BY at DESC, id DESC LIMIT $${values.length}`,
+        `SELECT ${EVENT_COLUMNS} FROM events ${sql} ORDER BY at DESC, id DESC LIMIT $${values.length}`,
         values,
       );
       return { items: rows.slice(0, limit).map(rowToEvent), more: rows.length > limit };
     },
 
     async get(id: string): Promise<EventItem | null> {
-      const { rows } = await db.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE id = $1`, [id]);
+      const { rows } = await db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1`, [id]);
       return rows[0] ? rowToEvent(rows[0]) : null;
     },
   };

@@ -11,8 +11,8 @@ export interface IngestWorkerOptions {
   connection: ConnectionOptions;
   prefix: string;
   concurrency: number;
-  /** Writes one batch in one transaction (ingest.service). */
-  write: (batch: IngestBatch) => Promise<unknown>;
+  /** Writes one batch in one transaction (ingest.service); `batchId` is stable across retries of the job. */
+  write: (batch: IngestBatch, batchId: string) => Promise<unknown>;
   /** A batch failed; it will be retried. */
   onFailed?: (err: Error, attempts: number | undefined) => void;
   onError?: (err: Error) => void;
@@ -24,7 +24,7 @@ export interface IngestWorkerOptions {
  * are idempotent (events by id, upserts forward in time), so writing one again is harmless.
  */
 export function startIngestWorker(o: IngestWorkerOptions): Worker<IngestBatch> {
-  const worker = new Worker<IngestBatch>(o.queueName, async (job) => o.write(job.data), {
+  const worker = new Worker<IngestBatch>(o.queueName, async (job) => o.write(job.data, `ingest-${job.id}`), {
     connection: o.connection,
     prefix: o.prefix,
     concurrency: Math.max(1, o.concurrency),

@@ -60,7 +60,7 @@ export default fp<IngestPluginOptions>(
             connection: app.redisConnection(),
             prefix: cfg.QUEUE_PREFIX,
             concurrency: cfg.INGEST_WORKER_CONCURRENCY,
-            write: (batch) => service.writeBatch(batch),
+            write: (batch, batchId) => service.writeBatch(batch, batchId),
             onError: (err) => log.warn({ err: err.message }, 'ingest worker error'),
             onFailed: (err, attempts) => {
               log.warn({ err: err.message, attempts }, 'ingest batch failed; will retry');

@@ -175,6 +175,23 @@ export function createIngestRepository(pool: Queryable) {
       }
     },
 
+    /**
+     * Records the events a batch stored for the first time, for alert evaluation (one row per batch, in the batch's
+     * transaction). Returns whether the batch has a row waiting: a batch written again after a crash stores no new
+     * event, but its first attempt's row may still wait for its evaluation.
+     */
+    async recordForAlerts(batchId: string, eventIds: string[], db: Queryable = pool): Promise<boolean> {
+      if (eventIds.length > 0) {
+        await db.query(
+          'INSERT INTO alert_outbox (batch_id, event_ids) VALUES ($1, $2) ON CONFLICT (batch_id) DO NOTHING',
+          [batchId, eventIds],
+        );
+        return true;
+      }
+      const { rowCount } = await db.query('SELECT 1 FROM alert_outbox WHERE batch_id = $1', [batchId]);
+      return (rowCount ?? 0) > 0;
+    },
+
     async insertRejections(rejections: Rejection[], db: Queryable = pool): Promise<void> {
       if (rejections.length === 0) return;
       const cols: unknown[][] = Array.from({ length: 7 }, () => []);

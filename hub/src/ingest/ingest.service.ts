@@ -65,6 +65,8 @@ export interface StoredBatch {
   /** Events stored for the first time by this batch (duplicates excluded), in batch order. */
   newEvents: Extract<AcceptedMessage, { kind: 'events' }>[];
   accepted: AcceptedMessage[];
+  /** Outbox rows (alert_outbox) this batch left for alert evaluation, by batch id. */
+  alertBatches: string[];
 }
 
 export function createIngestService(deps: {
@@ -81,7 +83,10 @@ export function createIngestService(deps: {
 }) {
   const { pool, repo, metrics } = deps;
 
-  async function writeOnce(batch: IngestBatch): Promise<{ result: IngestResult; stored: StoredBatch }> {
+  async function writeOnce(
+    batch: IngestBatch,
+    batchId: string | undefined,
+  ): Promise<{ result: IngestResult; stored: StoredBatch }> {
     const seen = new Set<string>();
     const events: Extract<AcceptedMessage, { kind: 'events' }>[] = [];
     const health: Extract<AcceptedMessage, { kind: 'health' }>[] = [];
@@ -110,11 +115,14 @@ export function createIngestService(deps: {
       );
       await repo.upsertAgents(agents, tx);
       await repo.insertRejections(batch.rejected, tx);
-      return insertedIds;
+      // Alert evaluation is owed for the new events: recorded with them, so a crash after the commit cannot lose it.
+      const owed =
+        batchId !== undefined && events.length > 0 ? await repo.recordForAlerts(batchId, [...insertedIds], tx) : false;
+      return { insertedIds, owed };
     });
     stop();
     deps.eventTouches?.add(cameraTouches(batch.accepted.filter((m) => m.kind === 'events')));
-    const newEvents = events.filter((e) => out.has(e.payload.id.toLowerCase()));
+    const newEvents = events.filter((e) => out.insertedIds.has(e.payload.id.toLowerCase()));
     const result: IngestResult = {
       events: batch.accepted.filter((m) => m.kind === 'events').length,
       eventsInserted: newEvents.length,
@@ -123,7 +131,10 @@ export function createIngestService(deps: {
       agent: agents.length,
       rejected: batch.rejected.length,
     };
-    return { result, stored: { newEvents, accepted: batch.accepted } };
+    return {
+      result,
+      stored: { newEvents, accepted: batch.accepted, alertBatches: out.owed && batchId ? [batchId] : [] },
+    };
   }
 
   return {
@@ -131,34 +142,41 @@ export function createIngestService(deps: {
      * Writes one batch in one transaction. A batch PostgreSQL refuses for its data (not for being down) is split so
      * that one bad message cannot hold back the rest: each message is retried alone and refusals become rejections.
      */
-    async writeBatch(batch: IngestBatch): Promise<IngestResult> {
+    async writeBatch(batch: IngestBatch, batchId?: string): Promise<IngestResult> {
       metrics.batchSize.observe(batch.accepted.length + batch.rejected.length);
       let outcome: { result: IngestResult; stored: StoredBatch };
       try {
-        outcome = await writeOnce(batch);
+        outcome = await writeOnce(batch, batchId);
       } catch (err) {
         if (!isDataError(err) || batch.accepted.length + batch.rejected.length <= 1) throw err;
-        outcome = await writeSplit(batch);
+        outcome = await writeSplit(batch, batchId);
       }
       metrics.stored.inc(outcome.result.eventsInserted);
       metrics.duplicates.inc(outcome.result.events - outcome.result.eventsInserted);
-      if (deps.afterStore && (outcome.stored.accepted.length > 0 || outcome.stored.newEvents.length > 0)) {
+      if (
+        deps.afterStore &&
+        (outcome.stored.accepted.length > 0 ||
+          outcome.stored.newEvents.length > 0 ||
+          outcome.stored.alertBatches.length > 0)
+      ) {
         await deps.afterStore(outcome.stored);
       }
       return outcome.result;
     },
   };
 
-  async function writeSplit(batch: IngestBatch) {
+  async function writeSplit(batch: IngestBatch, batchId: string | undefined) {
     const total: IngestResult = { events: 0, eventsInserted: 0, health: 0, status: 0, agent: 0, rejected: 0 };
-    const stored: StoredBatch = { newEvents: [], accepted: [] };
+    const stored: StoredBatch = { newEvents: [], accepted: [], alertBatches: [] };
     const refused: Rejection[] = [];
-    for (const m of batch.accepted) {
+    for (const [i, m] of batch.accepted.entries()) {
       try {
-        const { result, stored: s } = await writeOnce({ accepted: [m], rejected: [] });
+        const part = batchId === undefined ? undefined : `${batchId}/${i}`;
+        const { result, stored: s } = await writeOnce({ accepted: [m], rejected: [] }, part);
         for (const k of Object.keys(total) as (keyof IngestResult)[]) total[k] += result[k];
         stored.newEvents.push(...s.newEvents);
         stored.accepted.push(...s.accepted);
+        stored.alertBatches.push(...s.alertBatches);
       } catch (err) {
         if (!isDataError(err)) throw err;
         const payload = JSON.stringify(m.payload);
