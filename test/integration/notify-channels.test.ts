@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type Alert, createTopics, type Delivery, type Target } from '@camhub/shared';
+import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NOTIFY_QUEUE } from '../../hub/src/notify/notify.plugin.js';
 import { makeCameraStatus, makeEvent } from '../support/factories.js';
 import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
 import { connectPublisher, publishJson } from '../support/mqtt.js';
@@ -442,6 +444,32 @@ describe('notifications through Telegram, Zalo and e-mail', () => {
     const texts = telegram.sent.slice(before).map((s) => s.text);
     expect(texts).toHaveLength(1);
     expect(texts[0]).toContain('Nghiêm trọng');
+
+    // Held until the window ends: its job waits exactly that long. Promoting it plays the end of the quiet hours.
+    const { rows } = await hub.pg.query<{ wait: number }>(
+      `SELECT extract(epoch FROM not_before - created_at) * 1000 AS wait FROM notification_deliveries WHERE id = $1`,
+      [held.id],
+    );
+    const queue = new Queue(NOTIFY_QUEUE, {
+      connection: { url: env.config.REDIS_URL },
+      prefix: env.config.QUEUE_PREFIX,
+    });
+    try {
+      const job = (await queue.getDelayed()).find((j) => (j.data as { deliveryId?: string }).deliveryId === held.id);
+      expect(job, 'a delayed job for the held delivery').toBeDefined();
+      expect(Math.abs(job!.opts.delay! - Number(rows[0]!.wait))).toBeLessThan(2000);
+      expect(job!.opts.delay!).toBeGreaterThan(8 * 60_000);
+      await job!.promote();
+    } finally {
+      await queue.close();
+    }
+    await waitFor(async () => (await deliveriesOf(warning.id)).find((x) => x.status === 'delivered'), {
+      what: 'released',
+    });
+    const released = telegram.sent.slice(before).map((s) => s.text);
+    expect(released).toHaveLength(2);
+    expect(released[1]).toContain('Lỗi thẻ nhớ/ổ lưu trữ');
+    expect(released[1]).toContain('Mức độ: Chú ý');
   });
 
   it('a digest replaces a burst beyond the rate limit', async () => {
