@@ -46,6 +46,9 @@ gst-inspect-1.0 timeoverlay >/dev/null 2>&1 || need+=(gstreamer1.0-x)
 if [ "$mode" = test ]; then
   command -v chromium >/dev/null || need+=(chromium)
   command -v systemd-analyze >/dev/null || need+=(systemd)
+  # unzip, sha256sum, openssl: the export test checks an archive the way police do, with stock tools only.
+  command -v unzip >/dev/null || need+=(unzip)
+  command -v openssl >/dev/null || need+=(openssl)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null && [ "$can_root" = 1 ]; then

@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CameraEvent, EventItem } from '@camhub/shared';
@@ -68,6 +69,18 @@ async function exportTo(file: string, user: TestUser, body: unknown = filters) {
   return res;
 }
 
+/** A stock command-line tool, as police would run it; its exit code and everything it printed. */
+function tool(cmd: string, args: string[], cwd?: string): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    p.on('error', (err) => reject(new Error(`${cmd}: ${err.message} (scripts/ensure-env.sh installs it)`)));
+    p.on('close', (code) => resolve({ code, out }));
+  });
+}
+
 describe('evidence export', () => {
   let zipPath: string;
   let exportId: string;
@@ -120,6 +133,94 @@ describe('evidence export', () => {
     expect(cli.out).toContain(`exported by ${police.username} (police)`);
     expect(cli.code).toBe(0);
   }, 120_000);
+
+  it('verifies with stock tools alone: sha256sum -c and openssl pkeyutl against the published key', async () => {
+    const dir = join(env.dataDir, 'unzipped');
+    await mkdir(dir);
+    expect(await tool('unzip', ['-q', zipPath, '-d', dir])).toMatchObject({ code: 0 });
+    // The published key: what the hub operator hands out (docs/security.md), never the copy inside the archive.
+    const published = join(env.dataDir, 'published-hub-key.pem');
+    const pem = createPublicKey(await readFile(env.config.HUB_KEY_FILE, 'utf8')).export({
+      format: 'pem',
+      type: 'spki',
+    });
+    await writeFile(published, pem);
+    const verifySums = () =>
+      tool(
+        'openssl',
+        [
+          'pkeyutl',
+          '-verify',
+          '-pubin',
+          '-inkey',
+          published,
+          '-rawin',
+          '-in',
+          'SHA256SUMS',
+          '-sigfile',
+          'SHA256SUMS.sig',
+        ],
+        dir,
+      );
+
+    // SHA256SUMS lists every other file of the archive.
+    const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
+      .filter((d) => d.isFile())
+      .map((d) => relative(dir, join(d.parentPath, d.name)))
+      .filter((f) => f !== 'SHA256SUMS' && f !== 'SHA256SUMS.sig');
+    const listed = (await readFile(join(dir, 'SHA256SUMS'), 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.slice(66));
+    expect(listed.sort()).toEqual(files.sort());
+    expect(files.length).toBeGreaterThan(3);
+
+    expect(await verifySums()).toMatchObject({
+      code: 0,
+      out: expect.stringContaining('Signature Verified Successfully'),
+    });
+    expect(await tool('sha256sum', ['--check', '--strict', '--quiet', 'SHA256SUMS'], dir)).toMatchObject({ code: 0 });
+    // The manifest's own signature too (base64 in manifest.sig).
+    await writeFile(
+      join(env.dataDir, 'manifest.sig.bin'),
+      Buffer.from(await readFile(join(dir, 'manifest.sig'), 'utf8'), 'base64'),
+    );
+    const manifestCheck = await tool(
+      'openssl',
+      [
+        'pkeyutl',
+        '-verify',
+        '-pubin',
+        '-inkey',
+        published,
+        '-rawin',
+        '-in',
+        'manifest.json',
+        '-sigfile',
+        join(env.dataDir, 'manifest.sig.bin'),
+      ],
+      dir,
+    );
+    expect(manifestCheck).toMatchObject({ code: 0 });
+
+    // A changed snapshot fails sha256sum; re-listing its new digest fails the signature.
+    const pic = `snapshots/${week[3]!.snapshot!.slice('sha256:'.length)}.jpg`;
+    const original = await readFile(join(dir, pic));
+    const changed = Buffer.from(original);
+    changed[10] = changed[10]! ^ 0xff;
+    await writeFile(join(dir, pic), changed);
+    const check = await tool('sha256sum', ['--check', '--strict', 'SHA256SUMS'], dir);
+    expect(check.code).toBe(1);
+    expect(check.out).toContain(`${pic}: FAILED`);
+    const sums = await readFile(join(dir, 'SHA256SUMS'), 'utf8');
+    const newDigest = createHash('sha256').update(changed).digest('hex');
+    await writeFile(
+      join(dir, 'SHA256SUMS'),
+      sums.replace(createHash('sha256').update(original).digest('hex'), newDigest),
+    );
+    expect(await tool('sha256sum', ['--check', '--strict', '--quiet', 'SHA256SUMS'], dir)).toMatchObject({ code: 0 });
+    expect((await verifySums()).code).not.toBe(0);
+  });
 
   it('detects a changed snapshot and a manifest checked with another key', async () => {
     const bytes = await readFile(zipPath);

@@ -11,6 +11,17 @@ export const MANIFEST_FORMAT = 'camhub-evidence-export/1';
 export const MANIFEST_NAME = 'manifest.json';
 export const SIGNATURE_NAME = 'manifest.sig';
 export const PUBLIC_KEY_NAME = 'hub-public-key.pem';
+/** `sha256sum -c` input for every other file of the archive, so it can be checked with stock tools alone. */
+export const SUMS_NAME = 'SHA256SUMS';
+/** Raw Ed25519 signature (64 bytes) of SHA256SUMS: `openssl pkeyutl -verify -rawin -sigfile` reads it as it is. */
+export const SUMS_SIGNATURE_NAME = 'SHA256SUMS.sig';
+
+const sha256Hex = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** SHA256SUMS's lines: `<hex>  <path>` (two spaces: binary-safe text mode of sha256sum), in archive order. */
+export function sha256Sums(files: { path: string; sha256: string }[]): Buffer {
+  return Buffer.from(files.map((f) => `${f.sha256}  ${f.path}\n`).join(''));
+}
 
 export interface ManifestFile {
   path: string;
@@ -125,9 +136,21 @@ export async function writeArchive(input: ArchiveInput): Promise<{ sha256: strin
   const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
   const signature = sign(null, manifestBytes, input.privateKey).toString('base64');
   const mtime = new Date(input.manifest.createdAt);
+  const signatureBytes = Buffer.from(`${signature}\n`);
+  const publicKeyBytes = Buffer.from(input.publicKeyPem);
   zip.addBuffer(manifestBytes, MANIFEST_NAME, { mtime });
-  zip.addBuffer(Buffer.from(`${signature}\n`), SIGNATURE_NAME, { mtime });
-  zip.addBuffer(Buffer.from(input.publicKeyPem), PUBLIC_KEY_NAME, { mtime });
+  zip.addBuffer(signatureBytes, SIGNATURE_NAME, { mtime });
+  zip.addBuffer(publicKeyBytes, PUBLIC_KEY_NAME, { mtime });
+  // Police check an export with sha256sum and openssl, without our software: every file is listed, and the list is
+  // signed with the same key as the manifest.
+  const sums = sha256Sums([
+    ...files,
+    { path: MANIFEST_NAME, sha256: sha256Hex(manifestBytes) },
+    { path: SIGNATURE_NAME, sha256: sha256Hex(signatureBytes) },
+    { path: PUBLIC_KEY_NAME, sha256: sha256Hex(publicKeyBytes) },
+  ]);
+  zip.addBuffer(sums, SUMS_NAME, { mtime });
+  zip.addBuffer(sign(null, sums, input.privateKey), SUMS_SIGNATURE_NAME, { mtime });
   zip.end();
   await Promise.race([written, failed]);
   return whole.result();
