@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only ingest,query,edge,scaleout,startup] [-- --profile]`
+ * `npm run bench [-- --quick] [-- --only ingest,query,edge,scaleout,startup,video] [-- --profile]`
  *
  * Measures camhub against this machine's own ceilings, in one run: prints a table and writes
  * bench-results/bench-<time>.json. docs/performance.md explains the figures and keeps the latest ones.
@@ -18,8 +18,9 @@ import { loadAverage, machine } from './lib/proc.js';
 import { fmt, renderTable, type Row } from './lib/stats.js';
 import { runQuery } from './query.js';
 import { runStartup, STARTUP_MODES } from './startup.js';
+import { RELAY_SITE, runVideo, VIDEO_SITE } from './video.js';
 
-const SECTIONS = ['ingest', 'scaleout', 'query', 'edge', 'startup'] as const;
+const SECTIONS = ['ingest', 'scaleout', 'query', 'edge', 'startup', 'video'] as const;
 type Section = (typeof SECTIONS)[number];
 
 class BenchUsageError extends Error {
@@ -68,7 +69,7 @@ async function main() {
   const loadAtStart = loadAverage();
   log(`load average ${loadAtStart.join(' ')}${q ? ' (quick mode)' : ''}`);
 
-  const broker = await startBenchBroker([...sites, EDGE_SITE]);
+  const broker = await startBenchBroker([...sites, EDGE_SITE, VIDEO_SITE, RELAY_SITE]);
   try {
     if (args.sections.has('ingest') || args.sections.has('scaleout')) {
       log('ceilings: QoS 1 broker rate');
@@ -257,6 +258,22 @@ async function main() {
           });
         }
       }
+    }
+
+    if (args.sections.has('video')) {
+      const video = await runVideo(
+        broker,
+        {
+          cameras: 16,
+          viewersPerCamera: 4,
+          coldTrials: q ? 5 : 12,
+          loadSeconds: q ? 8 : 20,
+          relayFragments: q ? 30 : 80,
+        },
+        log,
+      );
+      results.video = video.result;
+      rows.push(...video.rows);
     }
   } finally {
     await broker.stop();

@@ -1,0 +1,366 @@
+/**
+ * Live video: the real hub (its own process), the real edge agent (its own process, ffmpeg children) and the
+ * simulator's real RTSP over the bench broker (production ACL).
+ * - time to first frame: a viewer's request → the first keyframe fragment at the viewer, cold (no upstream yet:
+ *   MQTT command, agent, ffmpeg's RTSP connect, first keyframe) and warm (upstream running: from the relay's GOP);
+ * - relay delay: what the hub adds between an upstream fragment and a viewer, with the bench as the agent (same clock);
+ * - hub CPU with 16 cameras × 4 viewers, agent CPU (node + its ffmpeg children) per live stream.
+ */
+import { spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { commandTopic, decodeCommand } from '@camhub/shared';
+import mqtt from 'mqtt';
+import WebSocket from 'ws';
+import { stringify } from 'yaml';
+import { loadConfig } from '../../hub/src/config.js';
+import { type Fmp4Part, Fmp4Splitter } from '../../hub/src/video/fmp4.js';
+import { startSimulator } from '../simulator/index.js';
+import { uniqueToken } from '../support/ids.js';
+import { freePortBlock, REPO_ROOT } from '../support/processes.js';
+import { waitFor } from '../support/wait.js';
+import { type BenchBroker, HUB_MQTT_USER } from './lib/broker.js';
+import { createBenchDatabase } from './lib/db.js';
+import { startHub } from './lib/hub.js';
+import { cpuSeconds, loadAverage } from './lib/proc.js';
+import { fmt, type Row, summary } from './lib/stats.js';
+
+export const VIDEO_SITE = 'bench-video';
+export const RELAY_SITE = 'bench-relay';
+
+export interface VideoOptions {
+  cameras: number;
+  viewersPerCamera: number;
+  coldTrials: number;
+  loadSeconds: number;
+  relayFragments: number;
+}
+
+/** A viewer: GET the live stream, split it; `first` resolves at the first keyframe fragment. */
+function openViewer(url: string, token: string) {
+  const abort = new AbortController();
+  const splitter = new Fmp4Splitter();
+  let onPart: (p: Fmp4Part, at: number) => void = () => undefined;
+  let resolveFirst: (ms: number) => void = () => undefined;
+  let rejectFirst: (err: Error) => void = () => undefined;
+  const started = performance.now();
+  const first = new Promise<number>((resolve, reject) => {
+    resolveFirst = resolve;
+    rejectFirst = reject;
+  });
+  // A failure is reported through `first` (awaited by the caller); `done` only says the viewer is gone.
+  first.catch(() => undefined);
+  const done = (async () => {
+    const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal });
+    if (res.status !== 200) throw new Error(`live view answered ${res.status}: ${await res.text()}`);
+    const reader = res.body!.getReader();
+    for (;;) {
+      const { done: end, value } = await reader.read();
+      if (end) return;
+      const at = performance.now();
+      for (const p of splitter.push(Buffer.from(value))) {
+        if (p.kind === 'fragment' && p.keyframe) resolveFirst(at - started);
+        onPart(p, at);
+      }
+    }
+  })().catch((err: Error) => {
+    if (err.name !== 'AbortError') rejectFirst(err);
+  });
+  return {
+    first,
+    done,
+    onPart: (fn: typeof onPart) => (onPart = fn),
+    close: () => abort.abort(),
+  };
+}
+
+/** CPU seconds of a process and its direct children (the agent's ffmpeg processes). */
+function treeCpuSeconds(pid: number): number {
+  let total = cpuSeconds(pid);
+  let children: number[] = [];
+  try {
+    children = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map(Number);
+  } catch (err) {
+    // pgrep exits 1 when there is no child: that is a valid answer.
+    if ((err as { status?: number }).status !== 1) throw err;
+  }
+  for (const c of children.filter((n) => n > 0)) {
+    try {
+      total += cpuSeconds(c);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  return total;
+}
+
+async function cpuOver(seconds: number, pids: () => number[], tree = false): Promise<number> {
+  const read = () => pids().reduce((s, p) => s + (tree ? treeCpuSeconds(p) : cpuSeconds(p)), 0);
+  // Children come and go; sample often and sum the increments so a child's time is not lost when it exits.
+  const c0 = read();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  return (100 * (read() - c0)) / ((performance.now() - t0) / 1000);
+}
+
+export async function runVideo(broker: BenchBroker, o: VideoOptions, log: (m: string) => void) {
+  const db = await createBenchDatabase('video', { migrated: false });
+  const password = `bench-${uniqueToken()}`;
+  const agentToken = `agent-${uniqueToken()}`;
+  const relayToken = `agent-${uniqueToken()}`;
+  const config = loadConfig(
+    {},
+    {
+      DATABASE_URL: db.url,
+      MQTT_URL: broker.url,
+      MQTT_USERNAME: HUB_MQTT_USER,
+      MQTT_PASSWORD: broker.hubPassword,
+      MQTT_CLIENT_ID: `camhub-bench-video-${uniqueToken()}`,
+      QUEUE_PREFIX: `camhub-bench-${uniqueToken()}`,
+      LOG_LEVEL: 'warn',
+      AGENT_TOKENS: `${VIDEO_SITE}=${agentToken},${RELAY_SITE}=${relayToken}`,
+      VIDEO_IDLE_STOP_SEC: 1,
+    },
+  );
+  const hub = await startHub(config, { env: { CAMHUB_ADMIN_PASSWORD: password } });
+  const basePort = await freePortBlock(o.cameras + 4, 29000);
+  const sim = await startSimulator({ cameras: o.cameras, basePort, rtsp: { port: 0 }, discovery: false });
+  const dir = mkdtempSync(join(tmpdir(), 'camhub-bench-video-'));
+  const cameraIds = sim.cameras.map((_, i) => `cam-${String(i).padStart(2, '0')}`);
+  const agentConfig = {
+    site: VIDEO_SITE,
+    mqtt: { url: broker.url, username: VIDEO_SITE, password: broker.sitePassword(VIDEO_SITE), topicRoot: 'camhub/v1' },
+    hub: { url: hub.url, token: agentToken },
+    dataDir: join(dir, 'data'),
+    outbox: { maxBytes: 16 * 1024 * 1024 },
+    logLevel: 'warn',
+    live: { maxStreams: o.cameras },
+    // Stream probes are other ffmpeg runs against the same cameras: off, so the figures are live view's own.
+    health: { intervalSec: 5, stream: false },
+    cameras: sim.cameras.map((c, i) => ({
+      id: cameraIds[i]!,
+      name: `Bench camera ${i}`,
+      host: c.host,
+      port: c.port,
+      username: c.username,
+      password: c.password,
+      snapshot: 'off',
+    })),
+  };
+  const configFile = join(dir, 'agent.yaml');
+  writeFileSync(configFile, stringify(agentConfig));
+  let output = '';
+  const agent = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(REPO_ROOT, 'edge-agent/src/main.ts'), '--config', configFile],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  agent.stdout.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+  agent.stderr.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+  const exited = new Promise((r) => agent.once('exit', r));
+  const relayAgent = await mqtt.connectAsync(broker.url, {
+    username: RELAY_SITE,
+    password: broker.sitePassword(RELAY_SITE),
+    protocolVersion: 5,
+    clean: true,
+    reconnectPeriod: 0,
+  });
+  try {
+    const login = await fetch(`${hub.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password }),
+    });
+    const token = ((await login.json()) as { token: string }).token;
+    const headers = { authorization: `Bearer ${token}` };
+    await waitFor(
+      async () => {
+        if (agent.exitCode !== null) throw new Error(`agent exited with ${agent.exitCode}: ${output}`);
+        const res = await fetch(`${hub.url}/api/v1/cameras?site=${VIDEO_SITE}`, { headers });
+        const items = ((await res.json()) as { items: { status: string }[] }).items;
+        // Degraded is fine here (a loaded machine makes the simulator's fps low): the stream is what counts.
+        return items.length === o.cameras && items.every((c) => c.status === 'online' || c.status === 'degraded');
+      },
+      { timeoutMs: 120_000, intervalMs: 500, what: `${o.cameras} cameras reporting to the hub` },
+    );
+    const liveUrl = (camera: string, profile = 'sub') =>
+      `${hub.url}/api/v1/video/live/${VIDEO_SITE}/${camera}?profile=${profile}`;
+
+    // Cold and warm time to first frame, one camera after another (each upstream ends between trials).
+    log(`video: time to first frame, ${o.coldTrials} cold and warm trials`);
+    const cold: number[] = [];
+    const warm: number[] = [];
+    for (let i = 0; i < o.coldTrials; i++) {
+      const camera = cameraIds[i % cameraIds.length]!;
+      const a = openViewer(liveUrl(camera), token);
+      cold.push(await a.first);
+      const b = openViewer(liveUrl(camera), token);
+      warm.push(await b.first);
+      a.close();
+      b.close();
+      await Promise.all([a.done, b.done]);
+      // Let the upstream end (VIDEO_IDLE_STOP_SEC=1) so the next trial on this camera is cold again.
+      await new Promise((r) => setTimeout(r, 1500));
+    }
+
+    // Load: every camera, several viewers each.
+    log(`video: ${o.cameras} cameras × ${o.viewersPerCamera} viewers for ${o.loadSeconds} s`);
+    await new Promise((r) => setTimeout(r, 3000));
+    const agentRest = await cpuOver(Math.min(o.loadSeconds, 10), () => [agent.pid!], true);
+    const viewers = cameraIds.flatMap((c) =>
+      Array.from({ length: o.viewersPerCamera }, () => openViewer(liveUrl(c), token)),
+    );
+    let bytes = 0;
+    for (const v of viewers) v.onPart((p) => (bytes += p.data.length));
+    // On a loaded machine a simulated camera may fail to stream: counted and reported, not fatal.
+    const started = await Promise.allSettled(viewers.map((v) => v.first));
+    const playing = started.filter((r) => r.status === 'fulfilled').length;
+    const bytes0 = bytes;
+    const [hubCpu, agentCpu] = await Promise.all([
+      cpuOver(o.loadSeconds, () => [hub.pid]),
+      cpuOver(o.loadSeconds, () => [agent.pid!], true),
+    ]);
+    const mbitPerViewer = ((bytes - bytes0) * 8) / o.loadSeconds / Math.max(1, playing) / 1e6;
+    for (const v of viewers) v.close();
+    await Promise.all(viewers.map((v) => v.done));
+
+    // Relay delay: the bench plays the agent of RELAY_SITE, so send and receive times share one clock.
+    log(`video: relay delay over ${o.relayFragments} fragments`);
+    const sample = join(dir, 'sample.mp4');
+    execFileSync('ffmpeg', [
+      ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=10', '-t', '20'],
+      ...['-c:v', 'libx264', '-g', '20', '-pix_fmt', 'yuv420p', '-f', 'mp4'],
+      ...['-movflags', 'frag_keyframe+empty_moov+default_base_moof', '-frag_duration', '500000', sample],
+    ]);
+    const parts = new Fmp4Splitter().push(readFileSync(sample));
+    const topic = commandTopic(RELAY_SITE, 'camhub/v1');
+    await relayAgent.subscribeAsync(topic, { qos: 1 });
+    const upstream = new Promise<WebSocket>((resolve, reject) => {
+      relayAgent.on('message', (_t, payload) => {
+        const d = decodeCommand(payload, RELAY_SITE);
+        if (d.ok !== true || d.command.kind !== 'live.start') return;
+        const ws = new WebSocket(`${hub.url.replace('http', 'ws')}/api/v1/video/upstream/${d.command.stream}`, {
+          headers: { authorization: `Bearer ${relayToken}` },
+        });
+        ws.once('open', () => resolve(ws));
+        ws.once('error', reject);
+      });
+    });
+    // The relay needs the camera to exist: the bench agent says so the way any agent does.
+    const status = {
+      v: 1,
+      site: RELAY_SITE,
+      camera: 'cam-relay',
+      status: 'online',
+      since: new Date().toISOString(),
+      problems: [],
+    };
+    await relayAgent.publishAsync(`camhub/v1/${RELAY_SITE}/cameras/cam-relay/status`, JSON.stringify(status), {
+      qos: 1,
+      retain: false,
+    });
+    await waitFor(
+      async () =>
+        (
+          (await await fetch(`${hub.url}/api/v1/cameras?site=${RELAY_SITE}`, { headers }).then((r) => r.json())) as {
+            items: unknown[];
+          }
+        ).items.length === 1,
+      { timeoutMs: 20_000, what: 'the relay camera at the hub' },
+    );
+    const viewer = openViewer(`${hub.url}/api/v1/video/live/${RELAY_SITE}/cam-relay?profile=main`, token);
+    const ws = await upstream;
+    const sentAt = new Map<number, number>();
+    const delays: number[] = [];
+    let n = 0;
+    viewer.onPart((p, at) => {
+      if (p.kind !== 'fragment') return;
+      const seq = p.data.readUInt32BE(20); // mfhd sequence number (moof header 8 + mfhd header 12)
+      const t = sentAt.get(seq);
+      if (t !== undefined) delays.push(at - t);
+    });
+    const init = parts.find((p) => p.kind === 'init')!;
+    ws.send(init.data);
+    for (const p of parts.filter((x) => x.kind === 'fragment').slice(0, o.relayFragments)) {
+      sentAt.set(p.data.readUInt32BE(20), performance.now());
+      ws.send(p.data);
+      n += 1;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await waitFor(() => delays.length >= n - 1, { timeoutMs: 10_000, what: 'relayed fragments' }).catch((err: Error) =>
+      log(`  ${err.message}: ${delays.length}/${n}`),
+    );
+    viewer.close();
+    ws.close();
+    await viewer.done;
+
+    const ttff = summary(cold);
+    const ttffWarm = summary(warm);
+    const relay = summary(delays);
+    const perStream = Math.max(0, agentCpu - agentRest) / o.cameras;
+    const result = {
+      cameras: o.cameras,
+      viewersPerCamera: o.viewersPerCamera,
+      firstFrameColdMs: ttff,
+      firstFrameWarmMs: ttffWarm,
+      relayDelayMs: relay,
+      viewersPlaying: playing,
+      hubCpuPct: hubCpu,
+      agentCpuPct: { rest: agentRest, live: agentCpu, perStream },
+      mbitPerViewer,
+      loadAvg: loadAverage(),
+    };
+    const label = `video ${o.cameras}×${o.viewersPerCamera}`;
+    const rows: Row[] = [
+      {
+        section: 'video',
+        metric: 'first live frame, cold p50/p95 ms (command, ffmpeg, keyframe)',
+        value: `${fmt(ttff.p50)} / ${fmt(ttff.p95)}`,
+        target: 'p95 ≤ 2000',
+        ok: ttff.p95 <= 2000,
+      },
+      {
+        section: 'video',
+        metric: 'first live frame, warm p50/p95 ms (upstream running)',
+        value: `${fmt(ttffWarm.p50)} / ${fmt(ttffWarm.p95)}`,
+      },
+      {
+        section: 'video',
+        metric: 'relay delay p50/p99 ms (upstream fragment → viewer)',
+        value: `${fmt(relay.p50, 1)} / ${fmt(relay.p99, 1)}`,
+        target: 'p99 ≤ 300',
+        ok: relay.p99 <= 300,
+      },
+      {
+        section: label,
+        metric: 'viewers playing; hub CPU % of a core',
+        value: `${playing}/${viewers.length}; ${fmt(hubCpu, 1)}`,
+      },
+      {
+        section: label,
+        metric: 'agent CPU % per live stream (node + ffmpeg, 640×360 copy)',
+        value: fmt(perStream, 2),
+        target: '≤ 2',
+        ok: perStream <= 2,
+      },
+      { section: label, metric: 'Mbit/s per viewer', value: fmt(mbitPerViewer, 2) },
+    ];
+    return { result, rows };
+  } catch (err) {
+    log(`video: agent output (tail):\n${output.slice(-3000)}`);
+    throw err;
+  } finally {
+    await relayAgent.endAsync();
+    if (agent.exitCode === null) agent.kill('SIGTERM');
+    await exited;
+    await sim.close();
+    await hub.stop();
+    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
