@@ -22,8 +22,13 @@ let t: ReturnType<typeof createTopics>;
 const last = new Map<string, string>();
 const seen: { topic: string; payload: string; retain: boolean }[] = [];
 
-async function subscriber(topics: string[]): Promise<MqttClient> {
+/** Subscribes with the handler already attached: retained messages follow the SUBACK at once. */
+async function subscriber(
+  topics: string[],
+  onMessage: (topic: string, payload: Buffer, retain: boolean) => void = () => undefined,
+): Promise<MqttClient> {
   const c = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { clientId: `out-test-${uniqueToken()}` });
+  c.on('message', (topic, payload, packet) => onMessage(topic, payload, packet.retain));
   await c.subscribeAsync(topics, { qos: 1 });
   return c;
 }
@@ -37,10 +42,9 @@ beforeAll(async () => {
   });
   out = createOutTopics(env.config.MQTT_TOPIC_ROOT);
   t = createTopics(env.config.MQTT_TOPIC_ROOT);
-  listener = await subscriber([`${env.config.MQTT_TOPIC_ROOT}/_hub/#`, `${PREFIX}/#`]);
-  listener.on('message', (topic, payload, packet) => {
+  listener = await subscriber([`${env.config.MQTT_TOPIC_ROOT}/_hub/#`, `${PREFIX}/#`], (topic, payload, retain) => {
     last.set(topic, payload.toString());
-    seen.push({ topic, payload: payload.toString(), retain: packet.retain });
+    seen.push({ topic, payload: payload.toString(), retain });
   });
   hub = await buildHub(env.config);
   api = apiClient(hub);
@@ -53,9 +57,10 @@ afterAll(async () => {
   await listener?.endAsync();
   if (hub) await hub.close();
   // Leave nothing retained behind on the shared broker.
-  const cleaner = await subscriber([`${env.config.MQTT_TOPIC_ROOT}/_hub/#`, `${PREFIX}/#`]);
   const retained = new Set<string>();
-  cleaner.on('message', (topic, payload) => payload.length && retained.add(topic));
+  const cleaner = await subscriber([`${env.config.MQTT_TOPIC_ROOT}/_hub/#`, `${PREFIX}/#`], (topic, payload) => {
+    if (payload.length) retained.add(topic);
+  });
   await new Promise((r) => setTimeout(r, 500));
   for (const topic of retained) await cleaner.publishAsync(topic, '', { qos: 1, retain: true });
   await cleaner.endAsync();
@@ -99,10 +104,10 @@ describe('MQTT out', () => {
     expect(last.get(`${PREFIX}/sensor/camhub_mo-1_gate/status/config`)).toBeDefined();
 
     // Retained: a client connecting now gets the current state at once.
-    const late = await subscriber([out.status('mo-1', 'gate'), out.motion('mo-1', 'gate'), out.available]);
     const got = new Map<string, { payload: string; retain: boolean }>();
-    late.on('message', (topic, payload, packet) =>
-      got.set(topic, { payload: payload.toString(), retain: packet.retain }),
+    const late = await subscriber(
+      [out.status('mo-1', 'gate'), out.motion('mo-1', 'gate'), out.available],
+      (topic, payload, retain) => got.set(topic, { payload: payload.toString(), retain }),
     );
     await waitFor(() => got.size === 3, { what: 'retained state for a late subscriber' });
     expect(got.get(out.motion('mo-1', 'gate'))).toEqual({ payload: 'OFF', retain: true });

@@ -131,14 +131,15 @@ describe('an alert opened by the simulator', () => {
     sim.cameras[0]!.setInput(true);
     await waitFor(() => telegram.sent.length >= 1 && zalo.sent.length >= 1 && smtp.messages.length >= 1, {
       what: 'all three channels',
-      timeoutMs: 5000,
+      timeoutMs: 30_000,
       intervalMs: 20,
     });
     const reached = Date.now() - opened;
-    expect(reached).toBeLessThan(5000);
-    console.info(`simulator input → Telegram, Zalo and e-mail in ${reached} ms`);
-
     const alert = (await api.get<{ items: Alert[] }>(`/api/v1/alerts?site=${SITE}`)).body.items[0]!;
+    // Where the time went, for whoever reads a failure on a loaded machine (see uptime): agent → hub, hub → out.
+    const stages = `alert opened after ${Date.parse(alert.openedAt) - opened} ms, all three reached after ${reached} ms`;
+    console.info(`simulator input → Telegram, Zalo and e-mail: ${stages}`);
+    expect(reached, stages).toBeLessThan(5000);
     expect(alert).toMatchObject({ camera: 'cua-kho', severity: 'critical' });
     const tg = telegram.sent[0]!;
     expect(tg.chatId).toBe(CHAT);
