@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import mqtt from 'mqtt';
-import { type Simulator, startSimulator } from '../../test/simulator/index.js';
+import { type Simulator, startSimulator } from '@camhub/simulator';
 import { type CameraView, type EventView, HubApi, shortenOfflineRule } from './api.js';
 import { Children, type ManagedChild } from './children.js';
 import { ChildExitedError, DemoError, errorMessage } from './errors.js';

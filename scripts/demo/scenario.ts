@@ -1,4 +1,4 @@
-import type { SimCamera } from '../../test/simulator/index.js';
+import type { SimCamera } from '@camhub/simulator';
 import type { DemoCamera, DemoSite } from './layout.js';
 import type { LinkProxy } from './link-proxy.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { stringify } from 'yaml';
-import { startSimulator } from '../simulator/index.js';
+import { startSimulator } from '@camhub/simulator';
 import { freePort, REPO_ROOT } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 import { type BenchBroker, HUB_MQTT_USER } from './lib/broker.js';

@@ -3,9 +3,9 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../edge-agent/src/agent.js';
 import { parseConfig } from '../../edge-agent/src/config.js';
-import { Collector, sleep, startMediaReceiver, tempDir } from '../../edge-agent/src/testing/harness.js';
-import { type SimCamera, startSimulator, type Simulator } from '../simulator/index.js';
-import { soapCall } from '../simulator/soap-client.js';
+import { Collector, sleep, startMediaReceiver, tempDir } from '../support/agent-harness.js';
+import { type SimCamera, startSimulator, type Simulator } from '@camhub/simulator';
+import { soapCall } from '@camhub/simulator/soap-client';
 import { uniqueToken, uniqueTopicRoot } from '../support/ids.js';
 import { freePortBlock } from '../support/processes.js';
 

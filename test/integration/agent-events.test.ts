@@ -5,8 +5,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../edge-agent/src/agent.js';
 import { parseConfig } from '../../edge-agent/src/config.js';
-import { Collector, startMediaReceiver, tempDir } from '../../edge-agent/src/testing/harness.js';
-import { startSimulator, type Simulator } from '../simulator/index.js';
+import { Collector, startMediaReceiver, tempDir } from '../support/agent-harness.js';
+import { startSimulator, type Simulator } from '@camhub/simulator';
 import { uniqueToken, uniqueTopicRoot } from '../support/ids.js';
 
 // The agent in-process against the real simulator (SOAP over HTTP) and the real Mosquitto on 1883.

@@ -4,8 +4,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../edge-agent/src/agent.js';
 import { parseConfig } from '../../edge-agent/src/config.js';
-import { Collector, sleep, tempDir } from '../../edge-agent/src/testing/harness.js';
-import { type SimCamera, startSimulator, type Simulator } from '../simulator/index.js';
+import { Collector, sleep, tempDir } from '../support/agent-harness.js';
+import { type SimCamera, startSimulator, type Simulator } from '@camhub/simulator';
 import { uniqueToken, uniqueTopicRoot } from '../support/ids.js';
 
 // Every fault mode of the simulator, survived by the agent running in-process against real SOAP/HTTP and Mosquitto.

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../edge-agent/src/agent.js';
 import { parseConfig } from '../../edge-agent/src/config.js';
 import { liveFfmpegCount, probeStream } from '../../edge-agent/src/media/ffmpeg.js';
-import { Collector, sleep, tempDir } from '../../edge-agent/src/testing/harness.js';
-import { type SimCamera, startSimulator, type Simulator } from '../simulator/index.js';
+import { Collector, sleep, tempDir } from '../support/agent-harness.js';
+import { type SimCamera, startSimulator, type Simulator } from '@camhub/simulator';
 import { uniqueToken, uniqueTopicRoot } from '../support/ids.js';
 
 // Health probes of the real agent (in-process) against the simulator's real RTSP streams (GStreamer), real ffmpeg

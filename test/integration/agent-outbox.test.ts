@@ -2,15 +2,8 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { freePortBlock } from '../support/processes.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AgentProcess,
-  Collector,
-  freePort,
-  MosquittoProcess,
-  sleep,
-  tempDir,
-} from '../../edge-agent/src/testing/harness.js';
-import { type SimCamera, startSimulator, type Simulator } from '../simulator/index.js';
+import { AgentProcess, Collector, freePort, MosquittoProcess, sleep, tempDir } from '../support/agent-harness.js';
+import { type SimCamera, startSimulator, type Simulator } from '@camhub/simulator';
 import { uniqueToken, uniqueTopicRoot } from '../support/ids.js';
 
 // The agent as a real child process (npm run agent's entry) with a Mosquitto of our own that we stop and start,

@@ -5,9 +5,9 @@ import { promisify } from 'node:util';
 import onvif from 'onvif';
 import onvifPromises from 'onvif/promises/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type SimCamera, type Simulator } from '../simulator/index.js';
-import { digestFetch, notificationsOf, soapCall, type SoapCallOptions } from '../simulator/soap-client.js';
-import { child, text } from '../simulator/xml.js';
+import { startSimulator, type SimCamera, type Simulator } from '@camhub/simulator';
+import { digestFetch, notificationsOf, soapCall, type SoapCallOptions } from '@camhub/simulator/soap-client';
+import { child, text } from '@camhub/simulator/xml';
 
 const run = promisify(execFile);
 

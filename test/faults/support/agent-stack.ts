@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgentProcess, tempDir } from '../../../edge-agent/src/testing/harness.js';
-import { type SimCamera, startSimulator, type Simulator } from '../../simulator/index.js';
+import { AgentProcess, tempDir } from '../../support/agent-harness.js';
+import { type SimCamera, startSimulator, type Simulator } from '@camhub/simulator';
 import { sleep, waitFor } from '../../support/wait.js';
 import type { CaseContext } from './case.js';
 import { EventCollector } from './collector.js';

@@ -1,16 +1,20 @@
 /**
- * Helpers for the agent's integration tests (test/integration/agent*.test.ts): a real MQTT subscriber, a real
- * Mosquitto process on a spare port, the agent as a child process, and a tiny HTTP receiver standing in for the hub's
- * media endpoint. Nothing here is a fake: they drive and observe real processes.
+ * Helpers for the agent's integration tests (test/integration/agent*.test.ts): a real MQTT subscriber, the agent as
+ * a child process, and a tiny HTTP receiver standing in for the hub's media endpoint (the broker: mosquitto.ts).
+ * Nothing here is a fake: they drive and observe real processes. Test support only: it never ships with the agent.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import { REPO_ROOT } from './processes.js';
+
+export { freePort, REPO_ROOT } from './processes.js';
+export { MosquittoProcess } from './mosquitto.js';
 
 export interface Received {
   topic: string;
@@ -75,59 +79,6 @@ export class Collector {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > end) throw new Error(`port ${port} did not open`);
-    await sleep(50);
-  }
-}
-
-/** A Mosquitto of our own on `port`, so a test can take "the broker" away and bring it back. */
-export class MosquittoProcess {
-  private proc: ChildProcess | null = null;
-  constructor(readonly port: number) {}
-
-  async start(): Promise<void> {
-    const dir = mkdtempSync(join(tmpdir(), 'agent-mosq-'));
-    const conf = join(dir, 'mosquitto.conf');
-    writeFileSync(conf, `listener ${this.port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
-    this.proc = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
-    await waitForPort(this.port);
-  }
-
-  async stop(): Promise<void> {
-    const p = this.proc;
-    this.proc = null;
-    if (!p || p.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      p.once('exit', () => resolve());
-      p.kill('SIGKILL');
-    });
-  }
-}
-
-export const REPO_ROOT = resolve(new URL('../../../', import.meta.url).pathname);
 
 /** The agent exactly as operators run it: `tsx edge-agent/src/main.ts --config <file>`. */
 export class AgentProcess {
