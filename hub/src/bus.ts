@@ -24,6 +24,8 @@ export interface AlertChange {
   actor: string;
   at: string;
   note?: string | null;
+  /** Codes and parameters (events: how many joined; reason: why the system acted), as in the alert's history. */
+  data?: Record<string, unknown>;
   /** Notification targets to tell in addition to the usual ones (escalation). */
   extraTargets?: string[];
 }

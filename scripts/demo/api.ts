@@ -130,7 +130,7 @@ export async function shortenOfflineRule(api: HubApi, forSec: number): Promise<s
   await api.send('PUT', `/api/v1/alert-rules/${rule.id}`, {
     kind: 'health',
     name: rule.name,
-    description: `${rule.description ?? ''} (demo: ${forSec} s instead of ${rule.forSec} s)`.trim(),
+    description: `${rule.description ?? ''} (demo: ${forSec} giây thay vì ${rule.forSec} giây)`.trim(),
     enabled: true,
     severity: rule.severity,
     sites: rule.sites,

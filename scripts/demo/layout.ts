@@ -28,10 +28,11 @@ const SITE_TEMPLATES: { id: string; kind: SiteKind; label: string }[] = [
 ];
 
 const CAMERA_NAMES: Record<SiteKind, string[]> = {
-  residential: ['Alley entrance', 'Front gate', 'Parking lot', 'Back lane', 'Playground'],
-  market: ['Main gate', 'Fish stalls', 'Loading yard', 'Parking', 'Back entrance'],
-  school: ['School gate', 'Schoolyard', 'Bike shed', 'Back fence', 'Corridor'],
-  clinic: ['Entrance', 'Waiting area', 'Pharmacy door', 'Ambulance bay', 'Back door'],
+  // Names as the people of the ward say them: the console shows them everywhere an id would be.
+  residential: ['Đầu hẻm', 'Cổng trước', 'Bãi đỗ xe', 'Hẻm sau', 'Sân chơi'],
+  market: ['Cổng chính', 'Dãy hàng cá', 'Bãi bốc hàng', 'Bãi xe', 'Cổng sau'],
+  school: ['Cổng trường', 'Sân trường', 'Nhà xe', 'Hàng rào sau', 'Hành lang'],
+  clinic: ['Lối vào', 'Phòng chờ', 'Cửa nhà thuốc', 'Chỗ đỗ xe cứu thương', 'Cửa sau'],
 };
 
 /** Spreads `cameras` over `sites` as evenly as possible, the first sites taking the remainder. */

@@ -141,6 +141,18 @@ export const AlertRuleSchema = Type.Object({
 export type AlertRule = Static<typeof AlertRuleSchema>;
 export const AlertRulesResponseSchema = Type.Object({ items: Type.Array(AlertRuleSchema) });
 
+/**
+ * What an alert is about, as a code with parameters (never a sentence): clients render it in their own language.
+ * Codes: `events` ({types: event types that opened it}), and the health conditions: `camera_offline` ({status,
+ * problems: problem codes}), `agent_offline`, `tamper` / `video_loss` ({source: 'camera' | 'stream' (the agent's
+ * own stream probe), reason?}), `clock_skew` ({skewMs}), `events_unsubscribed`.
+ */
+export const AlertReasonSchema = Type.Object({
+  code: Type.String(),
+  params: Type.Record(Type.String(), Type.Unknown()),
+});
+export type AlertReason = Static<typeof AlertReasonSchema>;
+
 export const AlertSchema = Type.Object({
   id: UuidSchema,
   ruleId: Nullable(UuidSchema),
@@ -150,7 +162,10 @@ export const AlertSchema = Type.Object({
   status: AlertStatusSchema,
   site: SiteIdSchema,
   camera: Nullable(CameraIdSchema),
-  title: Type.String(),
+  title: Type.String({
+    description: 'Rule name and place ("<rule> — site/camera"), for clients that do not localise; render from codes',
+  }),
+  reason: Nullable(AlertReasonSchema),
   condition: Nullable(HealthConditionSchema),
   eventCount: Type.Integer(),
   firstEventAt: Nullable(IsoTimeSchema),
@@ -182,10 +197,15 @@ export type AlertAction = (typeof ALERT_ACTIONS)[number];
 
 export const AlertHistoryEntrySchema = Type.Object({
   at: IsoTimeSchema,
-  actor: Type.String(),
+  actor: Type.String({ description: "A username, or 'system'" }),
   action: literals(ALERT_ACTIONS),
-  note: Nullable(Type.String()),
-  data: Nullable(Type.Record(Type.String(), Type.Unknown())),
+  note: Nullable(Type.String({ description: "A person's note; the system never writes one (see data.reason)" })),
+  data: Nullable(
+    Type.Record(Type.String(), Type.Unknown(), {
+      description:
+        'Codes and parameters: reason (condition_cleared, not_acknowledged), events, since, assignee, severity, level',
+    }),
+  ),
 });
 export type AlertHistoryEntry = Static<typeof AlertHistoryEntrySchema>;
 

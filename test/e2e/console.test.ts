@@ -205,7 +205,7 @@ describe('web console in a real browser', () => {
       await tile.locator('img.tile-img').waitFor({ timeout: 15_000 });
       console.log(`motion → lit tile ${tileMs} ms, → rail ${railMs} ms`);
       expect(tileMs).toBeLessThan(10_000);
-      await expect.poll(() => tile.locator('.flag.motion').textContent()).toBe('Có chuyển động');
+      await expect.poll(() => tile.locator('.flag.motion').textContent()).toBe('Chuyển động');
       await shot(page, 'wall');
       sim.cameras[1]!.setMotion(false);
 
@@ -324,12 +324,12 @@ describe('web console in a real browser', () => {
     const { context, page, errors } = await openAs('operator');
     try {
       await page.getByRole('heading', { name: 'Màn hình camera' }).waitFor();
-      await page.locator('.rail .dot.live').waitFor({ timeout: 10_000 });
+      await page.locator('[data-connection="live"]').waitFor({ timeout: 10_000 });
       sim.cameras[3]!.setMotion(true);
       const tile = page.locator(`ul.wall > li[data-camera="${ALERT_CAMERA}"]`);
       await tile.locator('.flag.alert').waitFor({ timeout: 15_000 });
       await page.locator('.critical-banner').waitFor({ timeout: 10_000 });
-      expect(await page.locator('.critical-banner').textContent()).toContain('Chuyển động tại kho');
+      expect(await page.locator('.critical-banner').textContent()).toContain(`Chuyển động — ${ALERT_CAMERA}`);
       sim.cameras[3]!.setMotion(false);
 
       await page.locator('header.top nav').getByRole('link', { name: 'Cảnh báo' }).click();
@@ -341,14 +341,14 @@ describe('web console in a real browser', () => {
       await page.locator('.detail .event-grid li').first().waitFor();
       await page.getByRole('button', { name: 'Xác nhận' }).click();
       await expect.poll(() => page.locator('.alert-status').textContent(), { timeout: 10_000 }).toBe('Đã xác nhận');
-      await page.getByLabel('Bình luận').fill('Đã kiểm tra tại chỗ');
-      await page.getByRole('button', { name: 'Thêm bình luận' }).click();
+      await page.getByLabel('Ghi chú').fill('Đã kiểm tra tại chỗ');
+      await page.getByRole('button', { name: 'Thêm ghi chú' }).click();
       await page.locator('.history').getByText('Đã kiểm tra tại chỗ').waitFor();
       await shot(page, 'alerts');
       await page.getByRole('button', { name: 'Đã xử lý xong' }).click();
       await expect.poll(() => page.locator('.alert-status').textContent(), { timeout: 10_000 }).toBe('Đã xử lý');
       const history = await page.locator('.history li').allTextContents();
-      expect(history.join('\n')).toMatch(/mở[\s\S]*đã xác nhận[\s\S]*bình luận[\s\S]*đã xử lý/);
+      expect(history.join('\n')).toMatch(/Hệ thống mở cảnh báo[\s\S]*xác nhận[\s\S]*ghi chú[\s\S]*xử lý xong/);
       expect(errors).toEqual([]);
     } finally {
       await context.close();

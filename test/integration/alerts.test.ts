@@ -63,25 +63,25 @@ describe('alert rules', () => {
     const byName = Object.fromEntries(body.items.map((r) => [r.name, r]));
     expect(Object.keys(byName).sort()).toEqual(
       [
-        'Agent offline',
-        'Camera offline',
-        'Clock skew',
-        'Event subscription down',
-        'Intrusion or line crossing',
-        'Night motion',
-        'Storage failure',
-        'Tamper',
-        'Video loss',
+        'Bộ thu tại điểm mất kết nối',
+        'Camera mất kết nối',
+        'Lệch giờ camera',
+        'Không nhận được sự kiện',
+        'Xâm nhập hoặc vượt hàng rào ảo',
+        'Chuyển động ban đêm',
+        'Lỗi lưu trữ',
+        'Camera bị che/can thiệp',
+        'Mất hình',
       ].sort(),
     );
-    expect(byName['Intrusion or line crossing']).toMatchObject({
+    expect(byName['Xâm nhập hoặc vượt hàng rào ảo']).toMatchObject({
       kind: 'event',
       enabled: true,
       severity: 'critical',
       eventTypes: ['intrusion', 'line_crossing'],
     });
-    expect(byName['Camera offline']).toMatchObject({ kind: 'health', condition: 'camera_offline', forSec: 300 });
-    expect(byName['Night motion']).toMatchObject({
+    expect(byName['Camera mất kết nối']).toMatchObject({ kind: 'health', condition: 'camera_offline', forSec: 300 });
+    expect(byName['Chuyển động ban đêm']).toMatchObject({
       enabled: false,
       schedule: { windows: [{ start: '22:00', end: '05:00' }] },
       threshold: { count: 3, windowSec: 60 },
@@ -193,23 +193,28 @@ describe('alert rules', () => {
     expect(detail.body.lastEventAt).toBe(flood[99]!.at);
   });
 
-  it('keeps quiet during the cooldown after an alert is resolved', async () => {
+  it('opens a new alert for an event after a resolution whatever the cooldown; late parts of the burst join it', async () => {
     await createRule({
       kind: 'event',
       name: 'Gate input',
       severity: 'warning',
       eventTypes: ['digital_input'],
       sites: ['cool'],
-      cooldownSec: 3,
+      cooldownSec: 300,
     });
-    const ev = () => makeEvent({ site: 'cool', camera: 'gate', type: 'digital_input', state: 'pulse' });
-    await send([ev()]);
+    const ev = (at?: string) =>
+      makeEvent({ site: 'cool', camera: 'gate', type: 'digital_input', state: 'pulse', ...(at ? { at } : {}) });
+    const burstAt = new Date(Date.now() - 2000).toISOString();
+    await send([ev(burstAt)]);
     const [first] = await alertsOf('cool');
+    expect(first).toMatchObject({ reason: { code: 'events', params: { types: ['digital_input'] } } });
     expect((await api.post(`/api/v1/alerts/${first!.id}/resolve`, { note: 'checked' })).status).toBe(200);
-    const resolvedAt = Date.now();
-    await send([ev()]);
-    expect(await alertsOf('cool')).toHaveLength(1);
-    await sleep(Math.max(0, resolvedAt + 3100 - Date.now()));
+    // Delivered after the resolution but it happened before (an agent's outbox): the same burst, nothing new.
+    await send([ev(new Date(Date.parse(burstAt) + 500).toISOString())]);
+    const late = await alertsOf('cool');
+    expect(late).toHaveLength(1);
+    expect(late[0]).toMatchObject({ id: first!.id, status: 'resolved', eventCount: 2 });
+    // It happened after the resolution: a new incident, inside the 300 s cooldown.
     await send([ev()]);
     const after = await alertsOf('cool');
     expect(after).toHaveLength(2);
@@ -253,7 +258,9 @@ describe('alert lifecycle', () => {
     expect(alert).toMatchObject({
       status: 'open',
       severity: 'critical',
-      ruleName: 'Intrusion or line crossing',
+      ruleName: 'Xâm nhập hoặc vượt hàng rào ảo',
+      title: 'Xâm nhập hoặc vượt hàng rào ảo — school-01/yard',
+      reason: { code: 'events', params: { types: ['intrusion'] } },
       site: 'school-01',
       camera: 'yard',
       eventCount: 10,
@@ -300,10 +307,11 @@ describe('alert lifecycle', () => {
     expect(detail.body.history[1]).toMatchObject({ note: 'guard sent' });
     expect(detail.body.history[2]).toMatchObject({ data: { assignee: 'guard-lan' } });
 
-    // A later intrusion (outside the 5 minute cooldown of the default rule, as measured from resolution) is a new
-    // incident; within it, it is not. Here it is within: nothing new.
+    // Another intrusion after the resolution is a new incident, even inside the rule's 5 minute cooldown.
     await send([makeEvent({ site: 'school-01', camera: 'yard', type: 'intrusion', state: 'start' })]);
-    expect(await alertsOf('school-01')).toHaveLength(1);
+    const again = await alertsOf('school-01');
+    expect(again).toHaveLength(2);
+    expect(again[0]).toMatchObject({ status: 'open', eventCount: 1 });
   });
 
   it('keeps an end that was stored before its start with the alert the start opens', async () => {
@@ -402,7 +410,7 @@ describe('health alerts and escalation', () => {
     // Not before the condition lasted forSec.
     expect(Date.now() - wentOffline).toBeGreaterThanOrEqual(1900);
     expect(opened).toMatchObject({ kind: 'health', condition: 'camera_offline', status: 'open', camera: 'cam-1' });
-    expect(opened.title).toContain('unreachable');
+    expect(opened.reason).toEqual({ code: 'camera_offline', params: { status: 'offline', problems: ['unreachable'] } });
 
     // Further offline samples and ticks do not add alerts.
     await publishJson(pub, t.health('hl', 'cam-1'), makeHealth({ site: 'hl', camera: 'cam-1', status: 'offline' }));
@@ -415,10 +423,11 @@ describe('health alerts and escalation', () => {
     });
     expect(resolved).toMatchObject({ id: opened.id, resolvedBy: 'system', resolution: 'auto' });
     const detail = await api.get<AlertDetail>(`/api/v1/alerts/${opened.id}`);
-    expect(detail.body.history.map((h) => [h.action, h.actor])).toEqual([
-      ['opened', 'system'],
-      ['auto_resolved', 'system'],
+    expect(detail.body.history.map((h) => [h.action, h.actor, h.note])).toEqual([
+      ['opened', 'system', null],
+      ['auto_resolved', 'system', null],
     ]);
+    expect(detail.body.history[1]!.data).toEqual({ reason: 'condition_cleared' });
     await sleep(1500);
     expect(await alertsOf('hl')).toHaveLength(1);
   });
@@ -427,6 +436,10 @@ describe('health alerts and escalation', () => {
     await send([makeEvent({ site: 'tmp', camera: 'door', type: 'tamper', state: 'start' })]);
     const [open] = await alertsOf('tmp');
     expect(open).toMatchObject({ condition: 'tamper', status: 'open', severity: 'critical', eventCount: 1 });
+    expect(open!.reason).toMatchObject({
+      code: 'tamper',
+      params: { source: expect.stringMatching(/^(camera|stream)$/) },
+    });
     await send([makeEvent({ site: 'tmp', camera: 'door', type: 'tamper', state: 'end' })]);
     const [done] = await alertsOf('tmp');
     expect(done).toMatchObject({ id: open!.id, status: 'resolved', resolution: 'auto', eventCount: 2 });
@@ -456,5 +469,6 @@ describe('health alerts and escalation', () => {
     expect(after.find((a) => a.camera === 'lobby')!).toMatchObject({ escalationLevel: 0, severity: 'warning' });
     const detail = await api.get<AlertDetail>(`/api/v1/alerts/${escalated.id}`);
     expect(detail.body.history.map((h) => h.action)).toEqual(['opened', 'escalated']);
+    expect(detail.body.history[1]).toMatchObject({ note: null, data: { reason: 'not_acknowledged' } });
   });
 });

@@ -77,7 +77,7 @@ describe('live feed (SSE)', () => {
     });
     expect(sse.messages.find((m) => m.event === 'alert')!.data).toMatchObject({
       action: 'opened',
-      alert: { site: 'live-1', camera: 'cam-9', ruleName: 'Intrusion or line crossing' },
+      alert: { site: 'live-1', camera: 'cam-9', ruleName: 'Xâm nhập hoặc vượt hàng rào ảo' },
     });
     sse.close();
   });

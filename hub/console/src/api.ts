@@ -92,15 +92,25 @@ export interface TransitionsResult {
   uptime: { from: string; to: string; pct: number | null; seconds: Record<string, number> };
 }
 
-/** What the console shows as an alert's state: the hub's status, with a false alarm told apart from a resolution. */
-export type AlertState = SharedAlert['status'] | 'false_alarm';
+/**
+ * What the console shows as an alert's state: the hub's status, with a false alarm and a close by the system (its
+ * condition cleared) told apart from a person's resolution.
+ */
+export type AlertState = SharedAlert['status'] | 'false_alarm' | 'auto_resolved';
 export type Alert = SharedAlert & { state: AlertState };
 export type AlertDetail = SharedAlertDetail & { state: AlertState };
 export const SEVERITY_ORDER: Record<SharedAlert['severity'], number> = { critical: 0, warning: 1, info: 2 };
 
 export const withState = <T extends SharedAlert>(a: T): T & { state: AlertState } => ({
   ...a,
-  state: a.status === 'resolved' && a.resolution === 'false_alarm' ? 'false_alarm' : a.status,
+  state:
+    a.status !== 'resolved'
+      ? a.status
+      : a.resolution === 'false_alarm'
+        ? 'false_alarm'
+        : a.resolution === 'auto'
+          ? 'auto_resolved'
+          : 'resolved',
 });
 
 export interface Site {

@@ -4,8 +4,8 @@ import { canOpen, EVENT_READERS, hasAnyRole, homeView, NAV_VIEWS, type ViewName 
 import { resolveUser, type Signed, signIn, signOut } from './auth.js';
 import { Rail } from './components/rail.js';
 import { Ctx } from './context.js';
-import { currentLang, label, onLangChange, setLang, t } from './i18n/index.js';
-import { LiveFeed } from './live.js';
+import { currentLang, formatDateTime, label, type MessageKey, onLangChange, setLang, t } from './i18n/index.js';
+import { LiveFeed, type LiveMode } from './live.js';
 import { href, navigate, useRoute } from './router.js';
 import { AdminView } from './views/admin.js';
 import { AlertsView } from './views/alerts.js';
@@ -13,6 +13,25 @@ import { CameraView } from './views/camera.js';
 import { HealthCameraView, HealthView } from './views/health.js';
 import { HistoryView } from './views/history.js';
 import { WallView } from './views/wall.js';
+import { errorText } from './words.js';
+
+/**
+ * The console's link to the hub, for every view: green while live, red (with since when, and a note that figures may
+ * be out of date) while the hub cannot be reached. The feed reconnects by itself; this only tells the truth.
+ */
+function ConnectionState({ live }: { live: LiveFeed }) {
+  const [mode, setMode] = useState<LiveMode>(live.mode);
+  useEffect(() => live.onMode(setMode), [live]);
+  const down = mode === 'down';
+  const text = down
+    ? t('conn.down', { time: formatDateTime(live.downSince, undefined, 'hm') })
+    : t(`conn.${mode}` as MessageKey);
+  return (
+    <p class={`connection ${mode}`} data-connection={mode} role={down ? 'alert' : 'status'}>
+      <span class={`dot ${mode}`} aria-hidden="true" /> {text}
+    </p>
+  );
+}
 
 function LangSwitch() {
   const next = currentLang() === 'vi' ? 'en' : 'vi';
@@ -38,9 +57,11 @@ function Login({ onSigned, expired }: { onSigned: (s: Signed) => void; expired: 
       else setError(t('auth.failed'));
     } catch (err) {
       setError(
-        err instanceof ApiError && (err.status === 401 || err.status === 400)
-          ? t('auth.failed')
-          : String((err as Error).message),
+        err instanceof ApiError
+          ? err.status === 401 || err.status === 400
+            ? t('auth.failed')
+            : errorText(err)
+          : t('error.other', { code: 'client_error' }),
       );
     } finally {
       setBusy(false);
@@ -148,6 +169,7 @@ function Shell({ signed, onSignOut }: { signed: Signed; onSignOut: () => void })
           )}
         </div>
       </header>
+      <ConnectionState live={live} />
       <div class={showRail ? 'layout with-rail' : 'layout'}>
         <main id="main" tabIndex={-1} data-view={view}>
           {body}
@@ -170,12 +192,14 @@ export function App() {
       setExpired(true);
       setSigned(null);
     });
-    resolveUser().then(setSigned, (err: Error) => setFatal(err.message));
+    resolveUser().then(setSigned, (err: unknown) =>
+      setFatal(err instanceof ApiError ? errorText(err) : t('error.other', { code: 'client_error' })),
+    );
   }, []);
   if (fatal)
     return (
       <p class="notice error" role="alert">
-        {t('common.error', { message: fatal })}
+        {fatal}
       </p>
     );
   if (signed === undefined) return <p class="muted">{t('common.loading')}</p>;

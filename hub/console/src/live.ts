@@ -10,10 +10,20 @@ export interface CameraStatusMessage {
 
 export type LiveMessage =
   | { kind: 'event'; event: EventItem }
-  | { kind: 'alert'; alert: Alert; action: string; actor: string | null }
-  | { kind: 'camera'; status: CameraStatusMessage };
+  | {
+      kind: 'alert';
+      alert: Alert;
+      action: string;
+      actor: string | null;
+      /** Codes and parameters of the change (events: how many joined the alert). */
+      data: Record<string, unknown> | null;
+    }
+  | { kind: 'camera'; status: CameraStatusMessage }
+  /** The feed came back after an outage (or the hub lost entries): what is on screen must be reloaded. */
+  | { kind: 'resync' };
 
-export type LiveMode = 'connecting' | 'live' | 'polling' | 'off';
+/** `down`: the hub cannot be reached (or the stream broke); the feed keeps trying by itself. */
+export type LiveMode = 'connecting' | 'live' | 'polling' | 'down' | 'off';
 
 type Raw = Record<string, unknown>;
 
@@ -30,7 +40,13 @@ export function classify(name: string, data: unknown): LiveMessage[] {
       const alert = d.alert as Alert | undefined;
       if (!alert || typeof alert.id !== 'string') return [];
       return [
-        { kind: 'alert', alert: withState(alert), action: String(d.action ?? ''), actor: (d.actor as string) ?? null },
+        {
+          kind: 'alert',
+          alert: withState(alert),
+          action: String(d.action ?? ''),
+          actor: (d.actor as string) ?? null,
+          data: d.data && typeof d.data === 'object' ? (d.data as Record<string, unknown>) : null,
+        },
       ];
     }
     case 'camera':
@@ -48,8 +64,11 @@ export function classify(name: string, data: unknown): LiveMessage[] {
             },
           ]
         : [];
+    case 'gap':
+      // Entries too old to replay are gone: reload what is shown.
+      return [{ kind: 'resync' }];
     default:
-      // `gap` (entries too old to replay) and anything newer than this console.
+      // Anything newer than this console.
       return [];
   }
 }
@@ -81,6 +100,10 @@ export function sseParser(onMessage: (name: string, data: string, id: string | n
 }
 
 const POLL_MS = 4000;
+/** The hub writes a keep-alive comment every 15 s: this long without a byte means the link is dead. */
+const SILENCE_MS = 35_000;
+/** Reconnection delays grow to this at most: a dispatcher's screen must come back soon after the hub does. */
+const MAX_RETRY_MS = 5000;
 
 /**
  * One live feed for the whole console: the hub's SSE stream (GET /api/v1/live) when it has one, otherwise polling
@@ -96,6 +119,8 @@ export class LiveFeed {
   /** Resume point: the hub replays what was missed since this id after a reconnect. */
   private lastEventId: string | null = null;
   mode: LiveMode = 'off';
+  /** When the feed went down (for "lost since HH:mm"); null while it works. */
+  downSince: string | null = null;
 
   constructor(private readonly canReadEvents: boolean) {}
 
@@ -122,11 +147,14 @@ export class LiveFeed {
   }
 
   private setMode(mode: LiveMode) {
+    if (mode === 'down') this.downSince ??= new Date().toISOString();
+    else if (mode === 'live' || mode === 'polling' || mode === 'off') this.downSince = null;
+    if (mode === this.mode) return;
     this.mode = mode;
     for (const l of this.modeListeners) l(mode);
   }
 
-  private emit(m: LiveMessage) {
+  private emit(m: LiveMessage): void {
     if (m.kind === 'event') {
       if (this.seen.has(m.event.id)) return;
       this.seen.add(m.event.id);
@@ -137,12 +165,22 @@ export class LiveFeed {
 
   private async connect(attempt: number): Promise<void> {
     if (this.stopped) return;
-    this.setMode('connecting');
-    this.abort = new AbortController();
+    // While down, stay down (red) until a connection works: "connecting" would hide the outage between retries.
+    if (this.mode !== 'down') this.setMode('connecting');
+    const abort = new AbortController();
+    this.abort = abort;
+    let watchdog: ReturnType<typeof setTimeout> | undefined;
+    const feed = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => abort.abort(), SILENCE_MS);
+    };
     try {
-      const stream = await api.live(this.abort.signal, this.lastEventId);
+      const stream = await api.live(abort.signal, this.lastEventId);
+      const wasDown = this.mode === 'down';
       this.setMode('live');
+      if (wasDown) this.emit({ kind: 'resync' });
       attempt = 0;
+      feed();
       const parse = sseParser((name, data, id) => {
         if (id) this.lastEventId = id;
         let parsed: unknown;
@@ -159,18 +197,25 @@ export class LiveFeed {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
+        feed();
         parse(decoder.decode(value, { stream: true }));
       }
     } catch (err) {
       if (this.stopped) return;
       if (err instanceof ApiError && (err.status === 404 || err.status === 403)) {
+        clearTimeout(watchdog);
         // No SSE on this hub (or not for this user): keep the console alive by polling.
         this.startPolling();
         return;
       }
+      console.warn('live feed interrupted', (err as Error).message);
+    } finally {
+      clearTimeout(watchdog);
     }
     if (this.stopped) return;
-    const delay = Math.min(30_000, 1000 * 2 ** attempt);
+    // The stream ended or failed: whatever the reason, the screen is no longer live.
+    this.setMode('down');
+    const delay = Math.min(MAX_RETRY_MS, 500 * 2 ** attempt);
     setTimeout(() => void this.connect(attempt + 1), delay);
   }
 
@@ -188,8 +233,10 @@ export class LiveFeed {
         for (const e of [...page.items].reverse()) this.emit({ kind: 'event', event: e });
         // Events may arrive late (agents' outboxes): look back a minute every time; `seen` drops the repeats.
         since = new Date(Date.now() - 60_000).toISOString();
+        this.setMode('polling');
       } catch (err) {
         console.warn('live polling failed', (err as Error).message);
+        this.setMode('down');
       }
       if (!this.stopped) this.pollTimer = setTimeout(() => void tick(), POLL_MS);
     };

@@ -1,4 +1,4 @@
-import type { Alert, AlertAction, AlertHistoryEntry, EventItem, Severity } from '@camhub/shared';
+import type { Alert, AlertAction, AlertHistoryEntry, AlertReason, EventItem, Severity } from '@camhub/shared';
 import type { Queryable } from '../db/queryable.js';
 import { EVENT_COLUMNS, rowToEvent } from '../events/events.repository.js';
 import type { EventCursor } from '../events/cursor.js';
@@ -15,6 +15,7 @@ interface AlertRow {
   site: string;
   camera: string | null;
   title: string;
+  reason: AlertReason | null;
   condition: Alert['condition'];
   event_count: number;
   first_event_at: Date | null;
@@ -44,6 +45,7 @@ export function toAlert(r: AlertRow): Alert {
     site: r.site,
     camera: r.camera,
     title: r.title,
+    reason: r.reason,
     condition: r.condition,
     eventCount: r.event_count,
     firstEventAt: iso(r.first_event_at),
@@ -73,6 +75,7 @@ export interface NewAlert extends GroupRef {
   site: string;
   camera: string | null;
   title: string;
+  reason: AlertReason;
   condition: string | null;
   openedAt: Date;
 }
@@ -138,25 +141,49 @@ export function createAlertsRepository(pool: Queryable) {
       return rows.map(toAlert);
     },
 
-    /** When each group's latest alert was resolved (for cooldowns). */
-    async lastResolvedAt(groups: GroupRef[], db: Queryable = pool): Promise<Map<string, Date>> {
+    /** Each group's latest resolved alert: when it was resolved and its last event (bursts, reopening). */
+    async lastResolved(groups: GroupRef[], db: Queryable = pool): Promise<Map<string, LastResolved>> {
       if (groups.length === 0) return new Map();
-      const { rows } = await db.query<{ rule_id: string; group_key: string; resolved_at: Date }>(
-        `SELECT DISTINCT ON (rule_id, group_key) rule_id, group_key, resolved_at FROM alerts
-         WHERE status = 'resolved' AND ${IN_GROUPS} ORDER BY rule_id, group_key, resolved_at DESC`,
+      const { rows } = await db.query<{
+        id: string;
+        rule_id: string;
+        group_key: string;
+        resolved_at: Date;
+        last_event_at: Date | null;
+        opened_at: Date;
+      }>(
+        `SELECT DISTINCT ON (rule_id, group_key) id, rule_id, group_key, resolved_at, last_event_at, opened_at
+         FROM alerts WHERE status = 'resolved' AND ${IN_GROUPS} ORDER BY rule_id, group_key, resolved_at DESC`,
         groupsParams(groups),
       );
-      return new Map(rows.map((r) => [`${r.rule_id}|${r.group_key}`, r.resolved_at]));
+      return new Map(
+        rows.map((r) => [
+          `${r.rule_id}|${r.group_key}`,
+          { id: r.id, resolvedAt: r.resolved_at, lastEventAt: r.last_event_at ?? r.opened_at },
+        ]),
+      );
     },
 
     /** Opens an alert unless the group already has an unresolved one (then null: attach to that one instead). */
     async insertIfNone(a: NewAlert, db: Queryable = pool): Promise<Alert | null> {
       const { rows } = await db.query<AlertRow>(
         `INSERT INTO alerts (rule_id, rule_name, kind, group_key, severity, status, site, camera, title, condition,
-                             opened_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $10, $10)
+                             opened_at, updated_at, reason)
+         VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $10, $10, $11)
          ON CONFLICT (rule_id, group_key) WHERE status <> 'resolved' DO NOTHING RETURNING *`,
-        [a.ruleId, a.ruleName, a.kind, a.groupKey, a.severity, a.site, a.camera, a.title, a.condition, a.openedAt],
+        [
+          a.ruleId,
+          a.ruleName,
+          a.kind,
+          a.groupKey,
+          a.severity,
+          a.site,
+          a.camera,
+          a.title,
+          a.condition,
+          a.openedAt,
+          JSON.stringify(a.reason),
+        ],
       );
       return rows[0] ? toAlert(rows[0]) : null;
     },
@@ -383,15 +410,15 @@ export function createAlertsRepository(pool: Queryable) {
         site: string;
         camera: string | null;
         since: Date;
-        detail: string;
-      }>('SELECT rule_id, group_key, site, camera, since, detail FROM alert_conditions');
+        reason: AlertReason;
+      }>('SELECT rule_id, group_key, site, camera, since, reason FROM alert_conditions');
       return rows.map((r) => ({
         ruleId: r.rule_id,
         groupKey: r.group_key,
         site: r.site,
         camera: r.camera,
         since: r.since,
-        detail: r.detail,
+        reason: r.reason,
       }));
     },
 
@@ -399,16 +426,16 @@ export function createAlertsRepository(pool: Queryable) {
     async upsertConditions(rows: ConditionRow[], db: Queryable = pool): Promise<void> {
       if (rows.length === 0) return;
       await db.query(
-        `INSERT INTO alert_conditions (rule_id, group_key, site, camera, since, detail)
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])
-         ON CONFLICT (rule_id, group_key) DO UPDATE SET detail = EXCLUDED.detail`,
+        `INSERT INTO alert_conditions (rule_id, group_key, site, camera, since, reason)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[])
+         ON CONFLICT (rule_id, group_key) DO UPDATE SET reason = EXCLUDED.reason`,
         [
           rows.map((r) => r.ruleId),
           rows.map((r) => r.groupKey),
           rows.map((r) => r.site),
           rows.map((r) => r.camera),
           rows.map((r) => r.since),
-          rows.map((r) => r.detail),
+          rows.map((r) => JSON.stringify(r.reason)),
         ],
       );
     },
@@ -430,5 +457,12 @@ export interface ConditionRow extends GroupRef {
   site: string;
   camera: string | null;
   since: Date;
-  detail: string;
+  reason: AlertReason;
+}
+
+export interface LastResolved {
+  id: string;
+  resolvedAt: Date;
+  /** Time of its last event (its opening when it has none). */
+  lastEventAt: Date;
 }

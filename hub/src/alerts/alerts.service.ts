@@ -10,7 +10,9 @@ import {
   alertTitle,
   cameraCondition,
   EVENT_CONDITIONS,
+  eventConditionReason,
   eventMatches,
+  eventsReason,
   FACT_CONDITIONS,
   groupKeyOf,
   inScope,
@@ -44,13 +46,14 @@ export function createAlertsService(deps: {
   const emit = (list: AlertChange[]) => {
     for (const c of list) bus.emit('alert.change', c);
   };
-  const change = (action: AlertChange['action'], alert: Alert, actor: string, at: Date, note?: string | null) => ({
-    action,
-    alert,
-    actor,
-    at: at.toISOString(),
-    note: note ?? null,
-  });
+  const change = (
+    action: AlertChange['action'],
+    alert: Alert,
+    actor: string,
+    at: Date,
+    note?: string | null,
+    data?: Record<string, unknown>,
+  ): AlertChange => ({ action, alert, actor, at: at.toISOString(), note: note ?? null, ...(data ? { data } : {}) });
 
   // ---------------------------------------------------------------- events → alerts
 
@@ -133,10 +136,7 @@ export function createAlertsService(deps: {
     const toOpen: { g: Group; events: { eventId: string; at: string }[] }[] = [];
 
     const closed = groups.filter((g) => !unresolved.has(ref(g)));
-    const cooling = await repo.lastResolvedAt(
-      closed.filter((g) => g.rule.cooldownSec > 0),
-      tx,
-    );
+    const previous = await repo.lastResolved(closed, tx);
     const thresholdGroups: (Group & { since: Date })[] = [];
     // Ends seen before their alert exists (batches can commit out of order): kept to join the alert when it opens.
     const earlyEnds: (GroupRef & { eventId: string; at: string; opens: boolean })[] = [];
@@ -152,14 +152,22 @@ export function createAlertsService(deps: {
         if (e.state === 'end')
           earlyEnds.push({ ruleId: g.ruleId, groupKey: g.groupKey, eventId: e.id, at: e.at, opens: false });
       }
-      if (openers.length === 0) continue;
-      const resolvedAt = cooling.get(ref(g));
-      if (resolvedAt && t.getTime() - resolvedAt.getTime() < g.rule.cooldownSec * 1000) continue;
+      // Late parts of a burst already handled (an agent's outbox delivering after the resolution): they happened
+      // before the alert was resolved and within the cooldown of its last event. Anything that happened after the
+      // resolution is a new incident and opens a new alert, whatever the cooldown.
+      const prev = previous.get(ref(g));
+      const late = (e: EventItem) =>
+        prev !== undefined &&
+        Date.parse(e.at) <= prev.resolvedAt.getTime() &&
+        Date.parse(e.at) <= prev.lastEventAt.getTime() + g.rule.cooldownSec * 1000;
+      for (const e of openers) if (late(e)) links.push({ alertId: prev!.id, eventId: e.id, at: e.at });
+      const fresh = openers.filter((e) => !late(e));
+      if (fresh.length === 0) continue;
       if (g.rule.threshold) {
-        const latest = Math.max(...openers.map((e) => Date.parse(e.at)));
-        thresholdGroups.push({ ...g, events: openers, since: new Date(latest - g.rule.threshold.windowSec * 1000) });
+        const latest = Math.max(...fresh.map((e) => Date.parse(e.at)));
+        thresholdGroups.push({ ...g, events: fresh, since: new Date(latest - g.rule.threshold.windowSec * 1000) });
       } else {
-        toOpen.push({ g, events: openers.map((e) => ({ eventId: e.id, at: e.at })) });
+        toOpen.push({ g, events: fresh.map((e) => ({ eventId: e.id, at: e.at })) });
       }
     }
 
@@ -200,6 +208,7 @@ export function createAlertsService(deps: {
           site: g.site,
           camera: g.camera,
           title: alertTitle(g.rule, g.site, g.camera),
+          reason: eventsReason(g.events),
           condition: null,
           openedAt: t,
         },
@@ -229,7 +238,7 @@ export function createAlertsService(deps: {
     for (const [id, n] of attached) {
       if (opened.has(id) || n === 0) continue;
       const a = await repo.get(id, false, tx);
-      if (a) out.push(change('events_attached', a, SYSTEM_ACTOR, t));
+      if (a) out.push(change('events_attached', a, SYSTEM_ACTOR, t, null, { events: n }));
     }
     return out;
   }
@@ -255,7 +264,7 @@ export function createAlertsService(deps: {
           site: e.site,
           camera: e.camera,
           since: new Date(e.at),
-          detail: `${e.type.replace('_', ' ')} reported by the camera`,
+          reason: eventConditionReason(e),
           state: e.state,
         });
         links.set(key, [...(links.get(key) ?? []), e]);
@@ -322,9 +331,9 @@ export function createAlertsService(deps: {
       return rule?.enabled && !open.has(ref(c)) && t.getTime() - c.since.getTime() >= rule.forSec * 1000;
     });
     // A person resolved it while the condition still held: do not reopen the same occurrence.
-    const lastResolved = await repo.lastResolvedAt(due);
+    const lastResolved = await repo.lastResolved(due);
     for (const c of due) {
-      const resolvedAt = lastResolved.get(ref(c));
+      const resolvedAt = lastResolved.get(ref(c))?.resolvedAt;
       if (resolvedAt && resolvedAt >= c.since) continue;
       const rule = rules.get(c.ruleId)!;
       const opened = await withTransaction(pool, async (tx) => {
@@ -337,7 +346,8 @@ export function createAlertsService(deps: {
             severity: rule.severity,
             site: c.site,
             camera: c.camera,
-            title: alertTitle(rule, c.site, c.camera, c.detail),
+            title: alertTitle(rule, c.site, c.camera),
+            reason: c.reason,
             condition: rule.condition,
             openedAt: t,
           },
@@ -351,8 +361,7 @@ export function createAlertsService(deps: {
                 at: t,
                 actor: SYSTEM_ACTOR,
                 action: 'opened',
-                note: c.detail,
-                data: { since: c.since.toISOString() },
+                data: { since: c.since.toISOString(), reason: c.reason },
               },
             ],
             tx,
@@ -360,21 +369,21 @@ export function createAlertsService(deps: {
         }
         return a;
       });
-      if (opened) out.push(change('opened', opened, SYSTEM_ACTOR, t, c.detail));
+      if (opened) out.push(change('opened', opened, SYSTEM_ACTOR, t));
     }
 
     for (const a of unresolved) {
       if (held.has(`${a.ruleId}|${groupOfAlert(a)}`)) continue;
-      const resolved = await transition(a.id, SYSTEM_ACTOR, 'auto_resolved', 'the condition cleared', (cur) =>
-        cur.status === 'resolved'
-          ? null
-          : {
-              status: 'resolved',
-              resolved_at: t,
-              resolved_by: SYSTEM_ACTOR,
-              resolve_note: 'the condition cleared',
-              resolution: 'auto',
-            },
+      const resolved = await transition(
+        a.id,
+        SYSTEM_ACTOR,
+        'auto_resolved',
+        null,
+        (cur) =>
+          cur.status === 'resolved'
+            ? null
+            : { status: 'resolved', resolved_at: t, resolved_by: SYSTEM_ACTOR, resolution: 'auto' },
+        { reason: 'condition_cleared' },
       );
       if (resolved) out.push(resolved);
     }
@@ -404,7 +413,7 @@ export function createAlertsService(deps: {
       const alert = await repo.update(id, set, t, tx);
       const entry: HistoryRow = { alertId: id, at: t, actor, action, note: note ?? null, data: data ?? null };
       await repo.addHistory([entry], tx);
-      return change(action, alert, actor, t, note);
+      return change(action, alert, actor, t, note, data);
     });
   }
 
@@ -511,8 +520,7 @@ export function createAlertsService(deps: {
             at: t,
             actor: SYSTEM_ACTOR,
             action: 'escalated' as const,
-            note: 'not acknowledged in time',
-            data: { severity: a.severity, level: a.escalationLevel },
+            data: { reason: 'not_acknowledged', severity: a.severity, level: a.escalationLevel },
           })),
           tx,
         );
@@ -522,7 +530,11 @@ export function createAlertsService(deps: {
       const rules = new Map((await deps.rules.current()).map((r) => [r.id, r]));
       emit(
         escalated.map((a) => ({
-          ...change('escalated', a, SYSTEM_ACTOR, t, 'not acknowledged in time'),
+          ...change('escalated', a, SYSTEM_ACTOR, t, null, {
+            reason: 'not_acknowledged',
+            severity: a.severity,
+            level: a.escalationLevel,
+          }),
           extraTargets: (a.ruleId && rules.get(a.ruleId)?.escalateTo) || [],
         })),
       );

@@ -4,7 +4,9 @@ import {
   agentCondition,
   cameraCondition,
   type CameraHealthFacts,
+  eventConditionReason,
   eventMatches,
+  eventsReason,
   groupKeyOf,
   raiseSeverity,
 } from './rules.js';
@@ -83,7 +85,7 @@ describe('health conditions', () => {
   it('counts offline cameras, not those unknown because of their agent or silence since install', () => {
     expect(
       cameraCondition(offline, facts({ status: 'offline', problems: [{ code: 'no_heartbeat', message: '' }] })),
-    ).toMatchObject({ detail: expect.stringContaining('no_heartbeat') });
+    ).toMatchObject({ reason: { code: 'camera_offline', params: { status: 'offline', problems: ['no_heartbeat'] } } });
     expect(cameraCondition(offline, facts({ status: 'degraded' }))).toBeNull();
     expect(
       cameraCondition(offline, facts({ status: 'unknown', problems: [{ code: 'agent_offline', message: '' }] })),
@@ -95,7 +97,9 @@ describe('health conditions', () => {
     const skew = rule({ kind: 'health', condition: 'clock_skew', boundMs: 5000 });
     const sample = (clockSkewMs: number, eventsSubscribed = true) =>
       ({ onvif: { reachable: true, clockSkewMs, eventsSubscribed } }) as CameraHealthFacts['health'];
-    expect(cameraCondition(skew, facts({ health: sample(-6000) }))).not.toBeNull();
+    expect(cameraCondition(skew, facts({ health: sample(-6000) }))).toMatchObject({
+      reason: { code: 'clock_skew', params: { skewMs: -6000 } },
+    });
     expect(cameraCondition(skew, facts({ health: sample(4999) }))).toBeNull();
     const unsub = rule({ kind: 'health', condition: 'events_unsubscribed' });
     expect(cameraCondition(unsub, facts({ health: sample(0, false) }))).not.toBeNull();
@@ -110,6 +114,24 @@ describe('health conditions', () => {
       since: at,
     });
     expect(agentCondition(agent, { site: 'td-01', state: 'online', receivedAt: at })).toBeNull();
+  });
+
+  it('tells a video loss the camera reported from one our stream probe found, in codes', () => {
+    expect(
+      eventConditionReason({
+        type: 'video_loss',
+        source: { kind: 'stream', topic: 'stream/frozen' },
+        data: { reason: 'frozen' },
+      }),
+    ).toEqual({ code: 'video_loss', params: { source: 'stream', reason: 'frozen' } });
+    expect(eventConditionReason({ type: 'tamper', source: { kind: 'onvif' } })).toEqual({
+      code: 'tamper',
+      params: { source: 'camera' },
+    });
+    expect(eventsReason([{ type: 'line_crossing' }, { type: 'intrusion' }, { type: 'intrusion' }])).toEqual({
+      code: 'events',
+      params: { types: ['intrusion', 'line_crossing'] },
+    });
   });
 
   it('raises severity one step', () => {

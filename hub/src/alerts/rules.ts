@@ -1,4 +1,12 @@
-import type { AlertRule, CameraViewStatus, EventItem, HealthSample, Problem, Severity } from '@camhub/shared';
+import type {
+  AlertReason,
+  AlertRule,
+  CameraViewStatus,
+  EventItem,
+  HealthSample,
+  Problem,
+  Severity,
+} from '@camhub/shared';
 import { inSchedule } from './schedule.js';
 
 export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
@@ -55,7 +63,8 @@ export interface ActiveCondition {
   camera: string | null;
   /** When the condition began, when the facts say so; otherwise the evaluator uses the first time it saw it. */
   since: Date | null;
-  detail: string;
+  /** What holds, as a code and parameters (the console words it). */
+  reason: AlertReason;
 }
 
 const hasProblem = (f: CameraHealthFacts, code: string) => f.problems.some((p) => p.code === code);
@@ -71,22 +80,25 @@ export function cameraCondition(rule: AlertRule, f: CameraHealthFacts): ActiveCo
         f.status === 'offline' ||
         (f.status === 'unknown' && f.statusSince && !hasProblem(f, 'agent_offline') && !hasProblem(f, 'no_health_data'))
       ) {
-        const why = f.problems.map((p) => p.code).join(', ') || 'no reason given';
-        return { ...at, since: f.statusSince, detail: `camera is ${f.status} (${why})` };
+        return {
+          ...at,
+          since: f.statusSince,
+          reason: { code: 'camera_offline', params: { status: f.status, problems: f.problems.map((p) => p.code) } },
+        };
       }
       return null;
     case 'clock_skew': {
       const skew = f.health?.onvif?.clockSkewMs;
       if (f.status === 'offline' || f.status === 'unknown') return null;
       if (typeof skew === 'number' && Math.abs(skew) > (rule.boundMs ?? 5000)) {
-        return { ...at, since: null, detail: `camera clock is off by ${(skew / 1000).toFixed(1)} s` };
+        return { ...at, since: null, reason: { code: 'clock_skew', params: { skewMs: skew } } };
       }
       return null;
     }
     case 'events_unsubscribed':
       if (f.status === 'offline' || f.status === 'unknown') return null;
       if (f.health?.onvif?.eventsSubscribed === false || hasProblem(f, 'events_unsubscribed')) {
-        return { ...at, since: null, detail: 'the agent is not subscribed to the camera events' };
+        return { ...at, since: null, reason: { code: 'events_unsubscribed', params: {} } };
       }
       return null;
     default:
@@ -96,7 +108,7 @@ export function cameraCondition(rule: AlertRule, f: CameraHealthFacts): ActiveCo
 
 export function agentCondition(rule: AlertRule, a: AgentFacts): ActiveCondition | null {
   if (rule.condition !== 'agent_offline' || a.state !== 'offline') return null;
-  return { site: a.site, camera: null, since: a.receivedAt, detail: `the edge agent of site ${a.site} is offline` };
+  return { site: a.site, camera: null, since: a.receivedAt, reason: { code: 'agent_offline', params: {} } };
 }
 
 /** Conditions judged from camera and agent facts (the rest are driven by events). */
@@ -104,7 +116,23 @@ export const FACT_CONDITIONS = new Set(['camera_offline', 'agent_offline', 'cloc
 /** Health conditions driven by events: a `start` (or pulse) begins them, the matching `end` clears them. */
 export const EVENT_CONDITIONS = { tamper: 'tamper', video_loss: 'video_loss' } as const;
 
-export function alertTitle(rule: AlertRule, site: string, camera: string | null, detail?: string): string {
-  const where = camera ? `${site}/${camera}` : site;
-  return detail ? `${rule.name} at ${where}: ${detail}` : `${rule.name} at ${where}`;
+/**
+ * The title kept for clients that do not localise: the rule's name (words an administrator chose) and the place,
+ * no sentence of ours. The console renders its own title from `reason`.
+ */
+export function alertTitle(rule: Pick<AlertRule, 'name'>, site: string, camera: string | null): string {
+  return `${rule.name} — ${camera ? `${site}/${camera}` : site}`;
+}
+
+/** Tamper and video loss from an event: who saw it (the camera's ONVIF event, or the agent's own stream probe). */
+export function eventConditionReason(e: Pick<EventItem, 'type' | 'source' | 'data'>): AlertReason {
+  const params: Record<string, unknown> = { source: e.source.kind === 'stream' ? 'stream' : 'camera' };
+  const why = e.data?.reason ?? e.data?.tamper;
+  if (typeof why === 'string') params.reason = why;
+  return { code: e.type, params };
+}
+
+/** What an event alert is about: the event types that opened it. */
+export function eventsReason(events: Pick<EventItem, 'type'>[]): AlertReason {
+  return { code: 'events', params: { types: [...new Set(events.map((e) => e.type))].sort() } };
 }

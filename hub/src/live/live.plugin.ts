@@ -36,7 +36,14 @@ export default fp(
         {
           kind: 'alert',
           site: c.alert.site,
-          data: { action: c.action, actor: c.actor, at: c.at, note: c.note ?? null, alert: c.alert },
+          data: {
+            action: c.action,
+            actor: c.actor,
+            at: c.at,
+            note: c.note ?? null,
+            data: c.data ?? null,
+            alert: c.alert,
+          },
         },
       ]),
     );

@@ -1,8 +1,15 @@
-import { formatDateTime, formatNumber, t } from '../i18n/index.js';
+import { formatDateTime, formatNumber, label, t } from '../i18n/index.js';
 
 export interface Point {
   at: number;
   value: number | null;
+}
+
+/** A span when the camera was not up (offline, unknown) or had problems (degraded). */
+export interface Outage {
+  from: number;
+  to: number;
+  status: string;
 }
 
 const W = 640;
@@ -10,7 +17,14 @@ const H = 180;
 const PAD = { left: 48, right: 12, top: 12, bottom: 28 };
 
 /** A small hand-made line chart (no chart library): gaps where a value is missing, 4 ticks on each axis. */
-export function LineChart(props: { title: string; points: Point[]; from: number; to: number; site?: string }) {
+export function LineChart(props: {
+  title: string;
+  points: Point[];
+  outages?: Outage[];
+  from: number;
+  to: number;
+  site?: string;
+}) {
   const values = props.points.map((p) => p.value).filter((v): v is number => v !== null);
   const max = Math.max(1, ...values) * 1.1;
   const x = (at: number) =>
@@ -43,6 +57,20 @@ export function LineChart(props: { title: string; points: Point[]; from: number;
         {last !== undefined && <span class="muted"> — {formatNumber(last)}</span>}
       </figcaption>
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={props.title}>
+        {(props.outages ?? []).map((o) => (
+          <rect
+            key={`o${o.from}`}
+            class={`outage status-${o.status}`}
+            x={x(o.from)}
+            y={PAD.top}
+            width={Math.max(2, x(o.to) - x(o.from))}
+            height={H - PAD.top - PAD.bottom}
+          >
+            <title>
+              {`${label('status', o.status)}: ${formatDateTime(new Date(o.from).toISOString(), props.site)} – ${formatDateTime(new Date(o.to).toISOString(), props.site)}`}
+            </title>
+          </rect>
+        ))}
         {yTicks.map((v) => (
           <g key={`y${v}`}>
             <line class="grid" x1={PAD.left} x2={W - PAD.right} y1={y(v)} y2={y(v)} />

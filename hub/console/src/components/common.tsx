@@ -1,7 +1,9 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, type ApiError, type CameraViewStatus } from '../api.js';
+import { api, type ApiError, type CameraViewStatus, type Problem } from '../api.js';
+import { placeName } from '../names.js';
 import { label, t } from '../i18n/index.js';
+import { errorText, problemHelp, problemText } from '../words.js';
 
 export function StatusBadge({ status }: { status: CameraViewStatus | string }) {
   return <span class={`badge status-${status}`}>{label('status', status)}</span>;
@@ -11,18 +13,45 @@ export function SeverityBadge({ severity }: { severity: string }) {
   return <span class={`badge severity-${severity}`}>{label('severity', severity)}</span>;
 }
 
-/** Shows an API failure in the user's words: missing feature, not allowed, or the hub's message. */
+/**
+ * Shows an API failure in the user's words with what to do (never the browser's "Failed to fetch"); the call and the
+ * raw message stay in a tooltip for whoever has to report it.
+ */
 export function ErrorNotice({ error, what }: { error: ApiError | null; what: string }) {
   if (!error) return null;
-  const text = error.missingRoute
-    ? t('common.notAvailable', { what })
-    : error.status === 403
-      ? t('common.forbidden')
-      : t('common.error', { message: error.message });
+  const text = error.missingRoute ? t('common.notAvailable') : errorText(error);
   return (
-    <p class={error.missingRoute ? 'notice' : 'notice error'} role={error.missingRoute ? 'status' : 'alert'}>
+    <p
+      class={error.missingRoute ? 'notice' : 'notice error'}
+      role={error.missingRoute ? 'status' : 'alert'}
+      title={t('common.technicalDetail', { detail: `${what} → ${error.status} ${error.code}: ${error.message}` })}
+    >
       {text}
     </p>
+  );
+}
+
+/** Problems of a camera in words; with `help`, each with what a technician does about it. */
+export function Problems({ problems, help = false }: { problems: Problem[]; help?: boolean }) {
+  if (problems.length === 0) return <>—</>;
+  return (
+    <ul class="problems">
+      {problems.map((p) => (
+        <li
+          key={p.code}
+          data-problem={p.code}
+          title={p.message ? t('common.technicalDetail', { detail: p.message }) : undefined}
+        >
+          {problemText(p)}
+          {help && (
+            <span class="problem-help small muted">
+              {' '}
+              — {t('problem.whatToDo')}: {problemHelp(p)}
+            </span>
+          )}
+        </li>
+      ))}
+    </ul>
   );
 }
 
@@ -88,4 +117,9 @@ export function ProtectedImage({ path, alt, class: cls }: { path: string; alt: s
   if (failed) return <div class={`noimg ${cls ?? ''}`}>{t('history.noSnapshot')}</div>;
   if (!src) return <div class={`noimg ${cls ?? ''}`} aria-busy="true" />;
   return <img class={cls} src={src} alt={alt} />;
+}
+
+/** A camera (or site) by its display name; the ids in a tooltip. */
+export function Place({ site, camera }: { site: string; camera?: string | null }) {
+  return <span title={camera ? `${site}/${camera}` : site}>{placeName(site, camera)}</span>;
 }

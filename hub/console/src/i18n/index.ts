@@ -37,7 +37,7 @@ export function t(key: MessageKey, params: Record<string, string | number> = {})
 
 /** A label for a value from an open set (status, type, severity): the catalogue's word, or the raw value. */
 export function label(
-  prefix: 'status' | 'type' | 'severity' | 'alertStatus' | 'alertAction' | 'role' | 'state',
+  prefix: 'status' | 'type' | 'severity' | 'alertStatus' | 'alertAction' | 'role' | 'state' | 'admin.condition',
   value: string,
 ): string {
   const key = `${prefix}.${value}` as MessageKey;
@@ -46,11 +46,12 @@ export function label(
 
 /**
  * A health problem in the user's language: the catalogue's `problem.<code>` with its machine `params` (a reason code
- * is worded too); the agent's English `message` only for a code the catalogue does not know yet.
+ * is worded too); a code the catalogue does not know yet shows as "undescribed problem (code …)".
  */
 export function problemText(p: { code: string; message?: string; params?: Record<string, string | number> }): string {
   const key = `problem.${p.code}` as MessageKey;
-  if (!(key in vi)) return p.message || p.code;
+  // A code this console does not know yet: said as such with its code, never the agent's English message.
+  if (!(key in vi)) return t('problem.unknownCode', { code: p.code });
   const params: Record<string, string | number> = { count: '?', reason: t('problemReason.unknown') };
   for (const [name, value] of Object.entries(p.params ?? {})) params[name] = value;
   if (p.params?.reason !== undefined) {
@@ -70,16 +71,27 @@ export function timeZoneOf(site?: string): string {
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
-function dateFormat(style: 'full' | 'time' | 'short', timeZone: string): Intl.DateTimeFormat {
+function dateFormat(style: 'full' | 'time' | 'short' | 'hm', timeZone: string): Intl.DateTimeFormat {
   const key = `${lang}|${style}|${timeZone}`;
   let f = formatters.get(key);
   if (!f) {
     const opts: Intl.DateTimeFormatOptions =
       style === 'time'
         ? { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false }
-        : style === 'short'
-          ? { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false }
-          : { dateStyle: 'short', timeStyle: 'medium', hour12: false };
+        : style === 'hm'
+          ? { hour: '2-digit', minute: '2-digit', hour12: false }
+          : style === 'short'
+            ? { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false }
+            : // Four-digit years: vi-VN's short date style would write "26/11/26".
+              {
+                year: 'numeric',
+                month: '2-digit',
+                day: '2-digit',
+                hour: '2-digit',
+                minute: '2-digit',
+                second: '2-digit',
+                hour12: false,
+              };
     f = new Intl.DateTimeFormat(LOCALES[lang], { ...opts, timeZone });
     formatters.set(key, f);
   }
@@ -90,7 +102,7 @@ function dateFormat(style: 'full' | 'time' | 'short', timeZone: string): Intl.Da
 export function formatDateTime(
   iso: string | null | undefined,
   site?: string,
-  style: 'full' | 'time' | 'short' = 'full',
+  style: 'full' | 'time' | 'short' | 'hm' = 'full',
 ): string {
   if (!iso) return '—';
   const d = new Date(iso);

@@ -1,9 +1,11 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError, ROLES, type Role } from '../api.js';
-import { ErrorNotice, Loading } from '../components/common.js';
+import { type AlertRule, api, ApiError, ROLES, type Role } from '../api.js';
+import { ErrorNotice, Loading, SeverityBadge } from '../components/common.js';
 import { useAsync } from '../hooks.js';
 import { formatDateTime, formatNumber, label, type MessageKey, t, timeZoneOf } from '../i18n/index.js';
+import { placeName, siteName, useNames } from '../names.js';
 import { href, type Route } from '../router.js';
+import { actorText, auditActionText } from '../words.js';
 import { Targets } from './targets.js';
 
 const TABS: { id: string; key: MessageKey }[] = [
@@ -29,7 +31,7 @@ export function AdminView({ route }: { route: Route }) {
       </nav>
       {tab.id === 'users' && <Users />}
       {tab.id === 'sites' && <Sites />}
-      {tab.id === 'rules' && <Generic load={api.rules} what="GET /rules" />}
+      {tab.id === 'rules' && <Rules />}
       {tab.id === 'targets' && <Targets />}
       {tab.id === 'audit' && <Audit />}
     </section>
@@ -82,7 +84,7 @@ function Users() {
                 <tr key={u.id}>
                   <td>{u.username}</td>
                   <td>{u.roles.map((r) => label('role', r)).join(', ')}</td>
-                  <td>{u.sites?.join(', ') ?? t('common.all')}</td>
+                  <td>{u.sites?.map(siteName).join(', ') ?? t('common.all')}</td>
                   <td>{u.disabled ? t('admin.disabled') : '✓'}</td>
                 </tr>
               ))}
@@ -155,7 +157,8 @@ function Sites() {
           <table class="data">
             <thead>
               <tr>
-                <th scope="col">ID</th>
+                <th scope="col">{t('admin.id')}</th>
+                <th scope="col">{t('admin.name')}</th>
                 <th scope="col">{t('common.camera')}</th>
                 <th scope="col">{t('admin.timeZone')}</th>
               </tr>
@@ -164,6 +167,7 @@ function Sites() {
               {sites.data.map((s) => (
                 <tr key={s.id}>
                   <td>{s.id}</td>
+                  <td>{siteName(s.id)}</td>
                   <td class="num">{formatNumber(s.cameras, 0)}</td>
                   <td>{timeZoneOf(s.id)}</td>
                 </tr>
@@ -176,41 +180,62 @@ function Sites() {
   );
 }
 
-/** Rules: shown as they come (their editors belong with the alerting API once it settles). */
-function Generic({ load, what }: { load: () => Promise<Record<string, unknown>[]>; what: string }) {
-  const rows = useAsync(load, [load]);
-  const columns = [...new Set((rows.data ?? []).flatMap((r) => Object.keys(r)))].slice(0, 8);
-  const cell = (v: unknown) =>
-    v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+/** A rule's trigger in words: its event types (and schedule, threshold) or its health condition. */
+function ruleWhat(r: AlertRule): string {
+  if (r.kind === 'health') {
+    const base = r.condition ? label('admin.condition', r.condition) : '—';
+    return r.forSec > 0 ? `${base}, ${t('admin.forSec', { seconds: formatNumber(r.forSec, 0) })}` : base;
+  }
+  const types = r.eventTypes ? r.eventTypes.map((ty) => label('type', ty)).join(', ') : t('common.all');
+  const windows = r.schedule?.windows.map((w) => `${w.start}–${w.end}`).join(', ');
+  const threshold = r.threshold ? `≥ ${r.threshold.count} / ${formatNumber(r.threshold.windowSec, 0)} s` : '';
+  return [types, windows, threshold].filter(Boolean).join(' · ');
+}
+
+function ruleScope(r: AlertRule): string {
+  if (r.cameras) return r.cameras.map((ref) => placeName(ref.split('/')[0]!, ref.split('/')[1]!)).join(', ');
+  if (r.sites) return r.sites.map(siteName).join(', ');
+  return t('admin.everywhere');
+}
+
+/** Alert rules, read-only, in words (create and edit them through the API for now). */
+function Rules() {
+  useNames();
+  const rules = useAsync(() => api.rules(), []);
   return (
     <>
-      <ErrorNotice error={rows.error} what={what} />
-      <Loading when={rows.loading && !rows.data}>
-        {rows.data &&
-          (rows.data.length === 0 ? (
-            <p class="muted">{t('common.none')}</p>
-          ) : (
-            <table class="data">
-              <thead>
-                <tr>
-                  {columns.map((c) => (
-                    <th key={c} scope="col">
-                      {c}
-                    </th>
-                  ))}
+      <ErrorNotice error={rules.error} what="GET /alert-rules" />
+      <Loading when={rules.loading && !rules.data}>
+        {rules.data && (
+          <table class="data">
+            <thead>
+              <tr>
+                <th scope="col">{t('admin.name')}</th>
+                <th scope="col">{t('admin.kind')}</th>
+                <th scope="col">{t('admin.ruleWhat')}</th>
+                <th scope="col">{t('alerts.severity')}</th>
+                <th scope="col">{t('admin.scope')}</th>
+                <th scope="col">{t('admin.cooldown')}</th>
+                <th scope="col">{t('admin.enabled')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rules.data.map((r) => (
+                <tr key={r.id} title={r.description ?? undefined}>
+                  <td>{r.name}</td>
+                  <td>{t(r.kind === 'event' ? 'admin.kind.event' : 'admin.kind.health')}</td>
+                  <td>{ruleWhat(r)}</td>
+                  <td>
+                    <SeverityBadge severity={r.severity} />
+                  </td>
+                  <td>{ruleScope(r)}</td>
+                  <td class="num">{r.kind === 'event' ? formatNumber(r.cooldownSec, 0) : '—'}</td>
+                  <td>{r.enabled ? t('admin.on') : t('admin.off')}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {rows.data.map((r, i) => (
-                  <tr key={String(r.id ?? i)}>
-                    {columns.map((c) => (
-                      <td key={c}>{cell(r[c])}</td>
-                    ))}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          ))}
+              ))}
+            </tbody>
+          </table>
+        )}
       </Loading>
     </>
   );
@@ -236,9 +261,11 @@ function Audit() {
               {audit.data.items.map((a, i) => (
                 <tr key={i}>
                   <td>{formatDateTime(a.at)}</td>
-                  <td>{a.actor ?? '—'}</td>
-                  <td>{a.action}</td>
-                  <td>{a.target ?? '—'}</td>
+                  <td>{actorText(a.actor)}</td>
+                  <td title={a.target ? `${a.action} ${a.target}` : a.action} data-action={a.action}>
+                    {auditActionText(a)}
+                  </td>
+                  <td class="break">{a.action === 'api.request' ? '—' : (a.target ?? '—')}</td>
                 </tr>
               ))}
             </tbody>

@@ -1,13 +1,21 @@
 import { useEffect, useState } from 'preact/hooks';
 import { type Alert, api, ApiError, SEVERITY_ORDER } from '../api.js';
-import { ErrorNotice, Loading, SeverityBadge } from '../components/common.js';
+import { ErrorNotice, Loading, Place, SeverityBadge } from '../components/common.js';
 import { useConsole } from '../context.js';
 import { useAsync } from '../hooks.js';
-import { formatDateTime, label, t } from '../i18n/index.js';
+import { formatDateTime, formatNumber, label, t } from '../i18n/index.js';
+import { useNames } from '../names.js';
 import { href, navigate, type Route } from '../router.js';
+import { actorText, alertTitle, alertWhat, historyDetail } from '../words.js';
 import { EventGrid } from './camera.js';
 
-const STATE_ORDER: Record<string, number> = { open: 0, acknowledged: 1, resolved: 2, false_alarm: 3 };
+const STATE_ORDER: Record<string, number> = {
+  open: 0,
+  acknowledged: 1,
+  resolved: 2,
+  auto_resolved: 3,
+  false_alarm: 4,
+};
 const ACTIVE = new Set(['open', 'acknowledged']);
 
 export function sortAlerts(list: Alert[]): Alert[] {
@@ -22,10 +30,11 @@ export function sortAlerts(list: Alert[]): Alert[] {
 /** Alerts for operators and the committee: open first by severity; act on one at a time. */
 export function AlertsView({ route }: { route: Route }) {
   const { live } = useConsole();
+  useNames();
   const selected = route.parts[1] ?? null;
   const showAll = route.query.get('show') === 'all';
   const alerts = useAsync(() => api.alerts(), [], 10_000);
-  useEffect(() => live.subscribe((m) => m.kind === 'alert' && alerts.reload()), [live]);
+  useEffect(() => live.subscribe((m) => (m.kind === 'alert' || m.kind === 'resync') && alerts.reload()), [live]);
   const list = sortAlerts((alerts.data ?? []).filter((a) => showAll || ACTIVE.has(a.state)));
   return (
     <section aria-labelledby="alerts-title" class="alerts-view">
@@ -55,11 +64,10 @@ export function AlertsView({ route }: { route: Route }) {
                     href={href(['alerts', a.id], showAll ? { show: 'all' } : {})}
                     aria-current={a.id === selected ? 'true' : undefined}
                   >
-                    <SeverityBadge severity={a.severity} /> <strong>{a.title}</strong>
+                    <SeverityBadge severity={a.severity} /> <strong>{alertWhat(a)}</strong>
                     <br />
                     <span class="small muted">
-                      {a.site}
-                      {a.camera ? `/${a.camera}` : ''} · {formatDateTime(a.openedAt, a.site)} ·{' '}
+                      <Place site={a.site} camera={a.camera} /> · {formatDateTime(a.openedAt, a.site)} ·{' '}
                       {label('alertStatus', a.state)}
                       {a.assignee ? ` · ${a.assignee}` : ''}
                     </span>
@@ -82,7 +90,15 @@ export function AlertsView({ route }: { route: Route }) {
 }
 
 function AlertDetail({ id, onChanged }: { id: string; onChanged: () => void }) {
+  const { live } = useConsole();
   const alert = useAsync(() => api.alert(id), [id]);
+  useEffect(
+    () =>
+      live.subscribe((m) => {
+        if ((m.kind === 'alert' && m.alert.id === id) || m.kind === 'resync') alert.reload();
+      }),
+    [live, id],
+  );
   const a = alert.data;
   const [assignee, setAssignee] = useState('');
   const [comment, setComment] = useState('');
@@ -112,17 +128,37 @@ function AlertDetail({ id, onChanged }: { id: string; onChanged: () => void }) {
   return (
     <article aria-labelledby="alert-title" data-status={a.state}>
       <h2 id="alert-title">
-        <SeverityBadge severity={a.severity} /> {a.title}
+        <SeverityBadge severity={a.severity} /> {alertTitle(a)}
       </h2>
       <dl class="facts">
         <dt>{t('common.status')}</dt>
         <dd class="alert-status">{label('alertStatus', a.state)}</dd>
         <dt>{t('common.camera')}</dt>
-        <dd>{a.camera ? <a href={href(['camera', a.site, a.camera])}>{`${a.site}/${a.camera}`}</a> : a.site}</dd>
+        <dd>
+          {a.camera ? (
+            <a href={href(['camera', a.site, a.camera])}>
+              <Place site={a.site} camera={a.camera} />
+            </a>
+          ) : (
+            <Place site={a.site} />
+          )}
+        </dd>
+        <dt>{t('alerts.rule')}</dt>
+        <dd>{a.ruleName}</dd>
+        <dt>{t('alerts.eventCount')}</dt>
+        <dd>{formatNumber(a.eventCount, 0)}</dd>
         <dt>{t('alerts.opened')}</dt>
         <dd>{formatDateTime(a.openedAt, a.site)}</dd>
         <dt>{t('alerts.assignee')}</dt>
         <dd>{a.assignee ?? t('alerts.unassigned')}</dd>
+        {a.resolvedAt && (
+          <>
+            <dt>{label('alertStatus', a.state)}</dt>
+            <dd>
+              {formatDateTime(a.resolvedAt, a.site)} · {actorText(a.resolvedBy)}
+            </dd>
+          </>
+        )}
       </dl>
       <div class="actions">
         {a.status === 'open' && (
@@ -189,10 +225,9 @@ function AlertDetail({ id, onChanged }: { id: string; onChanged: () => void }) {
         <ol class="history">
           {a.history.map((h, i) => (
             <li key={i}>
-              <time dateTime={h.at}>{formatDateTime(h.at, a.site)}</time>{' '}
-              <strong>{label('alertAction', h.action)}</strong>
-              {` — ${h.actor}`}
-              {h.note ? `: ${h.note}` : ''}
+              <time dateTime={h.at}>{formatDateTime(h.at, a.site)}</time> <strong>{actorText(h.actor)}</strong>{' '}
+              {label('alertAction', h.action)}
+              {historyDetail(h, a.site) ? `: ${historyDetail(h, a.site)}` : ''}
             </li>
           ))}
         </ol>

@@ -1,16 +1,19 @@
 import { useEffect } from 'preact/hooks';
 import { api, type EventItem } from '../api.js';
 import { HEALTH_READERS, hasAnyRole } from '../access.js';
-import { ErrorNotice, Loading, ProtectedImage, StatusBadge } from '../components/common.js';
+import { ErrorNotice, Loading, Place, Problems, ProtectedImage, StatusBadge } from '../components/common.js';
 import { LivePlayer } from '../components/live-player.js';
 import { useConsole } from '../context.js';
 import { useAsync } from '../hooks.js';
-import { formatDateTime, formatNumber, label, problemText, t } from '../i18n/index.js';
+import { formatDateTime, formatNumber, label, t } from '../i18n/index.js';
+import { siteName, useNames } from '../names.js';
 import { href } from '../router.js';
+import { measuring } from './health.js';
 
 /** One camera for operators: latest snapshot, latest events with thumbnails, current health. */
 export function CameraView({ site, camera }: { site: string; camera: string }) {
   const { user, live } = useConsole();
+  useNames();
   const info = useAsync(
     () => api.cameras({ site }).then((l) => l.find((c) => c.camera === camera) ?? null),
     [site, camera],
@@ -22,19 +25,26 @@ export function CameraView({ site, camera }: { site: string; camera: string }) {
     () =>
       live.subscribe((m) => {
         if (m.kind === 'event' && m.event.site === site && m.event.camera === camera) events.reload();
+        if (m.kind === 'camera' && m.status.site === site && m.status.camera === camera) info.reload();
+        if (m.kind === 'resync') info.reload();
       }),
     [live, site, camera],
   );
   const cam = info.data;
   const latest: EventItem | undefined = events.data?.items.find((e) => e.snapshot);
-  const h = cam?.health;
+  // Figures of a camera that is not up are stale: show none rather than the last ones.
+  const h = cam && measuring(cam) ? cam.health : null;
   return (
     <section aria-labelledby="camera-title" class="camera-view">
       <p>
         <a href={href(['wall'])}>← {t('common.back')}</a>
       </p>
       <h1 id="camera-title">
-        {t('camera.title', { name: cam?.name ?? camera })} {cam && <StatusBadge status={cam.status} />}
+        <span title={`${site}/${camera}`}>{t('camera.title', { name: cam?.name ?? camera })}</span>{' '}
+        <span class="muted" title={site}>
+          ({siteName(site)})
+        </span>{' '}
+        {cam && <StatusBadge status={cam.status} />}
       </h1>
       <ErrorNotice error={info.error ?? events.error} what="GET /cameras, /events" />
       <div class="camera-grid">
@@ -73,7 +83,9 @@ export function CameraView({ site, camera }: { site: string; camera: string }) {
               <dt>{t('health.latency')}</dt>
               <dd>{formatNumber(h?.onvif?.latencyMs, 0)}</dd>
               <dt>{t('common.problems')}</dt>
-              <dd>{cam.problems.length ? cam.problems.map((p) => problemText(p)).join('; ') : '—'}</dd>
+              <dd>
+                <Problems problems={cam.problems} help />
+              </dd>
             </dl>
           ) : (
             <Loading when={info.loading} />
@@ -119,7 +131,7 @@ export function EventGrid({ items, onOpen }: { items: EventItem[]; onOpen?: (e: 
             <strong>{label('type', e.type)}</strong> ({label('state', e.state)})
             <br />
             <span class="muted">
-              {e.camera} · <time dateTime={e.at}>{formatDateTime(e.at, e.site)}</time>
+              <Place site={e.site} camera={e.camera} /> · <time dateTime={e.at}>{formatDateTime(e.at, e.site)}</time>
             </span>
           </div>
         </li>

@@ -1,10 +1,17 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, CAMERA_STATUSES, type CameraItem } from '../api.js';
-import { LineChart, type Point } from '../components/chart.js';
-import { ErrorNotice, Loading, StatusBadge } from '../components/common.js';
+import { LineChart, type Outage, type Point } from '../components/chart.js';
+import { ErrorNotice, Loading, Problems, StatusBadge } from '../components/common.js';
+import { useConsole } from '../context.js';
 import { useAsync } from '../hooks.js';
-import { formatDateTime, formatNumber, formatPercent, label, type MessageKey, problemText, t } from '../i18n/index.js';
+import { formatDateTime, formatNumber, formatPercent, label, type MessageKey, t } from '../i18n/index.js';
+import type { CameraStatusMessage } from '../live.js';
+import { rememberCameras, siteName, useNames } from '../names.js';
 import { href, navigate, type Route } from '../router.js';
+import { withLiveStatus } from './wall.js';
+
+/** Figures measured while the camera was up; for a camera that is not, they would be stale and misleading. */
+export const measuring = (c: Pick<CameraItem, 'status'>) => c.status === 'online' || c.status === 'degraded';
 
 type Column = 'name' | 'site' | 'status' | 'since' | 'fps' | 'bitrate' | 'skew' | 'subscription';
 const STATUS_RANK: Record<string, number> = { offline: 0, unknown: 1, degraded: 2, online: 3 };
@@ -20,9 +27,9 @@ const value = (c: CameraItem, col: Column): string | number => {
     case 'since':
       return c.since ?? '';
     case 'fps':
-      return c.health?.stream?.fps ?? -1;
+      return measuring(c) ? (c.health?.stream?.fps ?? -1) : -1;
     case 'bitrate':
-      return c.health?.stream?.bitrateKbps ?? -1;
+      return measuring(c) ? (c.health?.stream?.bitrateKbps ?? -1) : -1;
     case 'skew':
       return Math.abs(c.health?.onvif?.clockSkewMs ?? 0);
     case 'subscription':
@@ -48,11 +55,26 @@ export function HealthView({ route }: { route: Route }) {
   const sort = (route.query.get('sort') ?? 'status') as Column;
   const dir = route.query.get('dir') === 'desc' ? -1 : 1;
   const [filter, setFilter] = useState('');
-  const cameras = useAsync(() => api.cameras(), [], 10_000);
+  const { live } = useConsole();
+  useNames();
+  // The list is reloaded now and then; status changes arrive pushed by the hub in between (not polled).
+  const cameras = useAsync(() => api.cameras().then((l) => (rememberCameras(l), l)), [], 60_000);
+  const [pushed, setPushed] = useState<Map<string, CameraStatusMessage>>(new Map());
+  useEffect(
+    () =>
+      live.subscribe((m) => {
+        if (m.kind === 'camera') {
+          const s = m.status;
+          setPushed((all) => new Map(all).set(`${s.site}/${s.camera}`, s));
+          cameras.reload();
+        } else if (m.kind === 'resync') cameras.reload();
+      }),
+    [live],
+  );
   const sites = [...new Set((cameras.data ?? []).map((c) => c.site))].sort();
   const rows = useMemo(() => {
     const needle = filter.trim().toLowerCase();
-    return (cameras.data ?? [])
+    return withLiveStatus(cameras.data ?? [], pushed)
       .filter((c) => (!status || c.status === status) && (!site || c.site === site))
       .filter((c) => !needle || c.name.toLowerCase().includes(needle) || c.camera.toLowerCase().includes(needle))
       .sort((a, b) => {
@@ -60,7 +82,7 @@ export function HealthView({ route }: { route: Route }) {
         const y = value(b, sort);
         return (x < y ? -1 : x > y ? 1 : a.name.localeCompare(b.name)) * dir;
       });
-  }, [cameras.data, filter, status, site, sort, dir]);
+  }, [cameras.data, pushed, filter, status, site, sort, dir]);
   const go = (q: Record<string, string | undefined>) =>
     navigate(['health'], {
       status: status || undefined,
@@ -94,7 +116,7 @@ export function HealthView({ route }: { route: Route }) {
             <option value="">{t('common.all')}</option>
             {sites.map((s) => (
               <option key={s} value={s}>
-                {s}
+                {siteName(s)}
               </option>
             ))}
           </select>
@@ -103,7 +125,7 @@ export function HealthView({ route }: { route: Route }) {
       </div>
       <ErrorNotice error={cameras.error} what="GET /cameras" />
       <Loading when={cameras.loading && !cameras.data}>
-        <table class="data">
+        <table class="data health-board">
           <thead>
             <tr>
               {COLUMNS.map(({ col, key }) => (
@@ -123,26 +145,38 @@ export function HealthView({ route }: { route: Route }) {
           </thead>
           <tbody>
             {rows.map((c) => (
-              <tr key={`${c.site}/${c.camera}`} data-camera={c.camera}>
-                <td>
-                  <a href={href(['health', c.site, c.camera])}>{c.name}</a>
+              <tr key={`${c.site}/${c.camera}`} data-camera={c.camera} data-status={c.status}>
+                <td data-label={t('common.camera')}>
+                  <a href={href(['health', c.site, c.camera])} title={`${c.site}/${c.camera}`}>
+                    {c.name}
+                  </a>
                 </td>
-                <td>{c.site}</td>
-                <td>
+                <td data-label={t('common.site')} title={c.site}>
+                  {siteName(c.site)}
+                </td>
+                <td data-label={t('common.status')}>
                   <StatusBadge status={c.status} />
                 </td>
-                <td>{formatDateTime(c.since, c.site)}</td>
-                <td class="num">{formatNumber(c.health?.stream?.fps)}</td>
-                <td class="num">{formatNumber(c.health?.stream?.bitrateKbps, 0)}</td>
-                <td class="num">{formatNumber(c.health?.onvif?.clockSkewMs, 0)}</td>
-                <td>
-                  {c.health?.onvif?.eventsSubscribed === undefined
+                <td data-label={t('common.since')}>{formatDateTime(c.since, c.site)}</td>
+                <td class="num" data-label={t('health.fps')}>
+                  {measuring(c) ? formatNumber(c.health?.stream?.fps) : '—'}
+                </td>
+                <td class="num" data-label={t('health.bitrate')}>
+                  {measuring(c) ? formatNumber(c.health?.stream?.bitrateKbps, 0) : '—'}
+                </td>
+                <td class="num" data-label={t('health.skew')}>
+                  {measuring(c) ? formatNumber(c.health?.onvif?.clockSkewMs, 0) : '—'}
+                </td>
+                <td data-label={t('health.subscription')}>
+                  {!measuring(c) || c.health?.onvif?.eventsSubscribed === undefined
                     ? '—'
                     : c.health.onvif.eventsSubscribed
                       ? t('health.subscribed')
                       : t('health.notSubscribed')}
                 </td>
-                <td>{c.problems.map((p) => problemText(p)).join('; ') || '—'}</td>
+                <td data-label={t('common.problems')}>
+                  <Problems problems={c.problems} help />
+                </td>
               </tr>
             ))}
           </tbody>
@@ -172,8 +206,14 @@ export function HealthCameraView({ site, camera, route }: { site: string; camera
     () => api.cameras({ site }).then((l) => l.find((c) => c.camera === camera) ?? null),
     [site, camera],
   );
+  useNames();
+  // A sample taken while the camera was down carries no real figures (a frozen stream keeps its last fps): gaps.
   const series = (pick: (s: NonNullable<typeof samples.data>[number]) => number | null | undefined): Point[] =>
-    (samples.data ?? []).map((s) => ({ at: Date.parse(s.at), value: pick(s) ?? null }));
+    (samples.data ?? []).map((s) => ({
+      at: Date.parse(s.at),
+      value: s.status === 'offline' ? null : (pick(s) ?? null),
+    }));
+  const outages = outagesOf(transitions.data, from, to);
   const uptime = transitions.data?.uptime;
   return (
     <section aria-labelledby="hc-title">
@@ -181,7 +221,10 @@ export function HealthCameraView({ site, camera, route }: { site: string; camera
         <a href={href(['health'])}>← {t('common.back')}</a>
       </p>
       <h1 id="hc-title">
-        {info.data?.name ?? camera} <span class="muted">({site})</span>{' '}
+        <span title={`${site}/${camera}`}>{info.data?.name ?? camera}</span>{' '}
+        <span class="muted" title={site}>
+          ({siteName(site)})
+        </span>{' '}
         {info.data && <StatusBadge status={info.data.status} />}
       </h1>
       <div class="toolbar">
@@ -214,10 +257,18 @@ export function HealthCameraView({ site, camera, route }: { site: string; camera
           <p class="muted">{t('health.noSamples')}</p>
         ) : (
           <div class="charts">
-            <LineChart title={t('health.fps')} points={series((s) => s.stream?.fps)} from={from} to={to} site={site} />
+            <LineChart
+              title={t('health.fps')}
+              points={series((s) => s.stream?.fps)}
+              outages={outages}
+              from={from}
+              to={to}
+              site={site}
+            />
             <LineChart
               title={t('health.bitrate')}
               points={series((s) => s.stream?.bitrateKbps)}
+              outages={outages}
               from={from}
               to={to}
               site={site}
@@ -225,6 +276,7 @@ export function HealthCameraView({ site, camera, route }: { site: string; camera
             <LineChart
               title={t('health.latency')}
               points={series((s) => s.onvif?.latencyMs)}
+              outages={outages}
               from={from}
               to={to}
               site={site}
@@ -256,7 +308,9 @@ export function HealthCameraView({ site, camera, route }: { site: string; camera
                   <td>
                     <StatusBadge status={tr.to} />
                   </td>
-                  <td>{tr.problems.map((p) => problemText(p)).join('; ') || '—'}</td>
+                  <td>
+                    <Problems problems={tr.problems} />
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -265,4 +319,28 @@ export function HealthCameraView({ site, camera, route }: { site: string; camera
       </Loading>
     </section>
   );
+}
+
+/**
+ * Spans of the range when the camera was not up (offline, unknown) or had problems (degraded), from its status
+ * transitions: drawn behind the chart lines so an outage is never mistaken for a flat line.
+ */
+export function outagesOf(
+  data: { items: { from: string; to: string; at: string }[] } | undefined,
+  from: number,
+  to: number,
+): Outage[] {
+  if (!data) return [];
+  const out: Outage[] = [];
+  let status = data.items[0]?.from ?? null;
+  let since = from;
+  for (const tr of data.items) {
+    const at = Math.min(Math.max(Date.parse(tr.at), from), to);
+    if (status && status !== 'online') out.push({ from: since, to: at, status });
+    status = tr.to;
+    since = at;
+  }
+  if (status && status !== 'online' && data.items.length > 0)
+    out.push({ from: since, to: Math.min(Date.now(), to), status });
+  return out.filter((o) => o.to > o.from);
 }

@@ -3,6 +3,7 @@ import { api, ApiError, EVENT_TYPES, type EventItem } from '../api.js';
 import { ErrorNotice, Loading, ProtectedImage } from '../components/common.js';
 import { useAsync } from '../hooks.js';
 import { formatDateTime, label, localInputToIso, t } from '../i18n/index.js';
+import { placeName, rememberCameras, siteName, useNames } from '../names.js';
 import { navigate, type Route } from '../router.js';
 import { EventGrid } from './camera.js';
 
@@ -18,7 +19,8 @@ export function HistoryView({ route }: { route: Route }) {
     to: route.query.get('to') ?? '',
   };
   const [form, setForm] = useState(q);
-  const cameras = useAsync(() => api.cameras(), []);
+  useNames();
+  const cameras = useAsync(() => api.cameras().then((l) => (rememberCameras(l), l)), []);
   const sites = [...new Set((cameras.data ?? []).map((c) => c.site))].sort();
   const camerasOfSite = (cameras.data ?? []).filter((c) => !form.site || c.site === form.site);
 
@@ -87,7 +89,7 @@ export function HistoryView({ route }: { route: Route }) {
             <option value="">{t('common.all')}</option>
             {sites.map((s) => (
               <option key={s} value={s}>
-                {s}
+                {siteName(s)}
               </option>
             ))}
           </select>
@@ -106,7 +108,7 @@ export function HistoryView({ route }: { route: Route }) {
             <option value="">{t('common.all')}</option>
             {camerasOfSite.map((c) => (
               <option key={`${c.site}/${c.camera}`} value={`${c.site}/${c.camera}`}>
-                {sites.length > 1 && !form.site ? `${c.name} (${c.site})` : c.name}
+                {sites.length > 1 && !form.site ? `${c.name} (${siteName(c.site)})` : c.name}
               </option>
             ))}
           </select>
@@ -160,7 +162,7 @@ function SnapshotDialog({ event, onClose }: { event: EventItem; onClose: () => v
   }, []);
   const title = t('history.snapshotOf', {
     type: label('type', event.type),
-    camera: event.camera,
+    camera: placeName(event.site, event.camera),
     time: formatDateTime(event.at, event.site),
   });
   return (

@@ -1,12 +1,15 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, type CameraItem, type EventItem } from '../api.js';
+import { type Alert, api, type CameraItem, type EventItem } from '../api.js';
 import { ALERT_HANDLERS, EVENT_READERS, hasAnyRole } from '../access.js';
 import { ErrorNotice, Loading, ProtectedImage, StatusBadge } from '../components/common.js';
 import { LivePlayer } from '../components/live-player.js';
 import { useConsole } from '../context.js';
 import { useAsync } from '../hooks.js';
-import { formatDateTime, t } from '../i18n/index.js';
+import { formatDateTime, label, t } from '../i18n/index.js';
+import type { CameraStatusMessage, LiveMode } from '../live.js';
+import { rememberCameras, siteName, useNames } from '../names.js';
 import { href, navigate, type Route } from '../router.js';
+import { alertWhat } from '../words.js';
 
 const GRIDS = [2, 3, 4, 5] as const;
 const CAMERAS_REFRESH_MS = 5000;
@@ -20,11 +23,23 @@ const keyOf = (c: { site: string; camera: string }) => `${c.site}/${c.camera}`;
 interface TileState {
   snapshotEvent?: EventItem;
   activeUntil?: number;
+  /** What lit the tile: the flag names it (intrusion, camera covered, video lost, motion...). */
+  activeType?: EventItem['type'];
+}
+
+/** The camera list with the live feed's newer status changes applied (they arrive before the next reload). */
+export function withLiveStatus(list: CameraItem[], pushed: Map<string, CameraStatusMessage>): CameraItem[] {
+  return list.map((c) => {
+    const s = pushed.get(keyOf(c));
+    // The newer of the two wins: a reload after the push carries the same or a later change.
+    return s && s.at >= (c.since ?? '') ? { ...c, status: s.to, since: s.at, problems: s.problems } : c;
+  });
 }
 
 /** The camera wall: a grid of tiles with the latest snapshot, name, status; tiles light on motion and alerts. */
 export function WallView({ route }: { route: Route }) {
   const { user, live } = useConsole();
+  useNames();
   const grid = GRIDS.find((g) => String(g) === route.query.get('grid')) ?? 3;
   const site = route.query.get('site') ?? '';
   const page = Math.max(1, Number(route.query.get('page') ?? 1) || 1);
@@ -36,14 +51,24 @@ export function WallView({ route }: { route: Route }) {
     [canSeeAlerts],
     15_000,
   );
-  const alerting = useMemo(
-    () => new Set((alerts.data ?? []).filter((a) => a.camera).map((a) => `${a.site}/${a.camera}`)),
-    [alerts.data],
-  );
+  const alerting = useMemo(() => {
+    const byCamera = new Map<string, Alert>();
+    for (const a of alerts.data ?? [])
+      if (a.camera && !byCamera.has(`${a.site}/${a.camera}`)) byCamera.set(`${a.site}/${a.camera}`, a);
+    return byCamera;
+  }, [alerts.data]);
 
-  const cameras = useAsync(() => api.cameras(site ? { site } : {}), [site], CAMERAS_REFRESH_MS);
+  const cameras = useAsync(
+    () => api.cameras(site ? { site } : {}).then((l) => (rememberCameras(l), l)),
+    [site],
+    CAMERAS_REFRESH_MS,
+  );
   const video = useAsync(() => api.videoSettings(), []);
   const liveCap = video.data?.live ? video.data.wallMaxLive : 0;
+  // Status changes pushed by the hub, applied at once (the list reload that follows may take a while).
+  const [pushed, setPushed] = useState<Map<string, CameraStatusMessage>>(new Map());
+  const [mode, setMode] = useState<LiveMode>(live.mode);
+  useEffect(() => live.onMode(setMode), [live]);
   const allCameras = useAsync(() => api.cameras(), [], 60_000);
   const sites = useMemo(() => [...new Set((allCameras.data ?? []).map((c) => c.site))].sort(), [allCameras.data]);
   const [tiles, setTiles] = useState<Record<string, TileState>>({});
@@ -53,9 +78,9 @@ export function WallView({ route }: { route: Route }) {
     return () => clearInterval(timer);
   }, []);
 
-  const list = (cameras.data ?? [])
-    .slice()
-    .sort((a, b) => a.site.localeCompare(b.site) || a.name.localeCompare(b.name));
+  const list = withLiveStatus(cameras.data ?? [], pushed).sort(
+    (a, b) => a.site.localeCompare(b.site) || a.name.localeCompare(b.name),
+  );
   const perPage = grid * grid;
   const pages = Math.max(1, Math.ceil(list.length / perPage));
   const visible = list.slice((Math.min(page, pages) - 1) * perPage, Math.min(page, pages) * perPage);
@@ -95,10 +120,16 @@ export function WallView({ route }: { route: Route }) {
             ...s,
             snapshotEvent: e.snapshot && (!s.snapshotEvent || s.snapshotEvent.at <= e.at) ? e : s.snapshotEvent,
             activeUntil: e.state === 'start' ? at + MOTION_HOLD_MS : e.state === 'end' ? at : at + PULSE_HOLD_MS,
+            activeType: e.state === 'end' ? s.activeType : e.type,
           }));
         } else if (m.kind === 'alert') {
           alerts.reload();
+        } else if (m.kind === 'camera') {
+          const status = m.status;
+          setPushed((all) => new Map(all).set(keyOf(status), status));
+          cameras.reload();
         } else {
+          alerts.reload();
           cameras.reload();
         }
       }),
@@ -118,7 +149,7 @@ export function WallView({ route }: { route: Route }) {
             <option value="">{t('common.all')}</option>
             {sites.map((s) => (
               <option key={s} value={s}>
-                {s}
+                {siteName(s)}
               </option>
             ))}
           </select>
@@ -171,7 +202,8 @@ export function WallView({ route }: { route: Route }) {
                 live={i < liveCap}
                 camera={c}
                 state={tiles[keyOf(c)] ?? {}}
-                alert={alerting.has(keyOf(c))}
+                alert={alerting.get(keyOf(c)) ?? null}
+                hubLost={mode === 'down'}
                 now={now}
                 canSeeEvents={canSeeEvents}
               />
@@ -200,6 +232,7 @@ function Tile({
   live,
   state,
   alert,
+  hubLost,
   now,
   canSeeEvents,
 }: {
@@ -207,36 +240,54 @@ function Tile({
   /** Within the wall's live cap: plays live video while on screen (the snapshot stays beneath as the fallback). */
   live: boolean;
   state: TileState;
-  alert: boolean;
+  alert: Alert | null;
+  hubLost: boolean;
   now: number;
   canSeeEvents: boolean;
 }) {
   const active = state.activeUntil !== undefined && state.activeUntil > now;
-  const cls = ['tile', `status-${camera.status}`, active ? 'active' : '', alert ? 'alerting' : ''].join(' ');
+  // With the hub out of reach nobody knows the camera's state: never show a stale green "online".
+  const status = hubLost ? 'unknown' : camera.status;
+  const lost = status === 'offline' || status === 'unknown';
+  const cls = ['tile', `status-${status}`, lost ? 'lost' : '', active ? 'active' : '', alert ? 'alerting' : ''].join(
+    ' ',
+  );
   const snap = state.snapshotEvent;
   const ref = useRef<HTMLLIElement>(null);
   const onScreen = useVisible(ref);
   return (
-    <li ref={ref} class={cls} data-camera={camera.camera} data-active={active ? 'true' : 'false'}>
-      <a href={href(['camera', camera.site, camera.camera])} aria-label={t('wall.open', { name: camera.name })}>
+    <li ref={ref} class={cls} data-camera={camera.camera} data-active={active ? 'true' : 'false'} data-status={status}>
+      <a
+        href={href(['camera', camera.site, camera.camera])}
+        aria-label={t('wall.open', { name: camera.name })}
+        title={`${camera.site}/${camera.camera}`}
+      >
         <div class="tile-media">
           {canSeeEvents && snap ? (
             <ProtectedImage path={api.snapshotPath(snap.id)} alt={camera.name} class="tile-img" />
           ) : (
             <div class="noimg">{t('wall.noSnapshot')}</div>
           )}
-          {live && onScreen && (
+          {live && onScreen && !lost && (
             <LivePlayer site={camera.site} camera={camera.camera} name={camera.name} profile="sub" class="tile-live" />
           )}
-          {active && <span class="flag motion">{t('wall.motion')}</span>}
-          {alert && <span class="flag alert">{t('wall.alert')}</span>}
+          {lost && (
+            <span class="lost-note">
+              {hubLost
+                ? t('wall.hubLost')
+                : t('wall.lostSince', { time: formatDateTime(camera.since, camera.site, 'hm') })}
+            </span>
+          )}
+          {active && <span class="flag motion">{label('type', state.activeType ?? 'motion')}</span>}
+          {alert && <span class="flag alert">{t('wall.alertFlag', { what: alertWhat(alert) })}</span>}
         </div>
         <div class="tile-foot">
           <span class="tile-name">{camera.name}</span>
-          <StatusBadge status={camera.status} />
+          <StatusBadge status={status} />
         </div>
         <div class="tile-sub muted small">
-          {camera.site} · {t('wall.lastEvent', { time: formatDateTime(camera.lastEventAt, camera.site, 'time') })}
+          {siteName(camera.site)} ·{' '}
+          {t('wall.lastEvent', { time: formatDateTime(camera.lastEventAt, camera.site, 'time') })}
         </div>
       </a>
     </li>

@@ -1,0 +1,11 @@
+import { describe, expect, it } from 'vitest';
+import { englishWordsIn } from './english-words.js';
+
+describe('englishWordsIn', () => {
+  it('finds the English the hub used to send, and lets Vietnamese, ids and technical names pass', () => {
+    expect(englishWordsIn('tự hết — system: the condition cleared')).toEqual(['system', 'the', 'condition', 'cleared']);
+    expect(englishWordsIn('Lỗi: Failed to fetch')).toEqual(['failed', 'to', 'fetch']);
+    expect(englishWordsIn('Camera cam-02 · Trường THCS td-01 — ONVIF, RTSP, NTP, Webhook, SHA-256')).toEqual([]);
+    expect(englishWordsIn('Mất kết nối từ 22:10')).toEqual([]);
+  });
+});

@@ -1,0 +1,30 @@
+/**
+ * A small English-word detector for the Vietnamese console: words the hub used to send as sentences (alert titles,
+ * problems, history, audit actions) and the glue of any English sentence. Ids (`cam-02`, `td-01`), user names and
+ * technical names (ONVIF, RTSP, NTP, Webhook, SHA-256, camera) are not in it, so they pass.
+ */
+const WORDS = `
+a an the of at in on to from by for with and or not no is are was were be been has have had does did do
+this that these those it its there here when while after before since until than then
+error failed failure fetch network timeout refused unreachable econnrefused
+alert alerts opened acknowledged assigned commented resolved escalated cleared condition system
+intrusion crossing tamper tampering motion loss lost video stream picture frozen black signal
+offline online unknown degraded status health problem problems reported report reports
+events event subscribed unsubscribed subscription agent heartbeat sample samples
+request view snapshot search export download release retention token create update delete
+rule rules severity critical warning name kind enabled cooldown schedule threshold
+clock skew measured expected seconds minutes change changes changed answer answers does
+yes true false null undefined nan object
+`;
+
+const SET = new Set(WORDS.split(/\s+/).filter(Boolean));
+
+/** The English words found in `text` (each once, in order). */
+export function englishWordsIn(text: string): string[] {
+  const found = new Set<string>();
+  for (const m of text.matchAll(/[A-Za-z]+/g)) {
+    const w = m[0].toLowerCase();
+    if (SET.has(w)) found.add(w);
+  }
+  return [...found];
+}
