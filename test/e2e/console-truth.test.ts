@@ -133,7 +133,8 @@ beforeAll(async () => {
       outbox: { maxBytes: 4 * 1024 * 1024 },
       motionTimeoutSec: 20,
       onvif: { pullTimeoutSec: 1, requestTimeoutMs: 1500, backoffMinMs: 100, backoffMaxMs: 1000 },
-      health: { intervalSec: 2 },
+      // Frequent stream checks, so the frozen picture is found within seconds (production: every few minutes).
+      health: { intervalSec: 2, streamProbeSec: 1.5, detectorIntervalSec: 4, freezeSec: 1, confirmRuns: 2 },
       cameras: sim.cameras.map((c, i) => ({
         id: CAMERAS[i]!.id,
         name: CAMERAS[i]!.name,
