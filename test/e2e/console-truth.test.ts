@@ -134,7 +134,14 @@ beforeAll(async () => {
       motionTimeoutSec: 20,
       onvif: { pullTimeoutSec: 1, requestTimeoutMs: 1500, backoffMinMs: 100, backoffMaxMs: 1000 },
       // Frequent stream checks, so the frozen picture is found within seconds (production: every few minutes).
-      health: { intervalSec: 2, streamProbeSec: 1.5, detectorIntervalSec: 4, freezeSec: 1, confirmRuns: 2 },
+      health: {
+        intervalSec: 2,
+        streamProbeSec: 1.5,
+        detectorIntervalSec: 4,
+        freezeSec: 1,
+        blackSec: 1,
+        confirmRuns: 2,
+      },
       cameras: sim.cameras.map((c, i) => ({
         id: CAMERAS[i]!.id,
         name: CAMERAS[i]!.name,
@@ -247,8 +254,12 @@ describe('a console a dispatcher can trust', () => {
     try {
       const open = (await alertsOf(CAMERAS[INTRUSION]!.id)).find((a) => a.status === 'open')!;
       expect(open).toBeDefined();
-      // Acknowledged is not finished: a new intrusion must still be seen.
+      // Still open: its banner is up as soon as the console opens.
+      await page.locator(`.critical-banner[data-alert="${open.id}"]`).waitFor({ timeout: 10_000 });
+      // Acknowledged is not finished: the banner says who, and a new intrusion must still be seen.
       expect((await api(`/alerts/${open.id}/ack`, { method: 'POST', body: {} })).status).toBe(200);
+      await page.locator('.critical-banner.status-acknowledged').getByText('Đã xác nhận bởi admin').waitFor();
+      await page.locator('.critical-banner').getByRole('button', { name: 'Đóng' }).click();
       await expect.poll(() => page.locator('.critical-banner').count()).toBe(0);
       const before = open.eventCount;
       intrusion(true);

@@ -204,7 +204,7 @@ describe('notifications through Telegram, Zalo and e-mail', () => {
 
     const mail = smtp.messages[0]!;
     expect(mail.subject).toBe('[Nghiêm trọng] Xâm nhập khu vực cấm – Cổng chính – Trường Tiểu học Tân Dân');
-    expect(mail.text).toContain('Sự việc: Xâm nhập khu vực cấm (Intrusion or line crossing)');
+    expect(mail.text).toContain('Sự việc: Xâm nhập khu vực cấm (Xâm nhập hoặc vượt hàng rào ảo)');
     expect(mail.text).toContain(link);
     expect((mail.to as { value: { address: string }[] }).value.map((v) => v.address)).toEqual([
       'hieutruong@example.vn',

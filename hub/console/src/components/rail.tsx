@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { Alert } from '../api.js';
+import { type Alert, api } from '../api.js';
+import { ALERT_HANDLERS, hasAnyRole } from '../access.js';
 import { useConsole } from '../context.js';
 import { formatDateTime, formatNumber, label, t } from '../i18n/index.js';
 import type { LiveMessage } from '../live.js';
@@ -96,11 +97,28 @@ function toItem(m: LiveMessage): RailItem | null {
 
 /** The live rail: newest first, fed by the live feed (SSE or polling). Critical alerts flash and may beep. */
 export function Rail() {
-  const { live } = useConsole();
+  const { live, user } = useConsole();
   useNames();
   const [items, setItems] = useState<RailItem[]>([]);
   const [sound, setSound] = useState(localStorage.getItem(SOUND_KEY) === 'on');
   const [banner, setBanner] = useState<Banner | null>(null);
+  // A critical alert nobody has acknowledged is on the screen from the start, not only when it next changes.
+  useEffect(() => {
+    if (!hasAnyRole(user, ALERT_HANDLERS)) return;
+    let cancelled = false;
+    api.alerts({ status: 'open', limit: 100 }).then(
+      (list) => {
+        const newest = list
+          .filter((a) => a.severity === 'critical')
+          .sort((a, b) => b.openedAt.localeCompare(a.openedAt))[0];
+        if (!cancelled && newest) setBanner((b) => b ?? { alert: newest, again: 0 });
+      },
+      (err: Error) => console.warn('open alerts not loaded for the banner', err.message),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [user]);
   useEffect(
     () =>
       live.subscribe((m) => {

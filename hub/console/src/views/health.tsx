@@ -326,11 +326,17 @@ export function HealthCameraView({ site, camera, route }: { site: string; camera
  * transitions: drawn behind the chart lines so an outage is never mistaken for a flat line.
  */
 export function outagesOf(
-  data: { items: { from: string; to: string; at: string }[] } | undefined,
+  data: { items: { from: string; to: string; at: string }[]; uptime?: { seconds: Record<string, number> } } | undefined,
   from: number,
   to: number,
 ): Outage[] {
   if (!data) return [];
+  if (data.items.length === 0) {
+    // No change in the range: the camera was in one status throughout; draw it if that was not "online".
+    const secs = data.uptime?.seconds ?? {};
+    const whole = Object.entries(secs).find(([, v]) => v > 0)?.[0];
+    return whole && whole !== 'online' ? [{ from, to: Math.min(Date.now(), to), status: whole }] : [];
+  }
   const out: Outage[] = [];
   let status = data.items[0]?.from ?? null;
   let since = from;
