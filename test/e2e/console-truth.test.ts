@@ -384,7 +384,7 @@ describe('a console a dispatcher can trust', () => {
       await page.goto(`${url}/#/history`);
       await page.locator('.event-grid li').first().waitFor();
       await check(page, 'history');
-      for (const tab of ['users', 'sites', 'rules', 'webhooks', 'audit']) {
+      for (const tab of ['users', 'sites', 'rules', 'targets', 'audit']) {
         await page.goto(`${url}/#/admin/${tab}`);
         await page.locator('table.data, p.muted').first().waitFor();
         await check(page, `admin ${tab}`);
