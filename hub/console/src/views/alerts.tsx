@@ -126,7 +126,7 @@ function AlertDetail({ id, onChanged }: { id: string; onChanged: () => void }) {
     );
   const active = ACTIVE.has(a.state);
   return (
-    <article aria-labelledby="alert-title" data-status={a.state}>
+    <article aria-labelledby="alert-title" data-status={a.state} data-alert={a.id}>
       <h2 id="alert-title">
         <SeverityBadge severity={a.severity} /> {alertTitle(a)}
       </h2>
