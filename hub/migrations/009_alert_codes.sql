@@ -1,4 +1,4 @@
--- camhub 008: alerts keep codes and parameters, never sentences (the console words them in the user's language).
+-- camhub 009: alerts keep codes and parameters, never sentences (the console words them in the user's language).
 -- alerts.reason {code, params} says what an alert is about; alert_conditions.reason replaces the English detail;
 -- system history entries keep their reason in data (condition_cleared, not_acknowledged) instead of a note.
 -- The default rules get Vietnamese names (names are for people: the operators read Vietnamese).
