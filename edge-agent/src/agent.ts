@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { AgentStatus, CameraStatus, DiscoveredCamera, HealthSample } from '@camhub/shared';
 import type { Logger } from 'pino';
 import { CameraSupervisor } from './camera/camera-supervisor.js';
+import { NotificationServer } from './onvif/base-notification.js';
 import type { AgentConfig } from './config.js';
 import { errorMessage, OutboxRejectedError } from './errors.js';
 import { HealthMonitor } from './health/monitor.js';
@@ -26,6 +27,7 @@ export class Agent {
   readonly link: MqttLink;
   readonly forwarder: Forwarder;
   readonly cameras: CameraSupervisor[];
+  private readonly notifyServer: NotificationServer | null;
   readonly health: HealthMonitor;
   readonly live: LiveStreamer;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -59,9 +61,12 @@ export class Agent {
       config.mqtt.maxInFlight,
       logger.child({ part: 'forwarder' }),
     );
+    const notifyConfig = config.onvif.notify;
+    this.notifyServer = notifyConfig ? new NotificationServer(logger.child({ part: 'notify' })) : null;
+    const notify = notifyConfig && this.notifyServer ? { server: this.notifyServer, url: notifyConfig.url } : null;
     this.cameras = config.cameras.map(
       (camera) =>
-        new CameraSupervisor({ config, camera, outbox: this.outbox, seq: this.seq, media: this.media, logger }),
+        new CameraSupervisor({ config, camera, outbox: this.outbox, seq: this.seq, media: this.media, logger, notify }),
     );
     this.health = new HealthMonitor({
       config,
@@ -120,6 +125,17 @@ export class Agent {
       for (const s of this.lastCameraStatus.values()) void this.link.publish('status', s).catch(() => undefined);
     });
     this.media?.start();
+    const notify = this.config.onvif.notify;
+    if (notify && this.notifyServer) {
+      this.notifyServer.listen(notify.listenHost, notify.port).then(
+        () => this.logger.info({ port: notify.port, url: notify.url }, 'base-notification endpoint listening'),
+        (err: unknown) =>
+          this.logger.error(
+            { err: errorMessage(err), field: 'onvif.notify.port' },
+            'base-notification endpoint cannot listen: cameras without PullPoint will send no events',
+          ),
+      );
+    }
     this.live.start();
     for (const camera of this.cameras) camera.start();
     this.health.start();
@@ -179,6 +195,7 @@ export class Agent {
     await this.health.stop();
     this.live.stop();
     await Promise.all(this.cameras.map((c) => c.stop()));
+    await this.notifyServer?.close();
     // Snapshot grabs may still run; no ffmpeg outlives the agent.
     await killAllFfmpeg();
     const flushed = await this.forwarder.flush(5000);

@@ -106,6 +106,20 @@ export const AgentConfigSchema = Type.Object(
         eventsProbeSec: Type.Integer({ minimum: 1, maximum: 86_400, default: 600 }),
         // An event time farther than this from when we received it (after the clock offset) is not believed.
         eventTimeToleranceSec: Type.Integer({ minimum: 1, maximum: 86_400, default: 120 }),
+        // Base-notification fallback for firmware whose PullPoint is not implemented: cameras POST to this endpoint.
+        notify: Type.Optional(
+          Type.Object(
+            {
+              listenHost: Type.String({ minLength: 1, default: '0.0.0.0' }),
+              port: PortSchema,
+              url: msg(
+                Type.String({ pattern: '^https?://[^/]+$' }),
+                'must be the base URL cameras reach this agent at, like http://192.168.1.10:8089 (no path)',
+              ),
+            },
+            { additionalProperties: false },
+          ),
+        ),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../edge-agent/src/agent.js';
 import { parseConfig } from '../../edge-agent/src/config.js';
-import { Collector, sleep, startMediaReceiver, tempDir } from '../support/agent-harness.js';
+import { Collector, freePort, sleep, startMediaReceiver, tempDir } from '../support/agent-harness.js';
 import { type SimCamera, startSimulator, type Simulator } from '@camhub/simulator';
 import { soapCall } from '@camhub/simulator/soap-client';
 import { uniqueToken, uniqueTopicRoot } from '../support/ids.js';
@@ -28,6 +28,7 @@ const CAMS = {
   reboot: 7, // reboots; its first answer after is a fault
   full: 8, // every subscription slot taken by someone else
   topics: 9, // people/vehicle/animal rule topics
+  basenotify: 10, // PullPoint not implemented; WS-BaseNotification Subscribe works
 } as const;
 type Name = keyof typeof CAMS;
 
@@ -67,6 +68,7 @@ beforeAll(async () => {
   cam('clock').setFault('inconsistent-current-time');
   cam('noevents').setFault('no-events-service');
   cam('auth401').setFault('http-401-unauthenticated');
+  cam('basenotify').setFault('broken-pullpoint');
   // Somebody else's two subscriptions fill cam-full's two slots (they renew far beyond the test).
   for (let i = 0; i < 2; i++) {
     const c = cam('full');
@@ -80,6 +82,7 @@ beforeAll(async () => {
   collector = await Collector.connect('mqtt://127.0.0.1:1883', ROOT);
   media = await startMediaReceiver();
   dataDir = tempDir('agent-quirks-');
+  const notifyPort = await freePort();
   const config = parseConfig({
     site: SITE,
     mqtt: { url: 'mqtt://127.0.0.1:1883', topicRoot: ROOT },
@@ -98,6 +101,7 @@ beforeAll(async () => {
       clockCheckSec: 60,
       eventsProbeSec: 600,
       eventTimeToleranceSec: TOLERANCE_MS / 1000,
+      notify: { listenHost: '127.0.0.1', port: notifyPort, url: `http://127.0.0.1:${notifyPort}` },
     },
     health: { intervalSec: 1, stream: false },
     cameras: (Object.keys(CAMS) as Name[]).map((name) => ({
@@ -115,10 +119,11 @@ beforeAll(async () => {
   const subscribed: Name[] = ['lease', 'fast', 'noinit', 'clock', 'uris', 'reboot', 'topics'];
   await collector.waitFor(
     () => subscribed.every((n) => cam(n).stats().activeSubscriptions === 1),
-    15_000,
+    // Eleven cameras connecting at once on a loaded machine: a connect that times out backs off.
+    60_000,
     'subscriptions',
   );
-}, 60_000);
+}, 90_000);
 
 afterAll(async () => {
   await agent?.stop();
@@ -187,6 +192,15 @@ describe('devices we did not write (issue 18)', () => {
     const times = c.pullTimes().filter((x) => x >= t0);
     const gaps = times.slice(1).map((x, i) => x - times[i]!);
     expect(gaps.filter((g) => g < 95).length).toBeLessThanOrEqual(Math.floor(gaps.length / 10));
+    // And the agent waits after each empty answer (backing off to 1 s) rather than asking again at once, which a
+    // busy machine can hide in the rate alone: the median time from an answer to the next request is long.
+    const answers = c.pullAnswerTimes();
+    const waits = times
+      .map((arrival) => arrival - Math.max(...answers.filter((a) => a <= arrival), -Infinity))
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
+    const medianWait = waits[Math.floor(waits.length / 2)]!;
+    expect(medianWait).toBeGreaterThanOrEqual(700);
     const latencies: number[] = [];
     for (let i = 0; i < 5; i++) {
       const sentAt = Date.now();
@@ -196,7 +210,11 @@ describe('devices we did not write (issue 18)', () => {
       await sleep(700);
     }
     await expectNothingLost('fast');
-    measured.immediatePull = { pullsPer100ms: Math.round(rate * 100) / 100, maxLatencyMs: Math.max(...latencies) };
+    measured.immediatePull = {
+      pullsPer100ms: Math.round(rate * 100) / 100,
+      medianWaitMs: medianWait,
+      maxLatencyMs: Math.max(...latencies),
+    };
   });
 
   it('no Initialized: a start after a lost end (subscription dropped) is a new start, not swallowed', async () => {
@@ -302,12 +320,39 @@ describe('devices we did not write (issue 18)', () => {
     ]);
   });
 
+  it('broken PullPoint: falls back to base notification (Subscribe to our endpoint), nothing lost, renewed', async () => {
+    const c = cam('basenotify');
+    await collector.waitFor(() => c.stats().baseSubscriptions === 1, 10_000, 'base subscription');
+    const sent = 10;
+    for (let i = 0; i < sent; i++) {
+      c.setMotion(i % 2 === 0);
+      await sleep(150);
+    }
+    await collector.waitFor(() => events('basenotify').length >= sent, 5000, `${sent} events`);
+    expect(events('basenotify').map((e) => e.state)).toEqual(
+      Array.from({ length: sent }, (_, i) => (i % 2 === 0 ? 'start' : 'end')),
+    );
+    await expectNothingLost('basenotify');
+    const st = c.stats();
+    expect(st).toMatchObject({ activeSubscriptions: 0, baseSubscriptions: 1, baseSubscriptionsCreated: 1 });
+    const since = Date.now();
+    const sample = await collector.waitFor(() => samples('basenotify', since).at(-1), 5000, 'sample');
+    expect(codes(sample)).toEqual([]);
+    expect(sample.onvif).toMatchObject({ eventsSubscribed: true, eventsNotSupported: false });
+  });
+
   it('URIs that change after a reboot: the agent reads them again and snapshots work on the next event', async () => {
     const c = cam('uris');
-    c.setMotion(true);
-    const first = await collector.waitFor(() => events('uris').find((e) => e.state === 'start'), 5000, 'start');
-    expect(first.snapshot).toMatch(/^sha256:/);
-    c.setMotion(false);
+    // Before: starts carry snapshots (a connect that timed out on GetSnapshotUri is made up for on the way).
+    let first: Event | undefined;
+    for (const end = Date.now() + 10_000; !first && Date.now() < end;) {
+      c.setMotion(true);
+      await sleep(600);
+      c.setMotion(false);
+      await sleep(200);
+      first = events('uris').find((e) => e.state === 'start' && e.snapshot);
+    }
+    expect(first?.snapshot).toMatch(/^sha256:/);
     const created = c.stats().subscriptionsCreated;
     c.setFault('uris-change-after-reboot', { durationMs: 1000 });
     await collector.waitFor(() => c.stats().subscriptionsCreated > created, 10_000, 're-subscription');

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { DigestAuthenticator, readUsernameToken, WsSecurityVerifier } from './auth.js';
+import { BaseNotificationRegistry } from './base-notification.js';
 import { parseDurationMs, parseTerminationLeaseMs } from './durations.js';
 import { InvalidRequestError } from './errors.js';
 import {
@@ -36,7 +37,8 @@ export type FaultMode =
   | 'inconsistent-current-time'
   | 'no-events-service'
   | 'uris-change-after-reboot'
-  | 'http-401-unauthenticated';
+  | 'http-401-unauthenticated'
+  | 'broken-pullpoint';
 
 export const FAULT_MODES: readonly FaultMode[] = [
   'none',
@@ -55,6 +57,7 @@ export const FAULT_MODES: readonly FaultMode[] = [
   'no-events-service',
   'uris-change-after-reboot',
   'http-401-unauthenticated',
+  'broken-pullpoint',
 ];
 
 export interface FaultOptions {
@@ -82,6 +85,9 @@ export interface CameraStats {
   eventsServiceRequests: number;
   /** CreatePullPointSubscription requests to any service, answered or not. */
   createPullPointRequests: number;
+  /** Live base-notification (`Subscribe`) subscriptions, and how many were created. */
+  baseSubscriptions: number;
+  baseSubscriptionsCreated: number;
 }
 
 export interface SimCamera {
@@ -108,6 +114,8 @@ export interface SimCamera {
   stats(): CameraStats;
   /** When the last PullMessages requests arrived (ms epoch, up to 1000), oldest first. */
   pullTimes(): readonly number[];
+  /** When the last PullMessages answers were sent (ms epoch, up to 1000), oldest first. */
+  pullAnswerTimes(): readonly number[];
 }
 
 export interface CameraConfig {
@@ -187,7 +195,9 @@ export class SimulatedCamera implements SimCamera {
   /** Bumped by `uris-change-after-reboot`: the snapshot address moves and the old one answers 404. */
   private uriGeneration = 0;
   private pullAnswers = 0;
+  private readonly baseSubscriptions: BaseNotificationRegistry;
   private readonly pullArrivals: number[] = [];
+  private readonly pullAnswered: number[] = [];
   private modeTimer: NodeJS.Timeout | undefined;
   /** Clock offset the camera booted with (SimulatorOptions.clockSkewMs, or a reboot's jump). */
   private bootClockOffsetMs: number;
@@ -229,6 +239,7 @@ export class SimulatedCamera implements SimCamera {
       streaming: config.rtspUrl !== null,
     };
     this.pullPoints = new PullPointRegistry({ maxSubscriptions: config.maxSubscriptions, maxQueuedMessages: 1000 });
+    this.baseSubscriptions = new BaseNotificationRegistry((message) => this.deps.log(`${this.id}: ${message}`));
     const credentials = { username: config.username, password: config.password };
     this.wsSecurity = new WsSecurityVerifier(credentials, {
       windowMs: WS_SECURITY_WINDOW_MS,
@@ -269,6 +280,7 @@ export class SimulatedCamera implements SimCamera {
   /** Loses every subscription at once without a reboot (a firmware hiccup): clients find out on their next call. */
   dropSubscriptions(): void {
     this.pullPoints.removeAll();
+    this.baseSubscriptions.removeAll();
   }
 
   async start(): Promise<void> {
@@ -279,6 +291,7 @@ export class SimulatedCamera implements SimCamera {
     this.closed = true;
     clearTimeout(this.modeTimer);
     this.pullPoints.removeAll();
+    this.baseSubscriptions.removeAll();
     this.releaseHeld();
     await this.setListening(false);
   }
@@ -287,8 +300,20 @@ export class SimulatedCamera implements SimCamera {
     return this.pullArrivals;
   }
 
+  pullAnswerTimes(): readonly number[] {
+    return this.pullAnswered;
+  }
+
   stats(): CameraStats {
-    return { activeSubscriptions: this.pullPoints.size, ...this.counters };
+    return {
+      activeSubscriptions: this.pullPoints.size,
+      ...this.counters,
+      // Pushed notifications count as delivered once the consumer answered 2xx.
+      notificationsDelivered: this.counters.notificationsDelivered + this.baseSubscriptions.delivered,
+      changesDelivered: this.counters.changesDelivered + this.baseSubscriptions.changesDelivered,
+      baseSubscriptions: this.baseSubscriptions.size,
+      baseSubscriptionsCreated: this.baseSubscriptions.created,
+    };
   }
 
   state(): Record<string, unknown> {
@@ -330,13 +355,21 @@ export class SimulatedCamera implements SimCamera {
     items: Record<string, string>,
     opts: { source?: Record<string, string>; propertyOperation?: PropertyOperation; utcTime?: string } = {},
   ): void {
-    this.pullPoints.publish({
+    this.broadcast({
       topic,
       source: opts.source ?? {},
       data: items,
       propertyOperation: opts.propertyOperation ?? 'Changed',
       utcTime: opts.utcTime ?? new Date(this.cameraNow()).toISOString(),
     });
+  }
+
+  /** To every PullPoint subscription's queue, and pushed to every base-notification consumer. */
+  private broadcast(notification: Notification): void {
+    this.pullPoints.publish(notification);
+    this.baseSubscriptions.publish(notification, (subscription) =>
+      notificationMessageXml(notification, this.subscriptionAddress(subscription), this.deviceServiceUrl),
+    );
   }
 
   setFault(mode: FaultMode, opts: FaultOptions = {}): void {
@@ -373,6 +406,7 @@ export class SimulatedCamera implements SimCamera {
   private powerCycle(): void {
     this.counters.reboots += 1;
     this.pullPoints.removeAll();
+    this.baseSubscriptions.removeAll();
     this.motion = false;
     this.tamper = false;
     this.input = false;
@@ -387,7 +421,7 @@ export class SimulatedCamera implements SimCamera {
   }
 
   private publish(event: Pick<Notification, 'topic' | 'source' | 'data'>, operation: PropertyOperation): void {
-    this.pullPoints.publish({
+    this.broadcast({
       ...event,
       propertyOperation: operation,
       utcTime: new Date(this.cameraNow()).toISOString(),
@@ -618,7 +652,11 @@ export class SimulatedCamera implements SimCamera {
       case 'events:GetServiceCapabilities':
         return { body: responses.serviceCapabilities('events', camera) };
       case 'events:CreatePullPointSubscription':
+        // `broken-pullpoint`: firmware that lists PullPoint yet refuses it; base notification still works.
+        if (this.mode === 'broken-pullpoint') return { fault: faults.actionNotSupported(action) };
         return this.createPullPoint(node);
+      case 'events:Subscribe':
+        return this.subscribeBase(node);
       case 'events:SetSynchronizationPoint':
         // Not bound to one subscription here, so every live one gets the current state.
         if (this.mode !== 'no-initialized') {
@@ -627,6 +665,17 @@ export class SimulatedCamera implements SimCamera {
         return { body: '<tev:SetSynchronizationPointResponse/>' };
     }
     if (service === 'subscription') {
+      const base = this.baseSubscriptions.get(subscriptionId);
+      if (base !== undefined && action === 'Renew') {
+        this.counters.renewCalls += 1;
+        this.baseSubscriptions.renew(base, this.grantedLease(text(child(node, 'TerminationTime'))));
+        return { body: responses.renewed(this.cameraNow(), this.onCameraClock(base.expiresAt)) };
+      }
+      if (base !== undefined && action === 'Unsubscribe') {
+        this.counters.unsubscribeCalls += 1;
+        this.baseSubscriptions.remove(base);
+        return { body: '<wsnt:UnsubscribeResponse/>' };
+      }
       const subscription = this.pullPoints.get(subscriptionId);
       if (action === 'PullMessages') {
         this.counters.pullCalls += 1;
@@ -664,7 +713,28 @@ export class SimulatedCamera implements SimCamera {
     return { fault: faults.actionNotSupported(action) };
   }
 
-  private subscriptionAddress(subscription: PullPointSubscription): string {
+  /** WS-BaseNotification Subscribe: the consumer address the camera will POST Notify messages to. */
+  private subscribeBase(node: XmlNode | undefined): SoapReply {
+    const consumer = text(child(child(node, 'ConsumerReference'), 'Address'));
+    if (!consumer || !/^https?:\/\//.test(consumer))
+      throw new InvalidRequestError('Subscribe needs ConsumerReference/Address, an http(s) URL');
+    if (this.pullPoints.size + this.baseSubscriptions.size >= this.config.maxSubscriptions)
+      return { fault: faults.tooManySubscriptions(this.config.maxSubscriptions) };
+    const subscription = this.baseSubscriptions.create(
+      consumer,
+      this.grantedLease(text(child(node, 'InitialTerminationTime'))),
+    );
+    return {
+      body:
+        '<wsnt:SubscribeResponse>' +
+        `<wsnt:SubscriptionReference><wsa:Address>${this.subscriptionAddress(subscription)}</wsa:Address></wsnt:SubscriptionReference>` +
+        `<wsnt:CurrentTime>${new Date(this.cameraNow()).toISOString()}</wsnt:CurrentTime>` +
+        `<wsnt:TerminationTime>${new Date(this.onCameraClock(subscription.expiresAt)).toISOString()}</wsnt:TerminationTime>` +
+        '</wsnt:SubscribeResponse>',
+    };
+  }
+
+  private subscriptionAddress(subscription: { id: string }): string {
     return `${this.description.baseUrl}${SERVICE_PATHS.subscriptionPrefix}${subscription.id}`;
   }
 
@@ -723,6 +793,8 @@ export class SimulatedCamera implements SimCamera {
     }
     const address = this.subscriptionAddress(subscription);
     this.counters.notificationsDelivered += outcome.messages.length;
+    this.pullAnswered.push(Date.now());
+    if (this.pullAnswered.length > 1000) this.pullAnswered.shift();
     this.counters.changesDelivered += outcome.messages.filter((m) => m.propertyOperation === 'Changed').length;
     this.pullAnswers += 1;
     // `inconsistent-current-time`: every other answer's CurrentTime (and its events' UtcTime) is off by years,

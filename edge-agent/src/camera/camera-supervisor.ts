@@ -10,6 +10,7 @@ import type { ProbeTarget } from '../health/camera-probe.js';
 import type { PictureEventDraft } from '../health/picture-watch.js';
 import type { MediaQueue } from '../media/media-queue.js';
 import { fetchSnapshot, type SnapshotSource } from '../media/snapshot.js';
+import { BaseNotificationTransport, FallbackTransport, type NotificationServer } from '../onvif/base-notification.js';
 import { OnvifClient } from '../onvif/client.js';
 import {
   type PullPointStats,
@@ -33,6 +34,8 @@ export interface CameraDeps {
   seq: SeqStore;
   media: MediaQueue | null;
   logger: Logger;
+  /** The base-notification endpoint (when configured) and the base URL cameras reach it at. */
+  notify?: { server: NotificationServer; url: string } | null;
 }
 
 /**
@@ -55,6 +58,7 @@ export class CameraSupervisor implements ProbeTarget {
   private readonly log: Logger;
   eventsEmitted = 0;
   private refreshing: Promise<void> | null = null;
+  private transport: FallbackTransport | null = null;
   private lastRefreshAt = 0;
   private replacedEventTimes = 0;
 
@@ -105,17 +109,29 @@ export class CameraSupervisor implements ProbeTarget {
       },
       'camera connected',
     );
-    const transport = new SoapPullPointTransport(
-      // Read at every create: a refresh of the camera's services (after an outage) may have changed it.
-      () => {
-        const url = this.client.info?.eventsUrl ?? null;
-        return url === null ? null : this.client.reachable(url);
-      },
-      this.deps.camera.id,
-      this.client.credentials,
-      () => this.client.clockOffsetMs ?? 0,
-      (address) => this.client.reachable(address),
-    );
+    // Read at every create: a refresh of the camera's services (after an outage) may have changed it.
+    const eventsUrl = () => {
+      const url = this.client.info?.eventsUrl ?? null;
+      return url === null ? null : this.client.reachable(url);
+    };
+    const offset = () => this.client.clockOffsetMs ?? 0;
+    const reachable = (address: string) => this.client.reachable(address);
+    const pullPoint = new SoapPullPointTransport(eventsUrl, this.id, this.client.credentials, offset, reachable);
+    const notify = this.deps.notify;
+    let base: BaseNotificationTransport | null = null;
+    if (notify) {
+      const path = notify.server.register(this.id, (list) => base?.deliver(list));
+      base = new BaseNotificationTransport(
+        eventsUrl,
+        this.id,
+        this.client.credentials,
+        offset,
+        reachable,
+        `${notify.url}${path}`,
+      );
+    }
+    this.transport = new FallbackTransport(pullPoint, base, this.log);
+    const transport = this.transport;
     this.pullPoint = new PullPointSupervisor(
       transport,
       o,
@@ -256,6 +272,8 @@ export class CameraSupervisor implements ProbeTarget {
       return { kind: 'onvif', uri: this.client.reachable(info.snapshotUri), credentials: this.client.credentials };
     }
     if (info.streamUri && mode !== 'onvif') return { kind: 'rtsp', uri: info.streamUri };
+    // No address (GetSnapshotUri/GetStreamUri failed at connect, e.g. timed out): ask again for the next event.
+    void this.refreshCameraInfo('no snapshot address');
     return null;
   }
 
@@ -324,6 +342,11 @@ export class CameraSupervisor implements ProbeTarget {
   /** The camera answered some call: a PullPoint loop waiting out an outage's backoff retries now. */
   deviceAnswered(): void {
     this.pullPoint?.deviceAnswered();
+  }
+
+  /** How events arrive: `pullpoint`, or `base_notification` after the fallback (null before connecting). */
+  eventsMode(): 'pullpoint' | 'base_notification' | null {
+    return this.transport?.mode ?? null;
   }
 
   pullStats(): PullPointStats | null {

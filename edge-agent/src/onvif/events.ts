@@ -63,7 +63,7 @@ export function notificationsOf(response: unknown): RawNotification[] {
 }
 
 /** CurrentTime/TerminationTime of a Create, Renew or PullMessages response; absent ones stay undefined. */
-function leaseTimesOf(response: unknown): LeaseTimes {
+export function leaseTimesOf(response: unknown): LeaseTimes {
   const times: LeaseTimes = {};
   const current = textOf(child(response, 'CurrentTime')).trim();
   const termination = textOf(child(response, 'TerminationTime')).trim();
@@ -79,14 +79,14 @@ function leaseTimesOf(response: unknown): LeaseTimes {
 export class SoapPullPointTransport implements PullPointTransport {
   constructor(
     /** Null: the camera has no events service. */
-    private readonly eventsUrl: () => string | null,
-    private readonly cameraId: string,
-    private readonly credentials: Credentials,
-    private readonly cameraOffsetMs: () => number,
-    private readonly rewriteAddress: (address: string) => string = (a) => a,
+    protected readonly eventsUrl: () => string | null,
+    protected readonly cameraId: string,
+    protected readonly credentials: Credentials,
+    protected readonly cameraOffsetMs: () => number,
+    protected readonly rewriteAddress: (address: string) => string = (a) => a,
   ) {}
 
-  private headers(sub: Subscription): string {
+  protected headers(sub: Subscription): string {
     return `<wsa:To s:mustUnderstand="1">${escapeXml(sub.address)}</wsa:To>${sub.referenceParameters}`;
   }
 
@@ -322,7 +322,7 @@ export class PullPointSupervisor {
   private applyLease(times: LeaseTimes, from: number): void {
     const t = this.timings;
     const granted = grantedLeaseMs(times, from + this.cameraOffsetMs());
-    if (granted !== null && granted < t.leaseSec * 1000 && this.stats.grantedLeaseMs === null) {
+    if (granted !== null && granted < t.leaseSec * 900 && this.stats.grantedLeaseMs === null) {
       this.logger.info({ requestedSec: t.leaseSec, grantedMs: granted }, 'camera granted a shorter lease');
     }
     if (granted !== null) this.stats.grantedLeaseMs = granted;
