@@ -102,6 +102,20 @@ export interface AlertFilter {
 const groupsParams = (groups: GroupRef[]) => [groups.map((g) => g.ruleId), groups.map((g) => g.groupKey)];
 const IN_GROUPS = '(rule_id, group_key) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))';
 
+/** The columns the workflow may set (acknowledge, assign, resolve, false alarm): `update` refuses any other. */
+const UPDATABLE = new Set([
+  'status',
+  'acknowledged_at',
+  'acknowledged_by',
+  'acknowledge_note',
+  'assignee',
+  'resolved_at',
+  'resolved_by',
+  'resolve_note',
+  'resolution',
+] as const);
+export type AlertUpdate = Partial<Record<typeof UPDATABLE extends Set<infer C> ? C : never, unknown>>;
+
 /** All SQL of alerts. Every method takes the Queryable to run on, so callers choose the transaction. */
 export function createAlertsRepository(pool: Queryable) {
   return {
@@ -289,8 +303,11 @@ export function createAlertsRepository(pool: Queryable) {
     },
 
     /** Sets the given columns of one alert (names come from this module, never from input). */
-    async update(id: string, set: Record<string, unknown>, now: Date, db: Queryable = pool): Promise<Alert> {
-      const cols = Object.keys(set);
+    async update(id: string, set: AlertUpdate, now: Date, db: Queryable = pool): Promise<Alert> {
+      const cols = Object.keys(set) as (keyof AlertUpdate)[];
+      // Column names go into the SQL text: only those of the workflow, never a key that merely reached this object.
+      const unknown = cols.filter((c) => !UPDATABLE.has(c));
+      if (unknown.length) throw new Error(`alerts.update: not an updatable column: ${unknown.join(', ')}`);
       const sets = [...cols.map((c, i) => `${c} = $${i + 2}`), `updated_at = $${cols.length + 2}`];
       const { rows } = await db.query<AlertRow>(`UPDATE alerts SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, [
         id,

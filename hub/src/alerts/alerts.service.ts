@@ -4,7 +4,7 @@ import { withTransaction } from '../db/queryable.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
 import { decodeCursor, encodeCursor } from '../events/cursor.js';
 import type { AlertChange, HubBus } from '../bus.js';
-import type { AlertsRepository, ConditionRow, GroupRef, HistoryRow } from './alerts.repository.js';
+import type { AlertsRepository, AlertUpdate, ConditionRow, GroupRef, HistoryRow } from './alerts.repository.js';
 import {
   agentCondition,
   alertTitle,
@@ -401,7 +401,7 @@ export function createAlertsService(deps: {
     actor: string,
     action: AlertAction,
     note: string | null | undefined,
-    decide: (current: Alert) => Record<string, unknown> | null,
+    decide: (current: Alert) => AlertUpdate | null,
     data?: Record<string, unknown>,
   ): Promise<AlertChange | null> {
     const t = now();
@@ -428,7 +428,7 @@ export function createAlertsService(deps: {
     actor: string,
     action: AlertAction,
     note: string | null | undefined,
-    decide: (a: Alert) => Record<string, unknown>,
+    decide: (a: Alert) => AlertUpdate,
     data?: Record<string, unknown>,
   ): Promise<Alert> {
     const c = await transition(id, actor, action, note, decide, data);
