@@ -151,7 +151,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
       await api.register(camerasRoutes, { cameras: s.cameras, status: s.status });
       await api.register(ingestRoutes, { rejections: s.rejections });
       await api.register(mediaRoutes, { snapshots: container.snapshots });
-      await api.register(alertsRoutes, { alerts: s.alerts });
+      await api.register(alertsRoutes, { alerts: s.alerts, audit: s.audit });
       await api.register(rulesRoutes, { rules: s.rules });
       await api.register(webhooksRoutes);
       await api.register(notifyRoutes);

@@ -5,6 +5,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { siteTimeZones } from './alerts/time-zones.js';
 import { checkHubKeyFile } from './auth/keys.js';
+import { passwordProblem } from './auth/password-policy.js';
 import { ConfigError } from './errors.js';
 import { createAddressGuard } from './notify/address-guard.js';
 import { siteNames } from './notify/site-names.js';
@@ -52,6 +53,12 @@ export const HubConfigSchema = Type.Object({
     "How often cameras' last-event fields are written from events (0: inside every batch transaction)",
   ),
   INGEST_PERSIST_CONCURRENCY: Int(4, 1, 64, 'Batches being queued in Redis at once (acknowledged in order)'),
+  INGEST_FUTURE_TOLERANCE_SEC: Int(
+    300,
+    0,
+    31_536_000,
+    'Messages dated further ahead of the hub clock are rejected (future_time); 0: no limit',
+  ),
   REJECTION_PAYLOAD_MAX_BYTES: Int(4096, 64, 65536, 'Raw payload bytes kept with a rejection'),
   SNAPSHOT_DIR: Type.String({ default: './data/snapshots' }),
   SNAPSHOT_MAX_BYTES: Int(5 * 1024 * 1024, 1024, 100 * 1024 * 1024, 'Largest accepted snapshot upload'),
@@ -141,7 +148,10 @@ export const HubConfigSchema = Type.Object({
     { default: 'info' },
   ),
   CAMHUB_ADMIN_PASSWORD: Type.Optional(
-    Type.String({ minLength: 8, description: 'At start, creates or resets the `admin` user with this password' }),
+    Type.String({
+      minLength: 12,
+      description: 'At start, creates or resets the `admin` user with this password (12+ characters, not a common one)',
+    }),
   ),
   HUB_KEY_FILE: Type.String({
     default: './data/hub-ed25519.pem',
@@ -172,6 +182,12 @@ export const HubConfigSchema = Type.Object({
   RETENTION_EVENTS_DAYS: Int(90, 1, 36_500, 'Events older than this are deleted (unless held)'),
   RETENTION_SNAPSHOTS_DAYS: Int(30, 1, 36_500, 'Snapshot files of events older than this are deleted (unless held)'),
   RETENTION_AUDIT_DAYS: Int(3650, 1, 36_500, 'Audit entries older than this are deleted; must be the longest'),
+  RETENTION_REJECTIONS_DAYS: Int(
+    30,
+    1,
+    36_500,
+    'Ingest rejections (with their raw payloads) older than this are deleted',
+  ),
   RETENTION_INTERVAL_SEC: Int(3600, 10, 86_400, 'How often the retention job runs'),
   RETENTION_BATCH: Int(1000, 10, 100_000, 'Rows deleted per statement: short transactions, never a long lock'),
   EXPORT_DIR: Type.String({ default: './data/exports', description: 'Where evidence archives are written' }),
@@ -212,6 +228,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     const c = withDefaults as HubConfig;
     const longest = Math.max(c.RETENTION_EVENTS_DAYS, c.RETENTION_SNAPSHOTS_DAYS, c.HEALTH_RETENTION_DAYS);
     // Accountability outlives the data it is about: who viewed an event must be answerable after it is gone.
+    if (c.CAMHUB_ADMIN_PASSWORD && passwordProblem(c.CAMHUB_ADMIN_PASSWORD) === 'password_too_common') {
+      problems.push('CAMHUB_ADMIN_PASSWORD: too common; choose a longer passphrase');
+    }
     if (c.RETENTION_AUDIT_DAYS < longest) {
       problems.push(`RETENTION_AUDIT_DAYS: must be at least ${longest} (the longest other retention)`);
     }

@@ -173,6 +173,7 @@ export function buildContainer(deps: ContainerDeps) {
         snapshotsDays: cfg.RETENTION_SNAPSHOTS_DAYS,
         auditDays: cfg.RETENTION_AUDIT_DAYS,
         attemptsKeepSec: Math.max(cfg.AUTH_FAILURE_WINDOW_SEC, cfg.AUTH_KNOWN_IP_DAYS * 86_400),
+        rejectionsDays: cfg.RETENTION_REJECTIONS_DAYS,
         batch: cfg.RETENTION_BATCH,
       },
     }),

@@ -18,7 +18,7 @@ import { RUN_ENV, sweepRun } from './sweep.js';
 import { chooseDatabase, chooseMqtt, chooseRedis, type Database, type Mqtt, type Service } from './services.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
-export const DEMO_ADMIN = { username: 'admin', password: 'camhub-demo' };
+export const DEMO_ADMIN = { username: 'admin', password: 'camhub-demo-local' };
 const SIM_CREDENTIALS = { username: 'admin', password: 'camhub-sim' };
 const STATUS_EVERY_MS = 30_000;
 /** How long a camera must be offline before the demo's alert opens (the scripted outage lasts 60 s). */

@@ -99,6 +99,9 @@ export const RejectionItemSchema = Type.Object({
   payload: Type.String({ description: 'Raw payload as text (invalid UTF-8 replaced), truncated to a bound' }),
   payloadBytes: Type.Integer({ description: 'Size of the original payload' }),
   truncated: Type.Boolean(),
+  payloadHidden: Type.Optional(
+    Type.Boolean({ description: 'The payload of a rejected event is withheld from readers without event access' }),
+  ),
 });
 export const RejectionsResponseSchema = Type.Object({ items: Type.Array(RejectionItemSchema) });
 

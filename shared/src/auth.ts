@@ -10,7 +10,11 @@ export const RoleSchema = Type.Union(
 
 export const USERNAME_PATTERN = '^[a-z0-9][a-z0-9._-]{1,63}$';
 export const UsernameSchema = Type.String({ pattern: USERNAME_PATTERN, description: 'Lower case, 2-64 characters' });
-export const PasswordSchema = Type.String({ minLength: 8, maxLength: 1024 });
+export const PasswordSchema = Type.String({
+  minLength: 12,
+  maxLength: 1024,
+  description: 'At least 12 characters; common passwords are refused (400 password_too_common)',
+});
 
 export const LoginBodySchema = Type.Object(
   {

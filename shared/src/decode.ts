@@ -22,6 +22,8 @@ export const RejectionReasonEnum = {
   topic_mismatch: 'topic_mismatch',
   /** Valid by the schema, yet PostgreSQL refused to store it (e.g. a number out of range). */
   storage_rejected: 'storage_rejected',
+  /** Dated further ahead of the hub's clock than INGEST_FUTURE_TOLERANCE_SEC: it would sit on top of history. */
+  future_time: 'future_time',
 } as const;
 export type RejectionReason = keyof typeof RejectionReasonEnum;
 export const REJECTION_REASONS = Object.keys(RejectionReasonEnum) as RejectionReason[];

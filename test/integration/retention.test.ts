@@ -133,6 +133,7 @@ describe('retention', () => {
         snapshotsDays: 100_000,
         auditDays: env.config.RETENTION_AUDIT_DAYS,
         attemptsKeepSec: 1,
+        rejectionsDays: 100_000,
         batch: 10,
       },
       now: () => future,

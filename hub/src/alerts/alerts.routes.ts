@@ -13,6 +13,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { actorOf, sitesOf } from './actor.js';
 import type { Role } from '../auth/access.js';
+import { auditActor } from '../auth/request-auth.js';
 import { NotFoundError } from '../errors.js';
 import type { Services } from '../container.js';
 
@@ -21,7 +22,7 @@ const HANDLERS: readonly Role[] = ['admin', 'operator'];
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema };
 const changeErrors = { ...errors, 409: ErrorResponseSchema };
 
-const alertsRoutes: FastifyPluginAsyncTypebox<Pick<Services, 'alerts'>> = async (app, deps) => {
+const alertsRoutes: FastifyPluginAsyncTypebox<Pick<Services, 'alerts' | 'audit'>> = async (app, deps) => {
   const svc = () => deps.alerts;
 
   /** Users limited to some sites see other sites' alerts as missing. */
@@ -61,6 +62,12 @@ const alertsRoutes: FastifyPluginAsyncTypebox<Pick<Services, 'alerts'>> = async 
       const alert = await svc().get(req.params.id);
       const sites = sitesOf(req);
       if (sites && !sites.includes(alert.site)) throw new NotFoundError('alert');
+      // An alert comes with its events (who was where): a sensitive read, recorded before it is answered.
+      await deps.audit.record(auditActor(req), {
+        action: 'alert.view',
+        target: alert.id,
+        detail: { site: alert.site, camera: alert.camera, events: alert.events.length },
+      });
       return alert;
     },
   );

@@ -12,6 +12,7 @@ import { buildContainer, type ContainerDeps, type Services } from '../container.
 import { AppError } from '../errors.js';
 import { verifyExport } from '../exports/verify-export.js';
 import { createMetrics } from '../metrics/metrics.js';
+import { PASSWORD_MIN_LENGTH } from './password-policy.js';
 import { generateHubKeyPem, keysFromPrivate, loadOrCreateHubKey } from './keys.js';
 
 /** A bad command line: the CLI prints it with the usage and exits 64. */
@@ -44,7 +45,9 @@ async function readStdinLine(): Promise<string> {
     if (Buffer.concat(chunks).includes(10)) break;
   }
   const line = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
-  if (line.length < 8) throw new UsageError('the password (stdin) must have at least 8 characters');
+  if (line.length < PASSWORD_MIN_LENGTH) {
+    throw new UsageError(`the password (stdin) must have at least ${PASSWORD_MIN_LENGTH} characters`);
+  }
   return line;
 }
 

@@ -86,15 +86,37 @@ export function createAuthRepository(pool: pg.Pool) {
     /** Swaps the refresh token of a live session atomically: a stolen, already-used refresh token matches nothing. */
     async rotateRefresh(oldHash: string, newHash: string) {
       const { rows } = await db.query<{ id: string; user_id: string; expires_at: Date }>(
-        `UPDATE sessions s SET refresh_hash = $2
-         FROM users u
-         WHERE s.refresh_hash = $1 AND u.id = s.user_id AND s.revoked_at IS NULL AND s.expires_at > now()
-           AND NOT u.disabled
-         RETURNING s.id, s.user_id, s.expires_at`,
+        `WITH rotated AS (
+           UPDATE sessions s SET refresh_hash = $2
+           FROM users u
+           WHERE s.refresh_hash = $1 AND u.id = s.user_id AND s.revoked_at IS NULL AND s.expires_at > now()
+             AND NOT u.disabled
+           RETURNING s.id, s.user_id, s.expires_at
+         ), remembered AS (
+           INSERT INTO session_refresh_used (refresh_hash, session_id) SELECT $1, id FROM rotated
+           ON CONFLICT DO NOTHING
+         )
+         SELECT id, user_id, expires_at FROM rotated`,
         [oldHash, newHash],
       );
       const r = rows[0];
       return r ? { sessionId: r.id, userId: r.user_id, expiresAt: r.expires_at } : null;
+    },
+
+    /**
+     * A refresh token exchanged before and presented again: someone holds a copy. Ends the session it belonged to
+     * (every token of that login) and says whose it was; null when the token was never issued.
+     */
+    async revokeReusedRefresh(hash: string): Promise<{ sessionId: string; userId: string; username: string } | null> {
+      const { rows } = await db.query<{ session_id: string; user_id: string; username: string }>(
+        `UPDATE sessions s SET revoked_at = COALESCE(s.revoked_at, now())
+         FROM session_refresh_used r, users u
+         WHERE r.refresh_hash = $1 AND s.id = r.session_id AND u.id = s.user_id
+         RETURNING s.id AS session_id, s.user_id, u.username`,
+        [hash],
+      );
+      const r = rows[0];
+      return r ? { sessionId: r.session_id, userId: r.user_id, username: r.username } : null;
     },
 
     async revokeSession(sessionId: string): Promise<boolean> {

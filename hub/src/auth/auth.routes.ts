@@ -83,7 +83,7 @@ const authRoutes: FastifyPluginAsyncTypebox<
       const fromBody = req.body?.refreshToken;
       const presented = fromBody ?? readCookie(req, REFRESH_COOKIE);
       if (!presented) throw new UnauthorizedError('a refresh token is required', 'invalid_refresh_token');
-      const tokens = await deps.auth.refresh(presented);
+      const tokens = await deps.auth.refresh(presented, req.ip);
       if (!fromBody) setCookies(reply, tokens);
       return tokens;
     },

@@ -166,11 +166,23 @@ export function createAuthService(deps: {
     },
 
     /** Exchanges a refresh token for a new pair; the old refresh token stops working (rotation). */
-    async refresh(refreshToken: string): Promise<TokenResponse> {
+    async refresh(refreshToken: string, ip: string | null = null): Promise<TokenResponse> {
       const replacement = `chr1.${newSecret()}`;
       const rotated = refreshToken.startsWith('chr1.')
         ? await repo.rotateRefresh(sha256(refreshToken), sha256(replacement))
         : null;
+      if (!rotated && refreshToken.startsWith('chr1.')) {
+        // A token that was valid once and has been exchanged already: a copy is in someone else's hands. End the
+        // whole session, so neither the thief nor the owner goes on with it, and let the owner's streams close.
+        const reused = await repo.revokeReusedRefresh(sha256(refreshToken));
+        if (reused) {
+          await deps.sessions?.publish({ userId: reused.userId, sessionId: reused.sessionId, reason: 'logout' });
+          await audit.record(
+            { actor: reused.username, roles: [], ip },
+            { action: 'auth.refresh_reused', target: reused.username, detail: { session: reused.sessionId } },
+          );
+        }
+      }
       if (!rotated) throw new UnauthorizedError('refresh token is not valid', 'invalid_refresh_token');
       return {
         ...accessToken(rotated.userId, rotated.sessionId),

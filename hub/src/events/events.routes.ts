@@ -55,6 +55,12 @@ const eventsRoutes: FastifyPluginAsyncTypebox<
     async (req) => {
       const event = await deps.events.get(req.params.id);
       assertSiteVisible(req, event.site, 'event');
+      // Viewing one event is a sensitive read like a search: recorded before it is answered.
+      await deps.audit.record(auditActor(req), {
+        action: 'event.view',
+        target: event.id,
+        detail: { site: event.site, camera: event.camera, type: event.type, at: event.at },
+      });
       return event;
     },
   );
@@ -83,7 +89,8 @@ const eventsRoutes: FastifyPluginAsyncTypebox<
       if (!event.snapshot) throw new NotFoundError('snapshot', 'no_snapshot');
       const file = await deps.snapshots.open(event.snapshot);
       if (!file) throw new NotFoundError('snapshot file (not uploaded yet, or expired)', 'snapshot_pending');
-      // Audited before the first byte leaves: a view that cannot be recorded is not served.
+      // Audited before the first byte leaves: a view that cannot be recorded is not served. Never cached (no-store),
+      // so every repeat view reaches the hub and its trail.
       await deps.audit.record(auditActor(req), {
         action: 'snapshot.view',
         target: event.id,
@@ -92,7 +99,7 @@ const eventsRoutes: FastifyPluginAsyncTypebox<
       return reply
         .header('content-type', 'image/jpeg')
         .header('content-length', file.size)
-        .header('cache-control', 'private, max-age=31536000, immutable')
+        .header('cache-control', 'no-store')
         .send(file.stream);
     },
   );

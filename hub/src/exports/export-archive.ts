@@ -67,8 +67,8 @@ export async function writeEventFiles(
   jsonPath: string,
   onEvent: (e: EventItem) => Promise<void> | void,
 ): Promise<number> {
-  const csv = createWriteStream(csvPath);
-  const json = createWriteStream(jsonPath);
+  const csv = createWriteStream(csvPath, { mode: 0o600 });
+  const json = createWriteStream(jsonPath, { mode: 0o600 });
   let count = 0;
   try {
     await write(csv, EVENT_CSV_HEADER);
@@ -106,7 +106,11 @@ export interface ArchiveInput {
 export async function writeArchive(input: ArchiveInput): Promise<{ sha256: string; bytes: number }> {
   const zip = new ZipFile();
   const whole = hashing();
-  const written = pipeline(zip.outputStream as unknown as Readable, whole, createWriteStream(input.outPath));
+  const written = pipeline(
+    zip.outputStream as unknown as Readable,
+    whole,
+    createWriteStream(input.outPath, { mode: 0o600 }),
+  );
   const failed = new Promise<never>((_, reject) => zip.once('error', reject));
   // Keep an unobserved rejection from crashing the process when the zip fails after we stopped waiting.
   failed.catch(() => undefined);

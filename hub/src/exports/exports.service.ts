@@ -70,7 +70,7 @@ export function createExportsService(deps: {
       const work = join(deps.dir, `${id}.parts`);
       const outPath = join(deps.dir, `${id}.zip`);
       try {
-        await mkdir(work, { recursive: true });
+        await mkdir(work, { recursive: true, mode: 0o700 });
         const refs = new Map<string, 'ok' | 'expired' | 'not_uploaded'>();
         const events = await writeEventFiles(
           pages(filter),

@@ -137,4 +137,31 @@ describe('IngestBatcher concurrent persistence', () => {
     await batcher.drain();
     expect(durable).toEqual([]);
   });
+
+  it('rejects an event dated beyond the future tolerance, keeping it with its reason (issue 19: 9999-12-31)', async () => {
+    const persisted: IngestBatch[] = [];
+    const batcher = new IngestBatcher({
+      maxMessages: 2,
+      maxWaitMs: 10_000,
+      topicRoot: ROOT,
+      rejectionPayloadMaxBytes: 1024,
+      futureToleranceMs: 300_000,
+      now: () => new Date('2026-11-22T12:00:00.000Z'),
+      persist: async (batch) => {
+        persisted.push(batch);
+      },
+      onDurable: () => undefined,
+    });
+    const future = JSON.parse(event(ID_A, 1).toString()) as Record<string, unknown>;
+    future.at = '9999-12-31T00:00:00.000Z';
+    batcher.add(TOPIC, Buffer.from(JSON.stringify(future)), 1, 1);
+    const nearFuture = JSON.parse(event(ID_B, 2).toString()) as Record<string, unknown>;
+    nearFuture.at = '2026-11-22T12:04:00.000Z'; // within 5 minutes: a clock a little ahead is fine
+    batcher.add(TOPIC, Buffer.from(JSON.stringify(nearFuture)), 1, 1);
+    await batcher.drain();
+    expect(persisted[0]!.accepted.map((a) => (a.payload as { id: string }).id)).toEqual([ID_B]);
+    expect(persisted[0]!.rejected).toHaveLength(1);
+    expect(persisted[0]!.rejected[0]).toMatchObject({ reason: 'future_time', topic: TOPIC });
+    expect(persisted[0]!.rejected[0]!.payload).toContain('9999-12-31');
+  });
 });

@@ -22,6 +22,8 @@ export interface BatcherOptions {
    * out of concurrent transactions, where the second insert must wait for the first to commit.
    */
   recentEventIds?: number;
+  /** Messages dated more than this ahead of the hub's clock are rejected (`future_time`); 0: no limit. */
+  futureToleranceMs?: number;
   /** Called for each repeat dropped by the recent-id window. */
   onRepeat?: () => void;
   /**
@@ -73,7 +75,7 @@ export class IngestBatcher {
     if (this.open && this.open.generation !== generation) this.seal();
     const open = (this.open ??= { generation, acks: 0, batch: { accepted: [], rejected: [] } });
     const receivedAt = this.now().toISOString();
-    const result = decodeMessage(topic, payload, this.opts.topicRoot);
+    const result = this.tooFarAhead(decodeMessage(topic, payload, this.opts.topicRoot), receivedAt);
     if (result.ok && result.kind === 'events' && this.isRepeat(result.payload.id)) {
       this.opts.onDecoded?.({ ok: true, kind: result.kind });
       this.opts.onRepeat?.();
@@ -87,6 +89,20 @@ export class IngestBatcher {
     if (qos > 0) open.acks += 1;
     if (open.batch.accepted.length + open.batch.rejected.length >= this.opts.maxMessages) this.seal();
     else this.timer ??= setTimeout(() => this.seal(), this.opts.maxWaitMs);
+  }
+
+  /** A valid message dated beyond the tolerance becomes a rejection that keeps its payload and says by how much. */
+  private tooFarAhead(result: ReturnType<typeof decodeMessage>, receivedAt: string): ReturnType<typeof decodeMessage> {
+    const tolerance = this.opts.futureToleranceMs ?? 0;
+    if (!result.ok || tolerance <= 0) return result;
+    if (!('at' in result.payload)) return result;
+    const ahead = Date.parse(result.payload.at) - Date.parse(receivedAt);
+    if (ahead <= tolerance) return result;
+    return {
+      ok: false,
+      reason: 'future_time',
+      detail: `/at is ${Math.round(ahead / 1000)} s ahead of the hub clock (tolerance ${tolerance / 1000} s)`,
+    };
   }
 
   /** True when `id` was queued recently; otherwise remembers it, forgetting the oldest beyond the window. */

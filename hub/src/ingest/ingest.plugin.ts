@@ -85,6 +85,7 @@ export default fp<IngestPluginOptions>(
       maxWaitMs: cfg.INGEST_BATCH_MS,
       topicRoot: cfg.MQTT_TOPIC_ROOT,
       rejectionPayloadMaxBytes: cfg.REJECTION_PAYLOAD_MAX_BYTES,
+      futureToleranceMs: cfg.INGEST_FUTURE_TOLERANCE_SEC * 1000,
       persist: async (batch) => {
         await queue.add('batch', batch);
       },

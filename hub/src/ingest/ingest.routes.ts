@@ -1,5 +1,6 @@
 import { ErrorResponseSchema, RejectionsQuerySchema, RejectionsResponseSchema } from '@camhub/shared';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { EVENT_READERS } from '../auth/access.js';
 import type { Services } from '../container.js';
 
 const ingestRoutes: FastifyPluginAsyncTypebox<Pick<Services, 'rejections'>> = async (app, deps) => {
@@ -17,7 +18,10 @@ const ingestRoutes: FastifyPluginAsyncTypebox<Pick<Services, 'rejections'>> = as
     async (req) => {
       // A technician limited to some sites sees what those sites' agents sent, nothing else.
       const sites = req.user?.sites ?? null;
-      return { items: await deps.rejections.latest(req.query.limit ?? 100, req.query.reason, sites) };
+      const eventPayloads = req.user!.roles.some((r) => EVENT_READERS.includes(r));
+      return {
+        items: await deps.rejections.latest(req.query.limit ?? 100, req.query.reason, sites, { eventPayloads }),
+      };
     },
   );
 };

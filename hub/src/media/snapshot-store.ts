@@ -43,11 +43,12 @@ export function createSnapshotStore(dir: string) {
       }
       const target = pathOf(ref);
       if (await this.has(ref)) return { created: false };
-      await mkdir(join(target, '..'), { recursive: true });
+      await mkdir(join(target, '..'), { recursive: true, mode: 0o750 });
       // Write then rename: a crash or a full disk never leaves a half file under a valid name.
       const tmp = `${target}.${randomUUID()}.tmp`;
       try {
-        await writeFile(tmp, bytes);
+        // Footage is not for every local account: owner and the hub's group only.
+        await writeFile(tmp, bytes, { mode: 0o640 });
         await rename(tmp, target);
       } catch (err) {
         await unlink(tmp).catch(() => undefined); // best effort: the temp name is never served

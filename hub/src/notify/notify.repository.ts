@@ -24,11 +24,23 @@ export interface TargetRow {
   updated_at: Date;
 }
 
+/** A URL as it may be shown: a password inside it (`https://user:pass@host/`) is replaced, never returned. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.password) return url;
+    u.password = 'redacted';
+    return u.toString();
+  } catch {
+    return url; // stored URLs were validated on the way in; an unparseable one has no credentials to hide
+  }
+}
+
 export function toWebhook(r: TargetRow): Webhook {
   return {
     id: r.id,
     name: r.name,
-    url: String(r.config.url),
+    url: redactUrl(String(r.config.url)),
     enabled: r.enabled,
     minSeverity: r.min_severity,
     ruleIds: r.rule_ids,

@@ -7,9 +7,14 @@ export function createRejectionsService(deps: { repo: RejectionsRepository; topi
      * Newest first. A user limited to some sites (`sites`) sees only what was sent on those sites' topics: a message
      * on no valid site's topic belongs to nobody's site.
      */
-    latest(limit: number, reason: string | undefined, sites: string[] | null) {
+    async latest(limit: number, reason: string | undefined, sites: string[] | null, opts: { eventPayloads: boolean }) {
       const prefixes = sites ? sites.map((site) => `${deps.topicRoot}/${site}/`) : undefined;
-      return deps.repo.latest(limit, reason, prefixes);
+      const items = await deps.repo.latest(limit, reason, prefixes);
+      if (opts.eventPayloads) return items;
+      // A rejected event still says where someone moved: technicians see why it was refused, not what it said.
+      return items.map((r) =>
+        r.topic.endsWith('/events') ? { ...r, payload: '', truncated: false, payloadHidden: true } : r,
+      );
     },
   };
 }

@@ -19,7 +19,9 @@ export function createRetentionRepository(db: Queryable) {
       const { rows, rowCount } = await db.query<{ snapshot: string | null; purged: boolean }>(
         `DELETE FROM events WHERE id IN (
            SELECT e.id FROM events e
-           WHERE e.at < $1 AND NOT ${HELD}
+           -- By time, or for an event dated in the future (stored before ingest refused those), by when it was
+           -- stored: otherwise it would sit on top of history forever. Both ranges use the (at) index.
+           WHERE (e.at < $1 OR (e.at > clock_timestamp() AND e.stored_at < $1)) AND NOT ${HELD}
            ORDER BY e.at LIMIT $2
            FOR UPDATE SKIP LOCKED)
          RETURNING snapshot, snapshot_purged_at IS NOT NULL AS purged`,
@@ -27,6 +29,16 @@ export function createRetentionRepository(db: Queryable) {
       );
       const refs = new Set(rows.filter((r) => r.snapshot && !r.purged).map((r) => r.snapshot!));
       return { deleted: rowCount ?? 0, snapshots: [...refs] };
+    },
+
+    /** Ingest rejections received before `before`, a batch at a time. */
+    async deleteOldRejections(before: Date, batch: number): Promise<number> {
+      const { rowCount } = await db.query(
+        `DELETE FROM ingest_rejections WHERE id IN (
+           SELECT id FROM ingest_rejections WHERE received_at < $1 ORDER BY received_at LIMIT $2)`,
+        [before, batch],
+      );
+      return rowCount ?? 0;
     },
 
     /** Snapshot references of expired, unheld events whose file is still there, in (at, id) order after a cursor. */

@@ -10,6 +10,8 @@ export interface RetentionSettings {
   auditDays: number;
   /** Failed logins older than this are forgotten (the throttle window, or the known-IP memory if longer). */
   attemptsKeepSec: number;
+  /** Ingest rejections (with their raw payloads) older than this are deleted. */
+  rejectionsDays: number;
   batch: number;
 }
 
@@ -18,6 +20,7 @@ export interface RetentionResult {
   snapshots: number;
   audit: number;
   auth: number;
+  rejections: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -60,7 +63,7 @@ export function createRetentionService(deps: {
   return {
     async run(): Promise<RetentionResult> {
       const t = now().getTime();
-      const result: RetentionResult = { events: 0, snapshots: 0, audit: 0, auth: 0 };
+      const result: RetentionResult = { events: 0, snapshots: 0, audit: 0, auth: 0, rejections: 0 };
 
       result.snapshots = await purgeSnapshots(new Date(t - s.snapshotsDays * DAY_MS));
 
@@ -84,6 +87,11 @@ export function createRetentionService(deps: {
       for (let n = -1; n !== 0;) {
         n = await deps.authRepo.pruneAuth(new Date(t - s.attemptsKeepSec * 1000), new Date(t - DAY_MS), s.batch);
         result.auth += n;
+      }
+
+      for (let n = -1; n !== 0;) {
+        n = await repo.deleteOldRejections(new Date(t - s.rejectionsDays * DAY_MS), s.batch);
+        result.rejections += n;
       }
 
       // Deleting evidence is itself worth a line in the trail.

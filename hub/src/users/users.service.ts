@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { CreateUserBody, UpdateUserBody, UserItem } from '@camhub/shared';
 import type { AuditActor, AuditService } from '../audit/audit.service.js';
 import type { AuthRepository } from '../auth/auth.repository.js';
+import { assertPasswordPolicy, RESERVED_USERNAMES } from '../auth/password-policy.js';
 import { hashPassword } from '../auth/passwords.js';
 import type { SessionChange, SessionPublisher } from '../auth/session-events.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
 import type { UserRecord, UsersRepository } from './users.repository.js';
 
 const publicView = ({ passwordHash: _hidden, ...user }: UserRecord): UserItem => user;
@@ -35,6 +36,11 @@ export function createUsersService(deps: {
     },
 
     async create(body: CreateUserBody, who: AuditActor): Promise<UserItem> {
+      // A user named "system" would pass for the hub itself in alert and audit history.
+      if (RESERVED_USERNAMES.has(body.username)) {
+        throw new BadRequestError('reserved_username', `the username "${body.username}" is reserved`);
+      }
+      assertPasswordPolicy(body.password);
       const user = await users.insert({
         id: randomUUID(),
         username: body.username,
@@ -52,6 +58,7 @@ export function createUsersService(deps: {
 
     /** Role, site, password or disabled changes; sessions end when the password changes or the user is disabled. */
     async update(username: string, patch: UpdateUserBody, who: AuditActor): Promise<UserItem> {
+      if (patch.password !== undefined) assertPasswordPolicy(patch.password);
       const before = await mustExist(username);
       const losesAdmin =
         before.roles.includes('admin') &&
