@@ -7,7 +7,7 @@ import { NotificationServer } from './onvif/base-notification.js';
 import type { AgentConfig } from './config.js';
 import { errorMessage, OutboxRejectedError } from './errors.js';
 import { HealthMonitor } from './health/monitor.js';
-import { killAllFfmpeg } from './media/ffmpeg.js';
+import { killAllFfmpeg, useFfmpeg } from './media/ffmpeg.js';
 import { MediaQueue } from './media/media-queue.js';
 import { Forwarder } from './mqtt/forwarder.js';
 import { MqttLink } from './mqtt/link.js';
@@ -39,6 +39,7 @@ export class Agent {
     private readonly config: AgentConfig,
     private readonly logger: Logger,
   ) {
+    useFfmpeg(config.media.ffmpegPath);
     mkdirSync(config.dataDir, { recursive: true });
     this.outbox = Outbox.open(join(config.dataDir, 'outbox'), {
       maxBytes: config.outbox.maxBytes,

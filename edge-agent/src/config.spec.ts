@@ -119,4 +119,14 @@ describe('config', () => {
     expect(fieldName('/mqtt/url')).toBe('mqtt.url');
     expect(fieldName('')).toBe('(root)');
   });
+
+  it('reads the ffmpeg command through the schema: media.ffmpegPath, or FFMPEG_PATH from the environment', () => {
+    expect(parseConfig(valid()).media.ffmpegPath).toBe('ffmpeg');
+    expect(parseConfig(valid(), { FFMPEG_PATH: '/opt/ffmpeg/bin/ffmpeg' }).media.ffmpegPath).toBe(
+      '/opt/ffmpeg/bin/ffmpeg',
+    );
+    expect(problems(valid({ media: { ffmpegPath: '' } }))).toEqual([
+      'media.ffmpegPath: must be a non-empty command or path',
+    ]);
+  });
 });

@@ -74,6 +74,11 @@ export const AgentConfigSchema = Type.Object(
     media: Type.Object(
       {
         maxBytes: Type.Integer({ minimum: 0, default: 64 * 1024 * 1024 }),
+        // The ffmpeg every probe, snapshot and live stream runs; FFMPEG_PATH in the environment overrides it.
+        ffmpegPath: msg(
+          Type.String({ minLength: 1, maxLength: 1024, default: 'ffmpeg' }),
+          'must be a non-empty command or path',
+        ),
         snapshotTimeoutMs: msg(
           Type.Integer({ minimum: 1, maximum: 60_000, default: 1500 }),
           'must be an integer 1-60000 (milliseconds)',
@@ -241,6 +246,7 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): unknown
   if (env.CAMHUB_MQTT_USERNAME) section('mqtt').username = env.CAMHUB_MQTT_USERNAME;
   if (env.CAMHUB_MQTT_PASSWORD) section('mqtt').password = env.CAMHUB_MQTT_PASSWORD;
   if (env.CAMHUB_HUB_TOKEN) section('hub').token = env.CAMHUB_HUB_TOKEN;
+  if (env.FFMPEG_PATH) section('media').ffmpegPath = env.FFMPEG_PATH;
   if (Array.isArray(config.cameras)) {
     for (const camera of config.cameras as unknown[]) {
       if (typeof camera !== 'object' || camera === null) continue;

@@ -13,7 +13,11 @@ export class FfmpegError extends AgentError {
   }
 }
 
-const FFMPEG = process.env.FFMPEG_PATH ?? 'ffmpeg';
+/** The ffmpeg command, from the agent's configuration (media.ffmpegPath or FFMPEG_PATH): set once by the Agent. */
+let FFMPEG = 'ffmpeg';
+export function useFfmpeg(command: string): void {
+  FFMPEG = command;
+}
 const live = new Set<ChildProcess>();
 
 function track(child: ChildProcess): void {
@@ -55,6 +59,7 @@ export function grabFrame(url: string, timeoutMs: number): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let settled = false;
     const command = ffmpeg(url)
+      .setFfmpegPath(FFMPEG)
       .inputOptions(['-rtsp_transport', 'tcp'])
       .outputOptions(['-frames:v', '1', '-q:v', '5'])
       .format('image2')
