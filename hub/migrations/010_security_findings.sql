@@ -1,4 +1,4 @@
--- camhub 009 (issue 19): refresh tokens already rotated away, so that presenting one again is recognised as reuse
+-- camhub 010 (issue 19): refresh tokens already rotated away, so that presenting one again is recognised as reuse
 -- (a stolen token raced its owner) and ends the whole session; and uploaded snapshots with the site and time of
 -- their upload, for per-site quotas and the sweep of files no event ever referred to.
 CREATE TABLE session_refresh_used (
