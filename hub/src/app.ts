@@ -172,7 +172,12 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
       await api.register(usersRoutes, { users: s.users });
       await api.register(auditRoutes, { audit: s.audit });
       await api.register(exportsRoutes, { exports: s.exports });
-      await api.register(videoRoutes, { audit: s.audit, auth: s.auth, cameras: container.repositories.cameras });
+      await api.register(videoRoutes, {
+        audit: s.audit,
+        auth: s.auth,
+        sessions: s.sessions,
+        cameras: container.repositories.cameras,
+      });
     },
     { prefix: '/api/v1' },
   );

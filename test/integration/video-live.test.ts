@@ -59,7 +59,12 @@ function watch(user: TestUser, camera: string, profile: 'main' | 'sub' = 'sub') 
 }
 
 beforeAll(async () => {
-  env = await createHubEnv({ AGENT_TOKENS: `${SITE}=${AGENT_TOKEN}`, VIDEO_IDLE_STOP_SEC: 3 });
+  // The periodic session check is far away: a logout must end the stream through the published session change.
+  env = await createHubEnv({
+    AGENT_TOKENS: `${SITE}=${AGENT_TOKEN}`,
+    VIDEO_IDLE_STOP_SEC: 3,
+    VIDEO_SESSION_CHECK_SEC: 60,
+  });
   hub = await buildHub(env.config, { listen: true });
   url = hubUrl(hub);
   sim = await startSimulator({ cameras: 2, basePort: BASE_PORT, rtsp: { port: 0 }, discovery: false });

@@ -22,7 +22,7 @@ const BEHIND_BYTES = 2 * 1024 * 1024;
 const CAUGHT_UP_BYTES = 256 * 1024;
 
 const videoRoutes: FastifyPluginAsyncTypebox<
-  Pick<Services, 'audit' | 'auth'> & { cameras: CamerasRepository }
+  Pick<Services, 'audit' | 'auth' | 'sessions'> & { cameras: CamerasRepository }
 > = async (app, deps) => {
   const policeLive = app.config.VIDEO_LIVE_POLICE === 'true';
   const mayWatch = (roles: readonly Role[]) =>
@@ -105,7 +105,12 @@ const videoRoutes: FastifyPluginAsyncTypebox<
         },
       };
       const leave = app.video.relay.watch(site, camera, profile, viewer);
-      // Logout, a revoked session or a disabled user must end the stream, not only the next request.
+      // Logout, a disabled user, new roles or sites end the stream at once (published to every hub, issue 19)...
+      const unwatch = deps.sessions.watch(user.id, user.sessionId, () => {
+        endReason = 'session_ended';
+        finish();
+      });
+      // ...and a periodic check catches what is not published (a session that expired, a missed message).
       const check = setInterval(() => {
         deps.auth
           .sessionLive(user)
@@ -121,6 +126,7 @@ const videoRoutes: FastifyPluginAsyncTypebox<
         if (closed) return;
         closed = true;
         clearInterval(check);
+        unwatch();
         leave();
         if (!res.headersSent) {
           const status = endReason === 'session_ended' ? 401 : 503;
