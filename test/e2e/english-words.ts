@@ -23,7 +23,8 @@ const SET = new Set(WORDS.split(/\s+/).filter(Boolean));
 /** The English words found in `text` (each once, in order). Words are split on every letter, accented or not. */
 export function englishWordsIn(text: string): string[] {
   const found = new Set<string>();
-  for (const m of text.matchAll(/\p{L}+/gu)) {
+  // Letters and digits together: the "be" inside an id like "4dbe-11" is not a word.
+  for (const m of text.matchAll(/[\p{L}\p{N}]+/gu)) {
     const w = m[0].toLowerCase();
     if (SET.has(w)) found.add(w);
   }
