@@ -94,6 +94,20 @@ describe('login, tokens and sessions', () => {
       payload: { refreshToken: first.refreshToken },
     });
     expect(reuse.statusCode).toBe(401);
+    // Reuse of an exchanged refresh token means a copy exists: the whole session ends (issue 19).
+    expect((await me({ authorization: `Bearer ${second.token}` })).statusCode).toBe(401);
+    expect((await me({ authorization: `Bearer ${first.token}` })).statusCode).toBe(401);
+  });
+
+  it('logout ends the session: its token and refresh token are refused from then on', async () => {
+    const u = await createUser(hub, ['operator']);
+    const first = (await loginFrom('10.1.0.4', u.username, u.password)).json() as {
+      token: string;
+      refreshToken: string;
+    };
+    const second = (
+      await hub.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: first.refreshToken } })
+    ).json() as { token: string; refreshToken: string };
     expect((await me({ authorization: `Bearer ${second.token}` })).statusCode).toBe(200);
 
     const out = await hub.inject({
