@@ -33,7 +33,7 @@ as_root() { "${root_cmd[@]}" "$@"; }
 # ffmpeg/ffprobe: stream health probes, snapshot grabs, live video and clips. GStreamer RTSP server: the simulator's
 # RTSP streams; timeoverlay/clockoverlay (the simulator's picture carries the time) ship in gstreamer1.0-x.
 # chromium: the console's browser tests. mosquitto-clients: docs and manual checks. systemd: `systemd-analyze verify`
-# of the units in deploy/.
+# of the units in deploy/. poppler-utils: pdftotext, to read the printed report back.
 need=()
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
 command -v mosquitto_pub >/dev/null || need+=(mosquitto-clients)
@@ -49,6 +49,7 @@ if [ "$mode" = test ]; then
   # unzip, sha256sum, openssl: the export test checks an archive the way police do, with stock tools only.
   command -v unzip >/dev/null || need+=(unzip)
   command -v openssl >/dev/null || need+=(openssl)
+  command -v pdftotext >/dev/null || need+=(poppler-utils) # reads back the report's PDF
 fi
 if [ ${#need[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null && [ "$can_root" = 1 ]; then

@@ -35,6 +35,9 @@ import mediaRoutes from './media/media.routes.js';
 import opsRoutes from './ops/ops.routes.js';
 import rulesRoutes from './alerts/rules.routes.js';
 import usersRoutes from './users/users.routes.js';
+import reportsRoutes from './reports/reports.routes.js';
+import sitesPlugin from './sites/sites.plugin.js';
+import sitesRoutes from './sites/sites.routes.js';
 import notifyRoutes from './notify/notify.routes.js';
 import webhooksRoutes from './notify/webhooks.routes.js';
 import videoPlugin from './video/video.plugin.js';
@@ -82,6 +85,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await instance.register(metricsPlugin, { cameras: container.repositories.cameras });
   // Before any route: it collects the route table and enforces each route's declared access.
   await instance.register(authPlugin);
+  await instance.register(sitesPlugin);
   await instance.register(ingestPlugin, opts.ingest ?? {});
   await instance.register(afterCommitPlugin);
   await instance.register(maintenancePlugin, { work: opts.maintenance ?? true });
@@ -170,6 +174,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
         refusedLogins: s.refusedLogins,
       });
       await api.register(usersRoutes, { users: s.users });
+      await api.register(sitesRoutes, { sites: s.sites });
+      await api.register(reportsRoutes, { reports: s.reports });
       await api.register(auditRoutes, { audit: s.audit });
       await api.register(exportsRoutes, { exports: s.exports });
       await api.register(videoRoutes, {

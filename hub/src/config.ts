@@ -3,12 +3,11 @@ import { hostname } from 'node:os';
 import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
-import { siteTimeZones } from './alerts/time-zones.js';
+import { parseSiteTimeZones } from './alerts/time-zones.js';
 import { checkHubKeyFile } from './auth/keys.js';
 import { passwordProblem } from './auth/password-policy.js';
 import { ConfigError } from './errors.js';
 import { createAddressGuard } from './notify/address-guard.js';
-import { siteNames } from './notify/site-names.js';
 
 const Int = (def: number, min: number, max: number, description: string) =>
   Type.Integer({ default: def, minimum: min, maximum: max, description });
@@ -71,11 +70,12 @@ export const HubConfigSchema = Type.Object({
   DB_POOL_MAX: Int(10, 1, 200, 'PostgreSQL connections per hub process'),
   ALERT_TIME_ZONE: Type.String({
     default: 'Asia/Ho_Chi_Minh',
-    description: 'Time zone of alert rule schedules for sites not listed in SITE_TIME_ZONES',
+    description: 'Time zone of sites that have none in the sites registry (alert schedules, notifications)',
   }),
   SITE_TIME_ZONES: Type.Optional(
     Type.String({
-      description: 'Per-site time zones for alert schedules: "td-01=Asia/Ho_Chi_Minh,hn-02=Asia/Bangkok"',
+      description:
+        'Bootstrap of the sites registry: sites registered at start with these time zones (never overwriting a registered site): "td-01=Asia/Ho_Chi_Minh,hn-02=Asia/Bangkok"',
     }),
   ),
   ALERT_TICK_SEC: Int(15, 1, 3600, 'How often one hub escalates overdue alerts and re-judges health conditions'),
@@ -102,9 +102,6 @@ export const HubConfigSchema = Type.Object({
       pattern: '^https?://',
       description: 'Public address of the console: notifications link to the alert',
     }),
-  ),
-  SITE_NAMES: Type.Optional(
-    Type.String({ description: 'Site names for people in notifications: "td-01=Trường Tân Dân,hn-02=Kho Hà Nội"' }),
   ),
   TELEGRAM_API_URL: Type.String({ default: 'https://api.telegram.org', pattern: '^https?://' }),
   ZALO_API_URL: Type.String({ default: 'https://openapi.zalo.me', pattern: '^https?://', description: 'Zalo OA API' }),
@@ -257,8 +254,7 @@ function crossChecks(c: HubConfig): string[] {
   if (Boolean(c.WEBHOOK_URL) !== Boolean(c.WEBHOOK_SECRET)) {
     problems.push('WEBHOOK_URL and WEBHOOK_SECRET: set both or neither');
   }
-  if (typeof c.ALERT_TIME_ZONE === 'string') collect(() => siteTimeZones(c.ALERT_TIME_ZONE, c.SITE_TIME_ZONES));
-  collect(() => siteNames(c.SITE_NAMES));
+  if (typeof c.ALERT_TIME_ZONE === 'string') collect(() => parseSiteTimeZones(c.ALERT_TIME_ZONE, c.SITE_TIME_ZONES));
   collect(() => createAddressGuard(c.WEBHOOK_ALLOWED_ADDRESSES));
   if (c.SMTP_CA_FILE) {
     try {

@@ -5,7 +5,7 @@ import { createAlertsRepository } from './alerts/alerts.repository.js';
 import { createAlertsService } from './alerts/alerts.service.js';
 import { createRulesRepository } from './alerts/rules.repository.js';
 import { createRulesService } from './alerts/rules.service.js';
-import { siteTimeZones } from './alerts/time-zones.js';
+import { parseSiteTimeZones } from './alerts/time-zones.js';
 import { createAuditRepository } from './audit/audit.repository.js';
 import { createAuditService } from './audit/audit.service.js';
 import { createAuthRepository } from './auth/auth.repository.js';
@@ -35,7 +35,11 @@ import { createNotifyRepository } from './notify/notify.repository.js';
 import { createRejectionsRepository } from './rejections/rejections.repository.js';
 import { createRejectionsService } from './rejections/rejections.service.js';
 import { createRetentionRepository } from './retention/retention.repository.js';
+import { createReportsRepository } from './reports/reports.repository.js';
+import { createReportsService } from './reports/reports.service.js';
 import { createRetentionService } from './retention/retention.service.js';
+import { createSitesRepository } from './sites/sites.repository.js';
+import { createSitesService } from './sites/sites.service.js';
 import { createUsersRepository } from './users/users.repository.js';
 import { createUsersService } from './users/users.service.js';
 
@@ -73,14 +77,20 @@ export function buildContainer(deps: ContainerDeps) {
     ingest: createIngestRepository(pool),
     notify: createNotifyRepository(pool),
     rejections: createRejectionsRepository(pool),
+    reports: createReportsRepository(pool),
     retention: createRetentionRepository(pool),
     rules: createRulesRepository(pool),
+    sites: createSitesRepository(pool),
     status: createStatusRepository(pool),
     users: createUsersRepository(pool),
   };
   const r = repositories;
 
   const audit = createAuditService(r.audit);
+  // SITE_TIME_ZONES is the registry's bootstrap (seeded by the sites plugin); parsed here so a bad zone stops the
+  // start with every other configuration error.
+  const siteSeed = parseSiteTimeZones(cfg.ALERT_TIME_ZONE, cfg.SITE_TIME_ZONES);
+  const sites = createSitesService({ sites: r.sites, audit, defaultTimeZone: cfg.ALERT_TIME_ZONE });
   const refusedLogins = createRefusedLoginLog({
     audit,
     windowSec: cfg.AUTH_AUDIT_WINDOW_SEC,
@@ -140,7 +150,7 @@ export function buildContainer(deps: ContainerDeps) {
       repo: r.alerts,
       rules,
       bus,
-      zoneOf: siteTimeZones(cfg.ALERT_TIME_ZONE, cfg.SITE_TIME_ZONES),
+      zoneOf: (site) => sites.timeZoneOf(site),
       defaultEscalationSec: cfg.ALERT_ESCALATION_MIN * 60,
     }),
     audit,
@@ -180,13 +190,15 @@ export function buildContainer(deps: ContainerDeps) {
     rateLimiter: createRateLimiter(deps.redis, cfg.QUEUE_PREFIX),
     refusedLogins,
     rejections: createRejectionsService({ repo: r.rejections, topicRoot: cfg.MQTT_TOPIC_ROOT }),
+    reports: createReportsService({ reports: r.reports }),
     rules,
+    sites,
     status,
     sessions,
     users: createUsersService({ users: r.users, auth: r.auth, audit, sessions }),
   };
 
-  return { config: cfg, keys, bus, snapshots, eventTouches, afterCommit, repositories, services };
+  return { config: cfg, keys, bus, snapshots, eventTouches, afterCommit, siteSeed, repositories, services };
 }
 
 export type Container = ReturnType<typeof buildContainer>;

@@ -8,3 +8,5 @@ export * from './auth.js';
 export * from './video.js';
 export * from './notifications.js';
 export * from './out-topics.js';
+export * from './sites.js';
+export * from './reports.js';

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -8,6 +9,7 @@ import { Agent } from '../../edge-agent/src/agent.js';
 import { parseConfig } from '../../edge-agent/src/config.js';
 import { tempDir } from '../support/agent-harness.js';
 import { startSimulator, type Simulator } from '@camhub/simulator';
+import { onPath, requireDependency } from '../support/dependencies.js';
 import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
 import { uniqueToken } from '../support/ids.js';
 import { REPO_ROOT, freePortBlock } from '../support/processes.js';
@@ -277,7 +279,7 @@ describe('web console in a real browser', () => {
   it('lets the police search history, open a snapshot and start an evidence export', async () => {
     const { context, page, errors } = await openAs('police');
     try {
-      expect(await navLinks(page)).toEqual(['Tra cứu lịch sử']);
+      expect(await navLinks(page)).toEqual(['Tra cứu lịch sử', 'Báo cáo sơ kết']);
       await page.getByRole('heading', { name: 'Tra cứu lịch sử' }).waitFor();
       await page.locator('select[name="camera"]').selectOption(CAMERAS[0]!);
       await page.locator('select[name="type"]').selectOption('motion');
@@ -363,12 +365,77 @@ describe('web console in a real browser', () => {
         'Cảnh báo',
         'Tình trạng camera',
         'Tra cứu lịch sử',
+        'Báo cáo sơ kết',
         'Quản trị',
       ]);
       await page.goto(`${url}/#/admin/users`);
       await page.getByRole('heading', { name: 'Quản trị' }).waitFor();
       await page.locator('table.data, .notice').first().waitFor();
       await shot(page, 'admin');
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('lets an admin register a unit in the sites registry, and shows its name', async () => {
+    const { context, page, errors } = await openAs('admin');
+    try {
+      await page.goto(`${url}/#/admin/sites`);
+      await page.getByRole('heading', { name: 'Đăng ký đơn vị mới' }).waitFor();
+      await page.getByLabel('Mã khu vực').fill('td-dong-tam');
+      await page.getByLabel('Tên đơn vị').fill('Tổ dân phố Đồng Tâm');
+      await page.getByLabel('Loại đơn vị').selectOption('residential_group');
+      await page.getByLabel('Người liên hệ').fill('Nguyễn Văn An');
+      await page.getByLabel('Số điện thoại').fill('0912 345 678');
+      await page.locator('form[aria-labelledby="site-form-title"] button[type="submit"]').click();
+      await page.getByRole('status').filter({ hasText: 'Đã lưu Tổ dân phố Đồng Tâm.' }).waitFor();
+      const row = page.locator('table.data tr', { hasText: 'Tổ dân phố Đồng Tâm' });
+      await row.waitFor();
+      expect(await row.textContent()).toContain('Tổ dân phố / thôn');
+      const stored = await (await api('/sites/td-dong-tam', { token: adminToken })).json();
+      expect(stored).toMatchObject({ name: 'Tổ dân phố Đồng Tâm', contactPhone: '0912 345 678' });
+      await shot(page, 'sites');
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('gives the committee its report on screen and as a Vietnamese PDF for the meeting', async (ctx) => {
+    requireDependency(ctx, onPath('pdftotext'), 'pdftotext', 'apt-get install poppler-utils');
+    // Name the test's site, as an admin would have registered it.
+    const named = await api(`/sites`, {
+      method: 'POST',
+      token: adminToken,
+      body: JSON.stringify({ id: SITE, name: 'Trường THCS Trường Sơn', kind: 'school' }),
+    });
+    expect([201, 409]).toContain(named.status);
+    const { context, page, errors } = await openAs('admin');
+    try {
+      await page.goto(`${url}/#/reports`);
+      await page.getByRole('heading', { name: 'Báo cáo sơ kết' }).waitFor();
+      await page.getByLabel('Kỳ báo cáo').selectOption('week');
+      // Motion was played on this site's cameras earlier in this file: the week's report counts it.
+      const row = page.locator('table.data tr', { hasText: 'Trường THCS Trường Sơn' }).first();
+      await row.waitFor();
+      expect(await row.textContent()).toMatch(/\d/);
+      const period = (await page.locator('.report-period').textContent()) ?? '';
+      expect(period).toMatch(/^Từ ngày \d{2}\/\d{2}\/\d{4} đến hết ngày \d{2}\/\d{2}\/\d{4}/);
+      await shot(page, 'report');
+
+      const pdfPath = join(dataDir, 'report.pdf');
+      await page.emulateMedia({ media: 'print' });
+      await page.pdf({ path: pdfPath, format: 'A4', printBackground: true });
+      const text = await new Promise<string>((resolve, reject) =>
+        execFile('pdftotext', ['-layout', pdfPath, '-'], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+      );
+      expect(text).toContain('Báo cáo sơ kết');
+      expect(text).toContain(period.split(' · ')[0]!.trim());
+      expect(text).toContain('Trường THCS Trường Sơn');
+      expect(text).toContain('Hoạt động của camera');
+      // The controls are for the screen only.
+      expect(text).not.toContain('In / lưu PDF');
       expect(errors).toEqual([]);
     } finally {
       await context.close();

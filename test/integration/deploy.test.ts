@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig as loadAgentConfig } from '../../edge-agent/src/config.js';
 import { contextFiles, dockerignore, parseDockerfile } from '../support/dockerfile.js';
-import { requireDependency } from '../support/dependencies.js';
+import { onPath, requireDependency } from '../support/dependencies.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -456,7 +456,3 @@ describe.each([
     }
   });
 });
-
-function onPath(command: string): boolean {
-  return (process.env.PATH ?? '').split(':').some((dir) => existsSync(join(dir, command)));
-}

@@ -98,10 +98,15 @@ beforeAll(async () => {
     ZALO_ZNS_URL: zalo.url,
     SMTP_CA_FILE: smtp.caFile,
     CONSOLE_URL: CONSOLE,
-    SITE_NAMES: 'nc-1=Trường Tiểu học Tân Dân',
     CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD,
   });
   hub = await buildHub(env.config);
+  // The site's name for people comes from the sites registry.
+  await hub.container.services.sites.create(
+    { id: 'nc-1', name: 'Trường Tiểu học Tân Dân', kind: 'school' },
+    {},
+    { actor: 'test', roles: [], ip: null },
+  );
   api = apiClient(hub);
   t = createTopics(env.config.MQTT_TOPIC_ROOT);
   await waitFor(() => hub.ingest.mqtt?.connected, { what: 'hub mqtt connection' });

@@ -50,9 +50,14 @@ beforeAll(async () => {
     ZALO_OAUTH_URL: zalo.url,
     ZALO_ZNS_URL: zalo.url,
     SMTP_CA_FILE: smtp.caFile,
-    SITE_NAMES: `${SITE}=Kho Hà Nội`,
   });
   hub = await buildHub(env.config, { listen: true });
+  // The site's name for people comes from the sites registry.
+  await hub.container.services.sites.create(
+    { id: SITE, name: 'Kho Hà Nội', kind: 'business' },
+    {},
+    { actor: 'test', roles: [], ip: null },
+  );
   api = apiClient(hub);
 
   sim = await startSimulator({ cameras: 1, basePort: BASE_PORT, rtsp: false, discovery: false });

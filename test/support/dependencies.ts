@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TestContext } from 'vitest';
 
 /**
@@ -39,4 +41,9 @@ export function requireRtsp(ctx: TestContext, sim: { rtspAvailable: boolean; rts
     `${sim.rtspUnavailableReason ?? 'unavailable'}; apt-get install python3-gi gir1.2-gst-rtsp-server-1.0 ` +
       'gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-x',
   );
+}
+
+/** True when `command` is an executable file on PATH. */
+export function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, command)));
 }

@@ -1,4 +1,4 @@
-import type { Reporter, TestModule } from 'vitest/node';
+import type { Reporter, SerializedError, TestModule } from 'vitest/node';
 import { MISSING_DEPENDENCY } from './dependencies.js';
 
 /**
@@ -7,9 +7,10 @@ import { MISSING_DEPENDENCY } from './dependencies.js';
  * accident. (Under CI=true such tests fail instead: test/support/dependencies.ts.)
  */
 export default class DependencyReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>): void {
     let passed = 0;
-    let failed = 0;
+    // An error outside any test (a global setup, an unhandled rejection) fails the run: count it, never print 0.
+    let failed = unhandledErrors.length;
     let skipped = 0;
     const missing: string[] = [];
     for (const module of testModules) {

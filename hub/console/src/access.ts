@@ -1,6 +1,6 @@
 import type { Role, User } from './api.js';
 
-export type ViewName = 'wall' | 'camera' | 'alerts' | 'health' | 'history' | 'admin';
+export type ViewName = 'wall' | 'camera' | 'alerts' | 'health' | 'history' | 'reports' | 'admin';
 
 /**
  * Which roles open which view, mirroring the hub's route access (hub/src/auth/access.ts): history and snapshots are
@@ -13,6 +13,8 @@ const VIEW_ROLES: Record<ViewName, readonly Role[]> = {
   alerts: ['admin', 'operator'],
   health: ['admin', 'operator', 'technician'],
   history: ['admin', 'operator', 'police'],
+  // The committee's figures: aggregates, no footage (hub: REPORT_READERS).
+  reports: ['admin', 'operator', 'police'],
   admin: ['admin'],
 };
 
@@ -34,4 +36,4 @@ export function homeView(user: User): ViewName | null {
   return order.find((v) => canOpen(user, v)) ?? null;
 }
 
-export const NAV_VIEWS: ViewName[] = ['wall', 'alerts', 'health', 'history', 'admin'];
+export const NAV_VIEWS: ViewName[] = ['wall', 'alerts', 'health', 'history', 'reports', 'admin'];

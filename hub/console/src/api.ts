@@ -19,6 +19,11 @@ import type {
   Target,
   TargetInput,
   TargetPatch,
+  Report,
+  Site,
+  SiteInput,
+  SiteKind,
+  SitePatch,
   UserItem,
   VideoProfile,
   VideoSettings,
@@ -39,6 +44,11 @@ export type {
   Problem,
   Target,
   TargetInput,
+  Report,
+  Site,
+  SiteInput,
+  SiteKind,
+  SitePatch,
   UserItem,
   VideoProfile,
   VideoSettings,
@@ -113,11 +123,6 @@ export const withState = <T extends SharedAlert>(a: T): T & { state: AlertState 
           : 'resolved',
 });
 
-export interface Site {
-  id: string;
-  cameras: number;
-}
-
 let onUnauthorized: () => void = () => undefined;
 
 /**
@@ -131,12 +136,15 @@ export const session = {
   },
 };
 
-type Query = Record<string, string | number | undefined | null>;
+type Query = Record<string, string | number | string[] | undefined | null>;
 
 function url(path: string, query?: Query): string {
   const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(query ?? {}))
-    if (v !== undefined && v !== null && v !== '') params.set(k, `${v}`);
+  for (const [k, v] of Object.entries(query ?? {})) {
+    // A list is the parameter repeated (site=a&site=b), as the hub's query schemas take it.
+    if (Array.isArray(v)) for (const item of v) params.append(k, item);
+    else if (v !== undefined && v !== null && v !== '') params.set(k, `${v}`);
+  }
   const qs = params.toString();
   return `/api/v1${path}${qs ? `?${qs}` : ''}`;
 }
@@ -206,6 +214,7 @@ async function json<T>(method: string, path: string, opts: { query?: Query; body
 
 const get = <T>(path: string, query?: Query) => json<T>('GET', path, { query });
 const post = <T>(path: string, body: unknown = {}) => json<T>('POST', path, { body });
+const patch = <T>(path: string, body: unknown) => json<T>('PATCH', path, { body });
 
 const enc = encodeURIComponent;
 
@@ -255,12 +264,16 @@ export const api = {
   users: () => get<{ items: UserItem[] }>('/users').then((r) => r.items),
   createUser: (u: { username: string; password: string; roles: Role[]; sites: string[] | null }) =>
     post<UserItem>('/users', u),
-  /** Sites as the hub knows them: from its cameras (the hub has no site registry of its own). */
-  sites: async (): Promise<Site[]> => {
-    const counts = new Map<string, number>();
-    for (const c of await api.cameras()) counts.set(c.site, (counts.get(c.site) ?? 0) + 1);
-    return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([id, cameras]) => ({ id, cameras }));
-  },
+  /** The sites registry: registered units and the ones the hub only heard from (`registered: false`). */
+  sites: () => get<{ items: Site[] }>('/sites').then((r) => r.items),
+  createSite: (site: SiteInput) => post<Site>('/sites', site),
+  /** The committee's report; `sites` empty: every site the user may see. */
+  report: (q: { from: string; to: string; sites: string[] }) =>
+    get<Report>('/reports/summary', { from: q.from, to: q.to, site: q.sites }),
+  /** The same report as a CSV download (the session cookie authenticates the plain link). */
+  reportCsvUrl: (q: { from: string; to: string; sites: string[] }) =>
+    url('/reports/summary.csv', { from: q.from, to: q.to, site: q.sites }),
+  updateSite: (id: string, changes: SitePatch) => patch<Site>(`/sites/${enc(id)}`, changes),
   rules: () => get<{ items: AlertRule[] }>('/alert-rules').then((r) => r.items),
   webhooks: () => get<{ items: Webhook[] }>('/webhooks').then((r) => r.items),
   targets: () => get<{ items: Target[] }>('/notification-targets').then((r) => r.items),

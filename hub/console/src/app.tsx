@@ -12,6 +12,7 @@ import { AlertsView } from './views/alerts.js';
 import { CameraView } from './views/camera.js';
 import { HealthCameraView, HealthView } from './views/health.js';
 import { HistoryView } from './views/history.js';
+import { ReportsView } from './views/reports.js';
 import { WallView } from './views/wall.js';
 import { errorText } from './words.js';
 
@@ -132,6 +133,7 @@ function Shell({ signed, onSignOut }: { signed: Signed; onSignOut: () => void })
     body = <HealthCameraView site={route.parts[1]!} camera={route.parts[2]!} route={route} />;
   else if (view === 'health') body = <HealthView route={route} />;
   else if (view === 'history') body = <HistoryView route={route} />;
+  else if (view === 'reports') body = <ReportsView />;
   else if (view === 'admin') body = <AdminView route={route} />;
 
   return (

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, type CameraItem } from './api.js';
+import { api, type CameraItem, type Site } from './api.js';
+import { setSiteTimeZone } from './i18n/index.js';
 
 /**
  * Display names of cameras (and sites, when the hub knows them), for every place the console would otherwise show
@@ -28,12 +29,25 @@ export function rememberCameras(items: CameraItem[]): void {
   if (changed) for (const l of listeners) l();
 }
 
+/** What the sites registry says of sites: their names for people and their time zones. */
+export function rememberSites(items: Site[]): void {
+  for (const s of items) {
+    setSiteTimeZone(s.id, s.timeZone);
+    if (s.name) siteNames.set(s.id, s.name);
+    else siteNames.delete(s.id);
+  }
+  for (const l of listeners) l();
+}
+
 /** Loads the names once (later calls share the first load); failures leave ids in place and are retried. */
 export function loadNames(): Promise<void> {
-  loading ??= api.cameras().then(rememberCameras, (err: Error) => {
-    loading = null;
-    console.warn('camera names not loaded', err.message);
-  });
+  loading ??= Promise.all([api.cameras().then(rememberCameras), api.sites().then(rememberSites)]).then(
+    () => undefined,
+    (err: Error) => {
+      loading = null;
+      console.warn('camera and site names not loaded', err.message);
+    },
+  );
   return loading;
 }
 

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import fp from 'fastify-plugin';
-import { siteTimeZones } from '../alerts/time-zones.js';
 import { ConfigError } from '../errors.js';
 import { createAddressGuard } from './address-guard.js';
 import { DeliveryError } from './channel.js';
@@ -9,7 +8,6 @@ import { createChannels } from './channels.js';
 import { createNotifier, type Notifier } from './notifier.service.js';
 import { createNotifyRepository } from './notify.repository.js';
 import { createSecretBox } from './secrets.js';
-import { siteNames } from './site-names.js';
 import { createTargetSecrets } from './target-secrets.js';
 import { createTargetsService, type TargetsService } from './targets.service.js';
 
@@ -47,8 +45,9 @@ export default fp<{ work?: boolean }>(
     }
     if (problems.length) throw new ConfigError(problems);
     const guard = createAddressGuard(cfg.WEBHOOK_ALLOWED_ADDRESSES);
-    const zoneOf = siteTimeZones(cfg.ALERT_TIME_ZONE, cfg.SITE_TIME_ZONES);
-    const nameOf = siteNames(cfg.SITE_NAMES);
+    const { sites } = app.container.services;
+    const zoneOf = (site: string) => sites.timeZoneOf(site);
+    const nameOf = (site: string) => sites.nameOf(site);
 
     const repo = createNotifyRepository(app.pg);
     const channels = createChannels({

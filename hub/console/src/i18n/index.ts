@@ -37,7 +37,8 @@ export function t(key: MessageKey, params: Record<string, string | number> = {})
 
 /** A label for a value from an open set (status, type, severity): the catalogue's word, or the raw value. */
 export function label(
-  prefix: 'status' | 'type' | 'severity' | 'alertStatus' | 'alertAction' | 'role' | 'state' | 'admin.condition',
+  prefix:
+    'status' | 'type' | 'severity' | 'alertStatus' | 'alertAction' | 'role' | 'state' | 'admin.condition' | 'siteKind',
   value: string,
 ): string {
   const key = `${prefix}.${value}` as MessageKey;
@@ -61,7 +62,7 @@ export function problemText(p: { code: string; message?: string; params?: Record
   return t(key, params);
 }
 
-/** Sites may have their own time zone (from the sites API); everything else shows in the default one. */
+/** A site's own time zone, from the sites registry (names.ts loads it); others show in the default zone. */
 export function setSiteTimeZone(site: string, timeZone: string): void {
   siteTimeZones.set(site, timeZone);
 }
@@ -107,6 +108,30 @@ export function formatDateTime(
   if (!iso) return '—';
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : dateFormat(style, timeZoneOf(site)).format(d);
+}
+
+/** A calendar date (YYYY-MM-DD, no time zone) with a four-digit year, in the user's language. */
+export function formatDate(date: string | null | undefined): string {
+  if (!date) return '—';
+  const d = new Date(`${date}T00:00:00Z`);
+  if (Number.isNaN(d.getTime())) return date;
+  return new Intl.DateTimeFormat(LOCALES[lang], {
+    day: '2-digit',
+    month: '2-digit',
+    year: 'numeric',
+    timeZone: 'UTC',
+  }).format(d);
+}
+
+/** A duration for people: "1 giờ 5 phút", "12 phút", "40 giây". */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return '—';
+  const s = Math.round(seconds);
+  if (s < 60) return t('duration.seconds', { n: s });
+  const m = Math.round(s / 60);
+  if (m < 60) return t('duration.minutes', { n: m });
+  const h = Math.floor(m / 60);
+  return m % 60 ? t('duration.hoursMinutes', { h, m: m % 60 }) : t('duration.hours', { n: h });
 }
 
 export function formatNumber(n: number | null | undefined, maximumFractionDigits = 1): string {
