@@ -399,7 +399,7 @@ describe('a console a dispatcher can trust', () => {
       await admin.context.close();
     }
     expect(found).toEqual({});
-  });
+  }, 300_000);
 
   it('fits a 390 px phone: wall, alerts, history and health without sideways scrolling', async () => {
     const views: [Role, string, string, string][] = [
@@ -422,7 +422,7 @@ describe('a console a dispatcher can trust', () => {
         await context.close();
       }
     }
-  });
+  }, 300_000);
 
   it('turns the whole console red when the hub stops, saying since when', async () => {
     const { context, page } = await openAs('operator');
