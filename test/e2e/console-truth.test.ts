@@ -389,6 +389,10 @@ describe('a console a dispatcher can trust', () => {
       await page.goto(`${url}/#/history`);
       await page.locator('.event-grid li').first().waitFor();
       await check(page, 'history');
+      await page.goto(`${url}/#/reports`);
+      await page.locator('.report-period').waitFor();
+      await page.locator('dl.figures').waitFor();
+      await check(page, 'reports');
       for (const tab of ['users', 'sites', 'rules', 'targets', 'audit']) {
         await page.goto(`${url}/#/admin/${tab}`);
         await page.locator('table.data, p.muted').first().waitFor();
