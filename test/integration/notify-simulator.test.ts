@@ -87,6 +87,14 @@ beforeAll(async () => {
     timeoutMs: 20_000,
     what: 'agent subscribed',
   });
+  // The camera's name reaches the hub in the agent's retained status: a message names it once the hub has it.
+  await waitFor(
+    async () =>
+      (await api.get<{ items: { camera: string; name: string }[] }>(`/api/v1/cameras?site=${SITE}`)).body.items.some(
+        (c) => c.camera === 'cua-kho' && c.name === 'Cửa kho',
+      ),
+    { timeoutMs: 20_000, what: 'the camera name at the hub' },
+  );
 });
 
 afterAll(async () => {
