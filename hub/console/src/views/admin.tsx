@@ -238,8 +238,8 @@ function Sites() {
     try {
       const saved = editing ? await api.updateSite(editing, fields) : await api.createSite({ id: form.id, ...fields });
       rememberSites([saved]);
-      setDone(t('admin.siteSaved', { site: saved.name ?? saved.id }));
       start(null);
+      setDone(t('admin.siteSaved', { site: saved.name ?? saved.id }));
       sites.reload();
     } catch (err) {
       setError(err instanceof ApiError ? err : new ApiError(0, 'client_error', String(err)));
