@@ -28,8 +28,8 @@ function ConnectionState({ live }: { live: LiveFeed }) {
     ? t('conn.down', { time: formatDateTime(live.downSince, undefined, 'hm') })
     : t(`conn.${mode}` as MessageKey);
   return (
-    <p class={`connection ${mode}`} data-connection={mode} role={down ? 'alert' : 'status'}>
-      <span class={`dot ${mode}`} aria-hidden="true" /> {text}
+    <p class={`connection conn-${mode}`} data-connection={mode} role={down ? 'alert' : 'status'}>
+      <span class={`dot conn-${mode}`} aria-hidden="true" /> {text}
     </p>
   );
 }
