@@ -160,6 +160,77 @@ describe('finding 8: the low findings', () => {
     expect(list.statusCode).toBe(200);
     expect(list.body).not.toContain('hunter2-secret');
     expect(list.body).toContain('example.invalid/hook');
+    // The generic targets API, which the console edits, redacts it too.
+    const targets = await hub.inject({ method: 'GET', url: '/api/v1/notification-targets', headers: admin.headers });
+    expect(targets.statusCode).toBe(200);
+    expect(targets.body).not.toContain('hunter2-secret');
+  });
+
+  it('keeps the stored password when the redacted webhook URL comes back in a PATCH', async () => {
+    const created = await hub.inject({
+      method: 'POST',
+      url: '/api/v1/webhooks',
+      headers: admin.headers,
+      payload: {
+        name: 'creds-patch',
+        url: 'https://bob:hunter3-secret@example.invalid/hook',
+        secret: 'a-signing-secret-5678',
+      },
+    });
+    expect(created.statusCode).toBe(201);
+    const { id, url: shown } = created.json() as { id: string; url: string };
+    expect(shown).toBe('https://bob:redacted@example.invalid/hook');
+    const storedUrl = async () =>
+      (
+        await hub.pg.query<{ url: string }>(`SELECT config->>'url' AS url FROM notification_targets WHERE id = $1`, [
+          id,
+        ])
+      ).rows[0]!.url;
+
+    // The console sends back what it was shown, with another field changed: the password stays.
+    const renamed = await hub.inject({
+      method: 'PATCH',
+      url: `/api/v1/webhooks/${id}`,
+      headers: admin.headers,
+      payload: { name: 'creds-patch-2', url: shown },
+    });
+    expect(renamed.statusCode).toBe(200);
+    expect(renamed.body).not.toContain('hunter3-secret');
+    expect(await storedUrl()).toBe('https://bob:hunter3-secret@example.invalid/hook');
+
+    // Through the targets API the console uses, with a new path: still the stored password.
+    const target = (
+      await hub.inject({ method: 'GET', url: `/api/v1/notification-targets/${id}`, headers: admin.headers })
+    ).json() as { config: { url: string } };
+    expect(target.config.url).toBe(shown);
+    const moved = await hub.inject({
+      method: 'PATCH',
+      url: `/api/v1/notification-targets/${id}`,
+      headers: admin.headers,
+      payload: { config: { url: 'https://bob:redacted@example.invalid/hook2' } },
+    });
+    expect(moved.statusCode).toBe(200);
+    expect(await storedUrl()).toBe('https://bob:hunter3-secret@example.invalid/hook2');
+
+    // The marker aimed at another host would hand it the stored password: refused, nothing changed.
+    const elsewhere = await hub.inject({
+      method: 'PATCH',
+      url: `/api/v1/webhooks/${id}`,
+      headers: admin.headers,
+      payload: { url: 'https://bob:redacted@attacker.invalid/hook' },
+    });
+    expect(elsewhere.statusCode).toBe(400);
+    expect(elsewhere.json().error.code).toBe('redacted_password_moved');
+    expect(await storedUrl()).toBe('https://bob:hunter3-secret@example.invalid/hook2');
+
+    // A new password typed in replaces it.
+    await hub.inject({
+      method: 'PATCH',
+      url: `/api/v1/webhooks/${id}`,
+      headers: admin.headers,
+      payload: { url: 'https://bob:new-password-4@example.invalid/hook2' },
+    });
+    expect(await storedUrl()).toBe('https://bob:new-password-4@example.invalid/hook2');
   });
 
   it('writes snapshot and export files readable by the owner (and group) only', async () => {

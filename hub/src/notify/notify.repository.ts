@@ -1,6 +1,7 @@
 import type { Delivery, Schedule, Severity, Webhook } from '@camhub/shared';
 import type pg from 'pg';
 import { withTransaction } from '../db/queryable.js';
+import { redactUrl } from './url-redaction.js';
 
 export interface TargetRow {
   id: string;
@@ -22,18 +23,6 @@ export interface TargetRow {
   last_failure: string | null;
   created_at: Date;
   updated_at: Date;
-}
-
-/** A URL as it may be shown: a password inside it (`https://user:pass@host/`) is replaced, never returned. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (!u.password) return url;
-    u.password = 'redacted';
-    return u.toString();
-  } catch {
-    return url; // stored URLs were validated on the way in; an unparseable one has no credentials to hide
-  }
 }
 
 export function toWebhook(r: TargetRow): Webhook {

@@ -1,6 +1,7 @@
 import type { NotificationChannel } from './channel.js';
 import type { NotifyRepository, TargetRow } from './notify.repository.js';
 import type { SecretBox } from './secrets.js';
+import { redactUrl } from './url-redaction.js';
 
 /**
  * A target's settings are stored in two halves: what may be shown (`config`) and its channel's secret fields,
@@ -41,9 +42,13 @@ export function createTargetSecrets(
       const merged = open(row);
       return fieldsOf(row.channel).filter((k) => typeof merged[k] === 'string' && merged[k] !== '');
     },
-    /** Public settings only: what the API may return. */
+    /** Public settings only: what the API may return (a password inside a URL redacted, see url-redaction.ts). */
     publicConfig(row: TargetRow): Record<string, unknown> {
-      return Object.fromEntries(Object.entries(row.config).filter(([k]) => !fieldsOf(row.channel).includes(k)));
+      return Object.fromEntries(
+        Object.entries(row.config)
+          .filter(([k]) => !fieldsOf(row.channel).includes(k))
+          .map(([k, v]) => [k, typeof v === 'string' && /^https?:\/\//i.test(v) ? redactUrl(v) : v]),
+      );
     },
     /** For a channel that rotates its credentials (Zalo): re-reads, updates and re-seals them under a row lock. */
     updater<C>(channel: NotificationChannel<C>, id: string) {

@@ -7,6 +7,7 @@ import { renderTest } from './message.js';
 import type { NotifyRepository, StoredTarget, TargetRow } from './notify.repository.js';
 import type { TargetSecrets } from './target-secrets.js';
 import { toWebhook } from './notify.repository.js';
+import { restoreRedactedUrl } from './url-redaction.js';
 
 /**
  * Notification targets as admins manage them: settings checked by their channel, secrets sealed and never
@@ -113,11 +114,12 @@ export function createTargetsService(deps: {
       const channel = channelOf(cur.channel);
       await checkEscalation(id, patch.escalateTo);
       const currentConfig = secrets.open(cur);
-      // Secrets left out (or sent empty) are kept: the console never has them to send back.
+      // Secrets left out (or sent empty) are kept: the console never has them to send back. Nor does it have the
+      // password inside a URL: the one it was shown, sent back with its marker, keeps the stored password.
       const given = Object.fromEntries(
-        Object.entries(patch.config ?? {}).filter(
-          ([k, v]) => !(channel.secretFields.includes(k) && (v === '' || v === null)),
-        ),
+        Object.entries(patch.config ?? {})
+          .filter(([k, v]) => !(channel.secretFields.includes(k) && (v === '' || v === null)))
+          .map(([k, v]) => [k, typeof v === 'string' ? restoreRedactedUrl(v, currentConfig[k]) : v]),
       );
       const next = stored(id, channel, {
         name: patch.name ?? cur.name,
