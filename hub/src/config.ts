@@ -67,6 +67,7 @@ export const HubConfigSchema = Type.Object({
   HEALTH_STALE_SEC: Int(90, 1, 86_400, 'No health sample for this long: the camera is offline (no_heartbeat)'),
   HEALTH_SWEEP_SEC: Int(10, 1, 3600, 'How often one hub looks for silent cameras'),
   HEALTH_RETENTION_DAYS: Int(30, 1, 3650, 'Health samples older than this are deleted'),
+  HEALTH_RETENTION_BATCH: Int(5000, 10, 100_000, 'Health samples deleted per statement by the hourly retention job'),
   DB_POOL_MAX: Int(10, 1, 200, 'PostgreSQL connections per hub process'),
   ALERT_TIME_ZONE: Type.String({
     default: 'Asia/Ho_Chi_Minh',

@@ -176,6 +176,7 @@ export function buildContainer(deps: ContainerDeps) {
       repo: r.retention,
       auditRepo: r.audit,
       authRepo: r.auth,
+      healthRepo: r.status,
       audit,
       snapshots,
       settings: {
@@ -185,6 +186,8 @@ export function buildContainer(deps: ContainerDeps) {
         attemptsKeepSec: Math.max(cfg.AUTH_FAILURE_WINDOW_SEC, cfg.AUTH_KNOWN_IP_DAYS * 86_400),
         rejectionsDays: cfg.RETENTION_REJECTIONS_DAYS,
         batch: cfg.RETENTION_BATCH,
+        healthDays: cfg.HEALTH_RETENTION_DAYS,
+        healthBatch: cfg.HEALTH_RETENTION_BATCH,
       },
     }),
     rateLimiter: createRateLimiter(deps.redis, cfg.QUEUE_PREFIX),

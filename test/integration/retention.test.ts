@@ -12,8 +12,14 @@ let hub: FastifyInstance;
 
 beforeAll(async () => {
   // Small batches, so a run takes several of them.
-  env = await createHubEnv({ RETENTION_EVENTS_DAYS: 30, RETENTION_SNAPSHOTS_DAYS: 7, RETENTION_BATCH: 10 });
-  hub = await buildHub(env.config);
+  env = await createHubEnv({
+    RETENTION_EVENTS_DAYS: 30,
+    RETENTION_SNAPSHOTS_DAYS: 7,
+    RETENTION_BATCH: 10,
+    HEALTH_RETENTION_BATCH: 10,
+  });
+  // No scheduled runs: their first tick, at start, would race the runs these tests make themselves (runNow).
+  hub = await buildHub(env.config, { maintenance: false });
 });
 
 afterAll(async () => {
@@ -111,6 +117,24 @@ describe('retention', () => {
     expect(runs.rows.map((r) => r.detail.events)).toEqual([expired.length + 2, 1]);
   });
 
+  it('deletes health samples past HEALTH_RETENTION_DAYS in batches of HEALTH_RETENTION_BATCH', async () => {
+    const days = env.config.HEALTH_RETENTION_DAYS;
+    // 25 expired samples take three batches of 10; the young ones stay.
+    for (let i = 0; i < 25; i++) {
+      await hub.pg.query(`INSERT INTO health_samples (site, camera, at, status) VALUES ('ret-h', 'cam-1', $1, 'ok')`, [
+        daysAgo(days + 1 + i),
+      ]);
+    }
+    for (const d of [1, days - 1]) {
+      await hub.pg.query(`INSERT INTO health_samples (site, camera, at, status) VALUES ('ret-h', 'cam-1', $1, 'ok')`, [
+        daysAgo(d),
+      ]);
+    }
+    expect(await hub.maintenance.runNow('health-retention')).toBe(25);
+    const left = await hub.pg.query(`SELECT count(*)::int AS n FROM health_samples WHERE site = 'ret-h'`);
+    expect(left.rows[0].n).toBe(2);
+  });
+
   it('prunes the oldest audit entries and the remaining chain still verifies', async () => {
     for (let i = 0; i < 25; i++) {
       await hub.container.services.audit.record(
@@ -126,6 +150,7 @@ describe('retention', () => {
       repo: hub.container.repositories.retention,
       auditRepo: hub.container.repositories.audit,
       authRepo: hub.container.repositories.auth,
+      healthRepo: hub.container.repositories.status,
       audit: hub.container.services.audit,
       snapshots: hub.container.snapshots,
       settings: {
@@ -135,6 +160,8 @@ describe('retention', () => {
         attemptsKeepSec: 1,
         rejectionsDays: 100_000,
         batch: 10,
+        healthDays: 100_000,
+        healthBatch: 10,
       },
       now: () => future,
     });

@@ -67,10 +67,10 @@ export async function createHubEnv(overrides: Partial<HubConfig> = {}): Promise<
 /** Builds the hub app (not listening) against an env; close it with app.close(). */
 export async function buildHub(
   config: HubConfig,
-  opts: { ingest?: IngestPluginOptions; listen?: boolean } = {},
+  opts: { ingest?: IngestPluginOptions; listen?: boolean; maintenance?: boolean } = {},
 ): Promise<FastifyInstance> {
   const server = Fastify({ ...fastifyOptions, trustProxy: trustProxyOption(config), logger: false });
-  await server.register(app, { config, ingest: opts.ingest });
+  await server.register(app, { config, ingest: opts.ingest, maintenance: opts.maintenance });
   await server.ready();
   if (opts.listen) await server.listen({ port: 0, host: '127.0.0.1' });
   return server;

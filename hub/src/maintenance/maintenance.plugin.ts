@@ -25,16 +25,7 @@ export default fp<{ work?: boolean }>(
         if (changed > 0) app.log.info({ changed }, 'heartbeat sweep changed camera status');
         return changed;
       },
-      'health-retention': async () => {
-        const before = new Date(Date.now() - cfg.HEALTH_RETENTION_DAYS * 86_400_000);
-        let deleted = 0;
-        // Bounded batches: never one long DELETE holding locks against ingest.
-        for (let n = -1; n !== 0;) {
-          n = await app.container.repositories.status.deleteHealthBefore(before, 5000);
-          deleted += n;
-        }
-        return deleted;
-      },
+      'health-retention': () => app.container.services.retention.purgeHealth(),
       // Events, snapshots, the audit log and login housekeeping (hub/src/retention).
       retention: async () => {
         const result = await app.container.services.retention.run();

@@ -1,6 +1,7 @@
 import type { AuditRepository } from '../audit/audit.repository.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { AuthRepository } from '../auth/auth.repository.js';
+import type { StatusRepository } from '../cameras/status.repository.js';
 import type { SnapshotStore } from '../media/snapshot-store.js';
 import type { RetentionRepository } from './retention.repository.js';
 
@@ -13,6 +14,9 @@ export interface RetentionSettings {
   /** Ingest rejections (with their raw payloads) older than this are deleted. */
   rejectionsDays: number;
   batch: number;
+  healthDays: number;
+  /** Health samples are many and small: their own, larger batch. */
+  healthBatch: number;
 }
 
 export interface RetentionResult {
@@ -30,6 +34,7 @@ export function createRetentionService(deps: {
   repo: RetentionRepository;
   auditRepo: AuditRepository;
   authRepo: AuthRepository;
+  healthRepo: Pick<StatusRepository, 'deleteHealthBefore'>;
   audit: AuditService;
   snapshots: SnapshotStore;
   settings: RetentionSettings;
@@ -61,6 +66,18 @@ export function createRetentionService(deps: {
   }
 
   return {
+    /** Health samples past HEALTH_RETENTION_DAYS (the hourly `health-retention` job). Returns how many went. */
+    async purgeHealth(): Promise<number> {
+      const before = new Date(now().getTime() - s.healthDays * DAY_MS);
+      let deleted = 0;
+      // Bounded batches: never one long DELETE holding locks against ingest.
+      for (let n = -1; n !== 0;) {
+        n = await deps.healthRepo.deleteHealthBefore(before, s.healthBatch);
+        deleted += n;
+      }
+      return deleted;
+    },
+
     async run(): Promise<RetentionResult> {
       const t = now().getTime();
       const result: RetentionResult = { events: 0, snapshots: 0, audit: 0, auth: 0, rejections: 0 };
