@@ -34,6 +34,7 @@ export default defineConfig({
             'edge-agent/src/**/*.spec.ts',
             'test/simulator/**/*.spec.ts',
             'test/e2e/**/*.spec.ts',
+            'hub/console/src/**/*.spec.ts',
           ],
           environment: 'node',
         },

@@ -88,6 +88,44 @@ export const CreateSiteTokenBodySchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Every action the hub writes to the audit log. One list, so that the console's catalogues can be checked to word
+ * each of them (hub/console/src/i18n/catalogues.spec.ts) and a new action cannot reach the log unnamed.
+ */
+export const AUDIT_ACTIONS = [
+  'access.denied',
+  'alert.view',
+  'api.request',
+  'auth.login',
+  'auth.login_failed',
+  'auth.login_refused',
+  'auth.logout',
+  'auth.refresh_reused',
+  'event.view',
+  'events.search',
+  'export.create',
+  'export.download',
+  'export.release',
+  'live.close',
+  'live.open',
+  'notify.target_created',
+  'notify.target_deleted',
+  'notify.target_tested',
+  'notify.target_updated',
+  'retention.run',
+  'site.create',
+  'site.update',
+  'site_token.create',
+  'site_token.revoke',
+  'snapshot.view',
+  'user.create',
+  'user.reset',
+  'user.update',
+  'video.live.close',
+  'video.live.open',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
 export const AuditEntrySchema = Type.Object({
   seq: Type.Integer(),
   at: IsoTimeSchema,

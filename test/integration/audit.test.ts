@@ -121,7 +121,7 @@ describe('the audit trail', () => {
       const b = createAuditService(createAuditRepository(other));
       const who = { actor: 'concurrency', roles: [], ip: null };
       await Promise.all(
-        Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).record(who, { action: 'test.append', detail: { i } })),
+        Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).record(who, { action: 'events.search', detail: { i } })),
       );
     } finally {
       await other.end();

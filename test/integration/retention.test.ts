@@ -139,7 +139,7 @@ describe('retention', () => {
     for (let i = 0; i < 25; i++) {
       await hub.container.services.audit.record(
         { actor: 'ret', roles: [], ip: null },
-        { action: 'test.fill', detail: { i } },
+        { action: 'events.search', detail: { i } },
       );
     }
     const before = await hub.container.services.audit.verify();

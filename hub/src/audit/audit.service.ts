@@ -1,4 +1,4 @@
-import type { AuditEntry, AuditQuery } from '@camhub/shared';
+import type { AuditAction, AuditEntry, AuditQuery } from '@camhub/shared';
 import { ChainVerifier, type ChainProblem } from './audit-chain.js';
 import { type AuditRepository, toAuditEntry } from './audit.repository.js';
 
@@ -10,7 +10,7 @@ export interface AuditActor {
 }
 
 export interface AuditRecord {
-  action: string;
+  action: AuditAction;
   target?: string | null;
   detail?: Record<string, unknown>;
 }

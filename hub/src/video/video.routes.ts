@@ -1,4 +1,5 @@
 import {
+  type AuditAction,
   ErrorResponseSchema,
   type LiveUnavailableCode,
   STREAM_ID_PATTERN,
@@ -64,7 +65,7 @@ const videoRoutes: FastifyPluginAsyncTypebox<
       const profile = req.query.profile ?? 'main';
       const who = auditActor(req);
       const openedAt = new Date();
-      const audit = (action: string, detail: Record<string, unknown>) =>
+      const audit = (action: AuditAction, detail: Record<string, unknown>) =>
         deps.audit
           .record(who, { action, target: `${site}/${camera}`, detail: { profile, ...detail } })
           .catch((err: Error) => req.log.error({ err: err.message }, 'live session audit entry not written'));
