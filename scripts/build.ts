@@ -10,7 +10,7 @@
  *
  * Our own code (hub, edge-agent, @camhub/shared) is bundled; every npm dependency stays external and is loaded
  * from node_modules (`npm ci --omit=dev`), because several of them read files next to their own code at run time
- * (@fastify/swagger-ui's static assets, fluent-ffmpeg's lib-cov switch, optional native msgpackr-extract).
+ * (@fastify/swagger-ui's static assets, optional native msgpackr-extract).
  *
  * Every output file sits directly in <package>/dist, one level below the package folder like <package>/src, so a
  * path resolved from import.meta.url relative to a module directly in src (hub/src/paths.ts, edge-agent/src/

@@ -1,11 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import ffmpeg from 'fluent-ffmpeg';
 import { AgentError } from '../errors.js';
 
 /**
- * The only module that starts ffmpeg or ffprobe. Snapshots go through fluent-ffmpeg (archived upstream: swap it here
- * and nothing else changes); stream probes spawn ffmpeg directly because they need their own process group, which
- * fluent-ffmpeg cannot ask for. Every child is registered, so `killAllFfmpeg` (shutdown) leaves none behind.
+ * The only module that starts ffmpeg, and every child starts through `spawnFfmpeg`: in a process group of its own,
+ * so a kill at a deadline, an abort or shutdown takes whatever it started with it, and registered, so
+ * `killAllFfmpeg` (shutdown) leaves none behind.
+ *
+ * fluent-ffmpeg, named by the design card, is not used any more: its public API spawns the child itself with no way
+ * to ask for a process group (reaching it meant reading the private `ffmpegProc`), and building the arguments with it
+ * and spawning ourselves would need its private `_getArguments`. The agent never used ffprobe, the other thing it
+ * offers. What it did here (a dozen arguments for one frame) is written out below like the other commands.
  */
 export class FfmpegError extends AgentError {
   constructor(message: string) {
@@ -27,13 +31,23 @@ function track(child: ChildProcess): void {
   child.once('error', () => live.delete(child));
 }
 
+/**
+ * Starts ffmpeg with `args` as the leader of a new process group (`detached`), stdin closed and stderr piped (every
+ * caller keeps its tail for people). Use `killGroup` to end it.
+ */
+function spawnFfmpeg(args: readonly string[], stdout: 'pipe' | 'ignore'): ChildProcess {
+  const child = spawn(FFMPEG, args, { detached: true, stdio: ['ignore', stdout, 'pipe'] });
+  track(child);
+  return child;
+}
+
 /** Kills the child's whole process group (it leads one: spawned `detached`), falling back to the child alone. */
 function killGroup(child: ChildProcess): void {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   try {
     process.kill(-child.pid, 'SIGKILL');
   } catch (err) {
-    // ESRCH: the group is already gone; a child without its own group (fluent-ffmpeg) is killed directly.
+    // ESRCH: the group is already gone. Anything else (EPERM) should not happen to our own children: kill the leader.
     if ((err as NodeJS.ErrnoException).code !== 'ESRCH') child.kill('SIGKILL');
   }
 }
@@ -53,38 +67,78 @@ export async function killAllFfmpeg(): Promise<void> {
   ]);
 }
 
-/** One JPEG frame from an RTSP URL; the ffmpeg process is killed when `timeoutMs` passes. */
-export function grabFrame(url: string, timeoutMs: number): Promise<Buffer> {
+export interface GrabOptions {
+  /** Hard bound on the whole grab, connect included; then its process group is killed. */
+  timeoutMs: number;
+  /** Aborting kills the process group at once and rejects. */
+  signal?: AbortSignal;
+}
+
+/** One JPEG frame from an RTSP URL, from ffmpeg in its own process group (killed at the deadline or on abort). */
+export function grabFrame(url: string, options: GrabOptions): Promise<Buffer> {
+  const { timeoutMs, signal } = options;
+  if (signal?.aborted) return Promise.reject(new FfmpegError('snapshot aborted before ffmpeg started'));
+  const args = [
+    '-hide_banner',
+    '-nostdin',
+    '-nostats',
+    '-loglevel',
+    'error',
+    '-rtsp_transport',
+    'tcp',
+    // Socket I/O timeout (µs): ffmpeg gives up by itself on a silent camera; our kill is only the backstop.
+    '-timeout',
+    String(Math.max(1, Math.round(timeoutMs * 1000 * 0.8))),
+    '-i',
+    url,
+    '-map',
+    '0:v:0',
+    '-an',
+    '-frames:v',
+    '1',
+    '-c:v',
+    'mjpeg',
+    '-q:v',
+    '5',
+    '-f',
+    'image2pipe',
+    'pipe:1',
+  ];
   return new Promise((resolve, reject) => {
+    const child = spawnFfmpeg(args, 'pipe');
     const chunks: Buffer[] = [];
+    let stderr = '';
     let settled = false;
-    const command = ffmpeg(url)
-      .setFfmpegPath(FFMPEG)
-      .inputOptions(['-rtsp_transport', 'tcp'])
-      .outputOptions(['-frames:v', '1', '-q:v', '5'])
-      .format('image2')
-      .videoCodec('mjpeg')
-      .on('start', () => {
-        const proc = (command as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
-        if (proc) track(proc);
-      })
-      .on('error', (err: Error) => finish(new FfmpegError(`ffmpeg: ${err.message}`)))
-      .on('end', () => finish(null));
-    const timer = setTimeout(() => {
-      command.kill('SIGKILL');
-      finish(new FfmpegError(`ffmpeg gave no frame within ${timeoutMs} ms`));
-    }, timeoutMs);
-    function finish(err: Error | null) {
+    const finish = (err: Error | null) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       const frame = Buffer.concat(chunks);
       if (err) reject(err);
       else if (frame.length === 0) reject(new FfmpegError('ffmpeg produced no frame'));
       else resolve(frame);
-    }
-    const stream = command.pipe();
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    };
+    const onAbort = () => {
+      killGroup(child);
+      finish(new FfmpegError('snapshot aborted'));
+    };
+    const timer = setTimeout(() => {
+      killGroup(child);
+      finish(new FfmpegError(`ffmpeg gave no frame within ${timeoutMs} ms`));
+    }, timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    child.stdout!.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-4096);
+    });
+    child.once('error', (err) => finish(new FfmpegError(`cannot start ffmpeg: ${err.message}`)));
+    child.once('close', (code, sig) => {
+      if (code === 0) return finish(null);
+      const why = stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300);
+      finish(new FfmpegError(`ffmpeg gave no frame (${code ?? sig}): ${why}`));
+    });
   });
 }
 
@@ -215,8 +269,7 @@ export function probeStream(url: string, options: StreamProbeOptions): Promise<S
     args.push('-map', '0:v:0', '-threads', '1', '-vf', filters, '-f', 'null', '-');
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(FFMPEG, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    track(child);
+    const child = spawnFfmpeg(args, 'pipe');
     const header = {
       codec: null as string | null,
       width: null as number | null,
@@ -338,8 +391,7 @@ export function streamFragmentedMp4(url: string, options: { fragmentMs: number; 
     '1',
     'pipe:1',
   ];
-  const child = spawn(FFMPEG, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  track(child);
+  const child = spawnFfmpeg(args, 'pipe');
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => {

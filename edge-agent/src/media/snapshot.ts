@@ -7,7 +7,7 @@ export type SnapshotSource = { kind: 'onvif'; uri: string; credentials: Credenti
 
 /** One JPEG from the camera within `timeoutMs`: its ONVIF snapshot URI (HTTP Digest) or one RTSP frame. */
 export async function fetchSnapshot(source: SnapshotSource, timeoutMs: number): Promise<Buffer> {
-  if (source.kind === 'rtsp') return grabFrame(source.uri, timeoutMs);
+  if (source.kind === 'rtsp') return grabFrame(source.uri, { timeoutMs });
   const res = await httpRequest(new URL(source.uri), {
     timeoutMs,
     credentials: source.credentials,
