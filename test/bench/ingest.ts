@@ -13,7 +13,7 @@ import { type BenchBroker, HUB_MQTT_USER } from './lib/broker.js';
 import { runLoadgen } from './lib/children.js';
 import { type BenchHub, startHub } from './lib/hub.js';
 import { createBenchDatabase } from './lib/db.js';
-import { loadAverage, type ProcUsage, ProcSampler } from './lib/proc.js';
+import { loadAverage, machineTicks, type ProcUsage, ProcSampler } from './lib/proc.js';
 import { round } from './lib/stats.js';
 import type { LoadgenResult } from './loadgen.js';
 
@@ -54,6 +54,10 @@ export interface IngestResult {
   drainCapped: boolean;
   latencyMs: { p50: number; p95: number; p99: number; max: number };
   hubCpuPct: number[];
+  /** Unique events stored per CPU second of all hubs together (the cost per event, less sensitive to the load). */
+  eventsPerHubCpuSec: number;
+  /** Share of the machine's CPU time left idle while the load generator ran and the hubs drained, %. */
+  machineIdlePct: number;
   hubRssMaxMiB: number[];
   brokerCpuPct: number;
   /** Highest values seen on the hub's /metrics while it ran (backpressure). */
@@ -164,6 +168,7 @@ export async function runIngest(
             .catch((err: Error) => log(`  (pg activity sample failed: ${err.message})`));
         }, 100)
       : null;
+    const ticks0 = machineTicks();
     const brokerSampler = new ProcSampler(broker.pid).start();
     for (const h of hubs) samplers.push(new ProcSampler(h.pid).start());
     const run = runLoadgen({
@@ -217,6 +222,7 @@ export async function runIngest(
     await scrape();
     const usage: ProcUsage[] = samplers.map((x) => x.stop());
     const brokerUsage = brokerSampler.stop();
+    const ticks1 = machineTicks();
 
     const { rows } = await pool.query<{
       n: number;
@@ -255,6 +261,8 @@ export async function runIngest(
       drainSeconds: round((r.last_stored - lg.endedAt) / 1000, 2),
       latencyMs: { p50: round(r.p50), p95: round(r.p95), p99: round(r.p99), max: round(r.max) },
       hubCpuPct: usage.map((u) => round(u.cpuPct, 0)),
+      eventsPerHubCpuSec: round(r.n / usage.reduce((a, u) => a + u.cpuSeconds, 0), 0),
+      machineIdlePct: round((100 * (ticks1.idle - ticks0.idle)) / Math.max(1, ticks1.total - ticks0.total), 1),
       hubRssMaxMiB: usage.map((u) => round(u.rssMaxMiB, 0)),
       brokerCpuPct: round(brokerUsage.cpuPct, 0),
       maxQueueDepth,

@@ -24,6 +24,8 @@ export interface ProcUsage {
   rssMaxMiB: number;
   rssEndMiB: number;
   seconds: number;
+  /** CPU seconds used over the window (user + system). */
+  cpuSeconds: number;
 }
 
 /** Samples one process's CPU and RSS between start() and stop(); survives the process exiting mid-window. */
@@ -66,6 +68,7 @@ export class ProcSampler {
       rssMaxMiB: this.rssMax,
       rssEndMiB: this.rssLast,
       seconds,
+      cpuSeconds: this.cpuLast - this.cpu0,
     };
   }
 }
@@ -86,4 +89,10 @@ export function machine() {
 export function loadAverage(): [number, number, number] {
   const [a = 0, b = 0, c = 0] = loadavg();
   return [Number(a.toFixed(2)), Number(b.toFixed(2)), Number(c.toFixed(2))];
+}
+
+/** Jiffies the whole machine spent idle (idle + iowait) and in total, from /proc/stat's first line. */
+export function machineTicks(): { idle: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { idle: (fields[3] ?? 0) + (fields[4] ?? 0), total: fields.reduce((a, b) => a + b, 0) };
 }
