@@ -129,6 +129,12 @@ export const HubConfigSchema = Type.Object({
     Type.String({ description: 'PEM file of extra CAs trusted for SMTP (a private mail relay)' }),
   ),
   LIVE_BUFFER_SIZE: Int(10_000, 100, 1_000_000, 'Live feed entries kept in Redis for Last-Event-ID resume'),
+  LIVE_IDLE_GRACE_SEC: Int(
+    60,
+    1,
+    86_400,
+    'Live feed entries are written only while a client listens, and this long after the last one left',
+  ),
   LIVE_HEARTBEAT_SEC: Int(15, 1, 300, "Live feed keep-alive; each one re-checks the stream's session"),
   LIVE_MAX_STREAMS_PER_USER: Int(6, 1, 1000, 'Live feeds one user may hold open at once (all hubs)'),
   LIVE_MAX_STREAMS_PER_SESSION: Int(3, 1, 1000, 'Live feeds one login session may hold open at once (all hubs)'),

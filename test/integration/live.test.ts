@@ -151,3 +151,54 @@ describe('live feed (SSE)', () => {
     expect(res.json()).toMatchObject({ error: { code: 'invalid_request' } });
   });
 });
+
+describe('live feed with nobody listening', () => {
+  let idleEnv: TestHubEnv;
+  let hub: FastifyInstance;
+  let idleHeaders: Record<string, string>;
+  const stored = async (site: string) =>
+    (await hub.pg.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE site = $1', [site])).rows[0]!.n;
+
+  beforeAll(async () => {
+    idleEnv = await createHubEnv({ LIVE_IDLE_GRACE_SEC: 1, CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD });
+    hub = await buildHub(idleEnv.config, { listen: true });
+    idleHeaders = await apiClient(hub).headers();
+    await waitFor(() => hub.ingest.mqtt?.connected, { what: 'hub mqtt connection' });
+  });
+
+  afterAll(async () => {
+    await hub?.close();
+    await idleEnv?.cleanup();
+  });
+
+  it('writes no entry while no hub has a client; a client resuming across that time is told of the gap', async () => {
+    const tp = createTopics(idleEnv.config.MQTT_TOPIC_ROOT);
+    const key = `${idleEnv.config.QUEUE_PREFIX}:live`;
+    const first = await openSse(`${hubUrl(hub)}/api/v1/live?site=idle-1&kinds=event`, idleHeaders);
+    const e1 = makeEvent({ site: 'idle-1', camera: 'cam-1', seq: 1 });
+    await publishJson(pub, tp.events(e1.site, e1.camera), e1);
+    await waitFor(() => eventsOf(first.messages).length === 1, { what: 'event seen live' });
+    const lastId = first.messages.at(-1)!.id!;
+    first.close();
+
+    // The grace (1 s) and the next check (1 s) pass: the feed goes quiet.
+    await sleep(3000);
+    const before = await hub.redis.xlen(key);
+    const quiet = Array.from({ length: 5 }, (_, i) => makeEvent({ site: 'idle-1', camera: 'cam-1', seq: 10 + i }));
+    for (const e of quiet) await publishJson(pub, tp.events(e.site, e.camera), e);
+    await waitFor(async () => (await stored('idle-1')) === 6, { what: 'quiet events stored' });
+    await sleep(200);
+    expect(await hub.redis.xlen(key)).toBe(before);
+
+    const again = await openSse(`${hubUrl(hub)}/api/v1/live?site=idle-1&kinds=event`, {
+      ...idleHeaders,
+      'last-event-id': lastId,
+    });
+    await waitFor(() => again.messages.some((m) => m.event === 'gap'), { what: 'gap announced' });
+    const e2 = makeEvent({ site: 'idle-1', camera: 'cam-1', seq: 20 });
+    await publishJson(pub, tp.events(e2.site, e2.camera), e2);
+    await waitFor(() => eventsOf(again.messages).length === 1, { what: 'live event after waking' });
+    expect(eventsOf(again.messages)[0]!.seq).toBe(20);
+    again.close();
+  });
+});

@@ -4,7 +4,8 @@ import type { Redis } from 'ioredis';
 export interface LiveEntry {
   /** Redis stream id: the SSE `id`, increasing, the same in every hub process. */
   id: string;
-  kind: LiveKind;
+  /** `gap`: a marker, never sent as such: entries before it may not have been written (the feed was idle). */
+  kind: LiveKind | 'gap';
   site: string;
   data: string;
 }
@@ -59,9 +60,21 @@ export function createLiveFeed(deps: {
   reader: Redis;
   key: string;
   maxLen: number;
+  /** After the last client of every hub left, entries are still written this long (a reconnect resumes cleanly). */
+  idleGraceMs?: number;
+  /** How often a hub with no client of its own asks whether any hub has one. */
+  listenCheckMs?: number;
   onError: (err: Error) => void;
 }) {
   const { redis, reader, key } = deps;
+  const graceMs = deps.idleGraceMs ?? 60_000;
+  const checkMs = deps.listenCheckMs ?? 1000;
+  /** Exists while some hub has a client, and `graceMs` after the last one left: the feed is written only then. */
+  const listenedKey = `${key}:listened`;
+  /** Last answer to "does any hub have a client?" (refreshed every `checkMs`). */
+  let listened = false;
+  let checkTimer: NodeJS.Timeout | null = null;
+  let keepTimer: NodeJS.Timeout | null = null;
   interface Client {
     sub: LiveSubscriber;
     lastId: string;
@@ -72,13 +85,18 @@ export function createLiveFeed(deps: {
   let stopping = false;
   let loop: Promise<void> | null = null;
 
-  const wants = (f: LiveFilter, e: LiveEntry) => f.kinds.has(e.kind) && (!f.sites || f.sites.has(e.site));
+  const wants = (f: LiveFilter, e: LiveEntry & { kind: LiveKind }) =>
+    f.kinds.has(e.kind) && (!f.sites || f.sites.has(e.site));
 
   /** False when the client's buffer is full: a replay waits for it to drain before the next entry. */
   function deliver(c: Client, e: LiveEntry): boolean {
     if (compareIds(e.id, c.lastId) <= 0) return true;
     c.lastId = e.id;
-    if (!wants(c.sub.filter, e)) return true;
+    if (e.kind === 'gap') {
+      c.sub.gap();
+      return true;
+    }
+    if (!wants(c.sub.filter, e as LiveEntry & { kind: LiveKind })) return true;
     return c.sub.send(e) !== false;
   }
 
@@ -110,14 +128,61 @@ export function createLiveFeed(deps: {
     }
   }
 
+  /**
+   * Says "a client listens" for `graceMs`. When nobody listened before, entries may have gone unwritten meanwhile:
+   * a `gap` marker goes into the stream, so a client resuming from before it is told (returns true then).
+   */
+  async function announce(): Promise<boolean> {
+    const fresh = await redis.set(listenedKey, String(Date.now()), 'PX', graceMs, 'NX');
+    listened = true;
+    if (fresh !== 'OK') {
+      await redis.pexpire(listenedKey, graceMs);
+      return false;
+    }
+    await redis.xadd(key, 'MAXLEN', '~', deps.maxLen, '*', 'kind', 'gap', 'site', '', 'data', 'null');
+    return true;
+  }
+
+  const check = () => {
+    if (clients.size > 0) return;
+    redis.exists(listenedKey).then(
+      (n) => (listened = n === 1),
+      (err: Error) => {
+        // Unknown: write, as before this gate existed, rather than leave a client without entries.
+        listened = true;
+        deps.onError(err);
+      },
+    );
+  };
+
   return {
     start() {
       loop ??= readLoop().catch((err: Error) => deps.onError(err));
+      check();
+      checkTimer ??= setInterval(check, checkMs).unref();
+      // While this hub has clients, their key never lapses; a lapse (Redis restarted) is announced as a gap.
+      keepTimer ??= setInterval(
+        () => {
+          if (clients.size > 0) announce().catch((err: Error) => deps.onError(err));
+        },
+        Math.min(5000, graceMs / 3),
+      ).unref();
     },
 
-    /** Appends entries (one round trip for a whole batch). */
+    /**
+     * Call before a client subscribes: makes every hub write the feed. If nobody listened, waits until every hub
+     * has asked again (one `listenCheckMs`), so no entry published after this resolves goes unwritten.
+     */
+    async awaken(): Promise<void> {
+      if (await announce()) await new Promise((r) => setTimeout(r, checkMs + 100));
+    },
+
+    /**
+     * Appends entries (one round trip for a whole batch) — only while some hub has a client (or had one within
+     * `idleGraceMs`): with nobody watching, the write, its encoding and every hub reading it back are saved.
+     */
     async publish(items: { kind: LiveKind; site: string; data: unknown }[]): Promise<void> {
-      if (items.length === 0) return;
+      if (items.length === 0 || (!listened && clients.size === 0)) return;
       const p = redis.pipeline();
       for (const i of items) {
         p.xadd(key, 'MAXLEN', '~', deps.maxLen, '*', 'kind', i.kind, 'site', i.site, 'data', JSON.stringify(i.data));
@@ -161,12 +226,19 @@ export function createLiveFeed(deps: {
       return () => clients.delete(c);
     },
 
+    /** Whether entries are being written now (some hub has a client, or had one within the grace). */
+    get wanted(): boolean {
+      return listened || clients.size > 0;
+    },
+
     get clientCount() {
       return clients.size;
     },
 
     async stop(): Promise<void> {
       stopping = true;
+      if (checkTimer) clearInterval(checkTimer);
+      if (keepTimer) clearInterval(keepTimer);
       for (const c of clients) c.sub.close();
       clients.clear();
       reader.disconnect();

@@ -22,14 +22,15 @@ export default fp(
       reader: app.redisConnection(),
       key: `${app.config.QUEUE_PREFIX}:live`,
       maxLen: app.config.LIVE_BUFFER_SIZE,
+      idleGraceMs: app.config.LIVE_IDLE_GRACE_SEC * 1000,
       onError: (err) => app.log.warn({ err: err.message }, 'live feed error'),
     });
     const publish = (items: Parameters<LiveFeed['publish']>[0]) => {
       feed.publish(items).catch((err: Error) => app.log.warn({ err: err.message }, 'live publish failed'));
     };
-    app.container.bus.on('events.stored', (events) =>
-      publish(events.map((e) => ({ kind: 'event', site: e.site, data: e }))),
-    );
+    app.container.bus.on('events.stored', (events) => {
+      if (feed.wanted) publish(events.map((e) => ({ kind: 'event', site: e.site, data: e })));
+    });
     app.container.bus.on('camera.status', (c) => publish([{ kind: 'camera', site: c.site, data: c }]));
     app.container.bus.on('alert.change', (c) =>
       publish([

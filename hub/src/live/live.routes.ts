@@ -71,6 +71,8 @@ const liveRoutes: FastifyPluginAsyncTypebox<
           target: streamId,
           detail: { sites: sites ? [...sites] : null, kinds: [...kinds], resumeFrom: lastEventId ?? null },
         });
+        // Before the headers: once the client sees them, every entry published from then on is written.
+        await deps.live.awaken();
       } catch (err) {
         await deps.streams.release(user.id, user.sessionId, streamId);
         throw err;
