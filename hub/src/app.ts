@@ -80,6 +80,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
     log: instance.log,
     keys: await loadOrCreateHubKey(opts.config.HUB_KEY_FILE, (m) => instance.log.warn(m)),
     metrics: instance.metrics,
+    queues: instance.queues,
   });
   instance.decorate('container', container);
   await instance.register(metricsPlugin, { cameras: container.repositories.cameras });
@@ -157,8 +158,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
       await api.register(mediaRoutes, { snapshots: container.snapshots });
       await api.register(alertsRoutes, { alerts: s.alerts, audit: s.audit });
       await api.register(rulesRoutes, { rules: s.rules });
-      await api.register(webhooksRoutes);
-      await api.register(notifyRoutes);
+      await api.register(webhooksRoutes, { notifyTargets: s.notifyTargets, notifier: s.notifier });
+      await api.register(notifyRoutes, { notifyTargets: s.notifyTargets });
       await api.register(liveRoutes, {
         live: instance.live,
         streams: instance.liveStreams,

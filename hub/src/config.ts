@@ -246,7 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
 /**
  * Checks that need more than one variable, a parser of their own, or a file, run here with the rest, so that the hub
  * (server and CLI) refuses a bad configuration before anything runs (no migration, no connection) rather than while
- * its plugins register. The plugins call the same parsers again to build what they need.
+ * its plugins register. The container (container.ts) calls the same parsers again to build what they need.
  */
 function crossChecks(c: HubConfig): string[] {
   const problems: string[] = [];

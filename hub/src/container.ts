@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -31,7 +32,15 @@ import { createIngestService } from './ingest/ingest.service.js';
 import { CameraTouchBuffer } from './ingest/touch-buffer.js';
 import { createSnapshotStore } from './media/snapshot-store.js';
 import type { HubMetrics } from './metrics/metrics.js';
+import { createAddressGuard } from './notify/address-guard.js';
+import { createChannels } from './notify/channels.js';
+import { createNotifier } from './notify/notifier.service.js';
+import { createNotifyJobs, type NotifyJobs } from './notify/notify-jobs.js';
 import { createNotifyRepository } from './notify/notify.repository.js';
+import { createSecretBox } from './notify/secrets.js';
+import { createTargetSecrets } from './notify/target-secrets.js';
+import { createTargetsService } from './notify/targets.service.js';
+import type { HubQueues } from './plugins/queues.js';
 import { createRejectionsRepository } from './rejections/rejections.repository.js';
 import { createRejectionsService } from './rejections/rejections.service.js';
 import { createRetentionRepository } from './retention/retention.repository.js';
@@ -51,7 +60,15 @@ export interface ContainerDeps {
   log: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
   keys: HubKeys;
   metrics: HubMetrics;
+  /** The server's BullMQ queues; the CLI has none (it sends no notification). */
+  queues?: Pick<HubQueues, 'notify'>;
 }
+
+/** Notification jobs where there is no queue (the CLI): none of its commands changes an alert. */
+const noNotifyQueue: NotifyJobs = {
+  enqueue: () => Promise.reject(new Error('notifications are queued by the hub server only')),
+  scheduleDigest: () => Promise.reject(new Error('notifications are queued by the hub server only')),
+};
 
 /** The channel on which hubs announce rule changes to each other. */
 export const rulesChannel = (config: HubConfig) => `${config.QUEUE_PREFIX}:alert-rules-changed`;
@@ -144,6 +161,43 @@ export function buildContainer(deps: ContainerDeps) {
   /** Followers of a committed batch, in order (ingest/after-commit.ts; wired by its plugin). */
   const afterCommit: AfterCommitFollower[] = [];
 
+  // Notifications. loadConfig has already checked every setting used here (webhook pair, allowed addresses, CA file).
+  const channels = createChannels({
+    timeoutMs: cfg.WEBHOOK_TIMEOUT_MS,
+    guard: createAddressGuard(cfg.WEBHOOK_ALLOWED_ADDRESSES),
+    telegramApiUrl: cfg.TELEGRAM_API_URL,
+    zaloApiUrl: cfg.ZALO_API_URL,
+    zaloOauthUrl: cfg.ZALO_OAUTH_URL,
+    zaloZnsUrl: cfg.ZALO_ZNS_URL,
+    smtpCa: cfg.SMTP_CA_FILE ? readFileSync(cfg.SMTP_CA_FILE, 'utf8') : undefined,
+  });
+  const targetSecrets = createTargetSecrets(createSecretBox(keys.secretsKey), r.notify, channels);
+  const notifyJobs = deps.queues ? createNotifyJobs(deps.queues.notify) : noNotifyQueue;
+  const notifier = createNotifier({
+    repo: r.notify,
+    channels,
+    secrets: targetSecrets,
+    enqueue: notifyJobs.enqueue,
+    scheduleDigest: notifyJobs.scheduleDigest,
+    countInWindow: async (targetId, windowStart, ttlSec) => {
+      const key = `${cfg.QUEUE_PREFIX}:notify-rate:${targetId}:${windowStart}`;
+      const [[, n]] = (await deps.redis.multi().incr(key).expire(key, ttlSec).exec()) as [[Error | null, number]];
+      return n;
+    },
+    globalWebhook: cfg.WEBHOOK_URL && cfg.WEBHOOK_SECRET ? { url: cfg.WEBHOOK_URL, secret: cfg.WEBHOOK_SECRET } : null,
+    zoneOf: (site) => sites.timeZoneOf(site),
+    siteName: (site) => sites.nameOf(site),
+    consoleUrl: cfg.CONSOLE_URL ?? null,
+    readSnapshot: async (ref) => {
+      const file = await snapshots.open(ref);
+      if (!file || file.size > cfg.SNAPSHOT_MAX_BYTES) return null;
+      const chunks: Buffer[] = [];
+      for await (const c of file.stream) chunks.push(c as Buffer);
+      return Buffer.concat(chunks);
+    },
+    failureLimit: cfg.NOTIFY_FAILURE_LIMIT,
+  });
+
   const services = {
     alerts: createAlertsService({
       pool,
@@ -164,6 +218,14 @@ export function buildContainer(deps: ContainerDeps) {
       keys,
       dir: cfg.EXPORT_DIR,
       maxEvents: cfg.EXPORT_MAX_EVENTS,
+    }),
+    notifier,
+    notifyTargets: createTargetsService({
+      repo: r.notify,
+      channels,
+      secrets: targetSecrets,
+      audit,
+      testTimeoutMs: cfg.WEBHOOK_TIMEOUT_MS + 5000,
     }),
     ingest: createIngestService({
       pool,

@@ -10,6 +10,7 @@ import {
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { auditActor } from '../auth/request-auth.js';
+import type { Services } from '../container.js';
 
 const admin = { access: { roles: ['admin'] as const } };
 /** Changes and tests write their own audit entry (what changed, never a secret). */
@@ -18,8 +19,8 @@ const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema };
 const tags = ['notifications'];
 
 /** Notification targets (Telegram, Zalo, e-mail, webhooks): admins only; secrets are write-only. */
-const notifyRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const targets = () => app.notify.targets;
+const notifyRoutes: FastifyPluginAsyncTypebox<Pick<Services, 'notifyTargets'>> = async (app, deps) => {
+  const targets = () => deps.notifyTargets;
 
   app.get(
     '/notification-targets',

@@ -11,13 +11,14 @@ import {
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { auditActor } from '../auth/request-auth.js';
+import type { Services } from '../container.js';
 
 // Changes get the generic request entry and, from the targets service, one saying what changed (never a secret).
 const admin = { access: { roles: ['admin'] as const } };
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema };
 
-const webhooksRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const targets = () => app.notify.targets;
+const webhooksRoutes: FastifyPluginAsyncTypebox<Pick<Services, 'notifyTargets' | 'notifier'>> = async (app, deps) => {
+  const targets = () => deps.notifyTargets;
 
   app.get(
     '/webhooks',
@@ -89,7 +90,7 @@ const webhooksRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: DeliveriesResponseSchema, 400: ErrorResponseSchema },
       },
     },
-    async (req) => ({ items: await app.notify.notifier.deliveries(req.query) }),
+    async (req) => ({ items: await deps.notifier.deliveries(req.query) }),
   );
 };
 export default webhooksRoutes;

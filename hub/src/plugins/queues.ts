@@ -1,10 +1,12 @@
 import { Queue } from 'bullmq';
 import fp from 'fastify-plugin';
 import type { IngestBatch } from '../ingest/ingest-types.js';
+import { NOTIFY_BACKOFF, type NotifyJob } from '../notify/notify-jobs.js';
 
 export const INGEST_QUEUE = 'ingest';
 export const ALERTS_QUEUE = 'alerts';
 export const MAINTENANCE_QUEUE = 'maintenance';
+export const NOTIFY_QUEUE = 'notify';
 
 export interface HubQueues {
   /** Batches of received messages, written to PostgreSQL by the ingest workers. */
@@ -13,6 +15,8 @@ export interface HubQueues {
   alerts: Queue;
   /** Periodic housekeeping: heartbeat sweep, health and data retention. */
   maintenance: Queue;
+  /** Notification deliveries (retried with backoff) and the digests of rate-limited targets. */
+  notify: Queue<NotifyJob>;
 }
 
 declare module 'fastify' {
@@ -40,6 +44,16 @@ export default fp(
       }),
       alerts: new Queue(ALERTS_QUEUE, { ...common, connection: app.redisConnection() }),
       maintenance: new Queue(MAINTENANCE_QUEUE, { ...common, connection: app.redisConnection() }),
+      notify: new Queue<NotifyJob>(NOTIFY_QUEUE, {
+        ...common,
+        connection: app.redisConnection(),
+        defaultJobOptions: {
+          attempts: cfg.WEBHOOK_ATTEMPTS,
+          backoff: { type: NOTIFY_BACKOFF, delay: cfg.WEBHOOK_BACKOFF_MS },
+          removeOnComplete: true,
+          removeOnFail: { count: 1000 },
+        },
+      }),
     };
     for (const [name, q] of Object.entries(queues) as [string, Queue][]) {
       q.on('error', (err) => app.log.warn({ err: err.message, queue: name }, 'queue error'));
