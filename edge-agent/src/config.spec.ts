@@ -129,4 +129,16 @@ describe('config', () => {
       'media.ffmpegPath: must be a non-empty command or path',
     ]);
   });
+
+  it('gives an opted-in camera clip defaults (5 / 10 / 60 s, main profile) and checks their relation', () => {
+    const c = parseConfig(valid({ cameras: [camera({ clips: {} }), camera({ id: 'cam-02' })] }));
+    expect(c.cameras[0]!.clips).toEqual({ preSec: 5, postSec: 10, maxSec: 60, profile: 'main', bufferBytes: 32 << 20 });
+    expect(c.cameras[1]!.clips).toBeUndefined();
+    expect(problems(valid({ cameras: [camera({ clips: { preSec: 30, postSec: 40, profile: 'low' } })] }))).toEqual([
+      'cameras[0].clips.profile: must be main or sub',
+    ]);
+    expect(problems(valid({ cameras: [camera({ clips: { preSec: 30, postSec: 40 } })] }))).toEqual([
+      'cameras[0].clips.maxSec: must be at least preSec + postSec (70)',
+    ]);
+  });
 });

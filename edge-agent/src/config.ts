@@ -13,6 +13,23 @@ const msg = <T extends TSchema>(schema: T, message: string): T => ({ ...schema, 
 const PortSchema = msg(Type.Integer({ minimum: 1, maximum: 65535 }), 'must be an integer 1-65535');
 const NonEmpty = (what: string) => msg(Type.String({ minLength: 1, maxLength: 1024 }), `must be a non-empty ${what}`);
 
+/** Event clips, opt-in per camera: a rolling pre-event buffer on disk and one MP4 per event start. */
+export const ClipConfigSchema = Type.Object(
+  {
+    preSec: msg(Type.Number({ minimum: 0, maximum: 60, default: 5 }), 'must be a number of seconds 0-60'),
+    postSec: msg(Type.Number({ minimum: 0, maximum: 300, default: 10 }), 'must be a number of seconds 0-300'),
+    maxSec: msg(Type.Number({ minimum: 1, maximum: 600, default: 60 }), 'must be a number of seconds 1-600'),
+    // Evidence wants the main stream; a slow uplink or a small SD card may prefer the low-resolution one.
+    profile: msg(Type.Union([Type.Literal('main'), Type.Literal('sub')], { default: 'main' }), 'must be main or sub'),
+    // The rolling buffer's bound on disk; oldest segments go first. Clips being cut are kept apart from it.
+    bufferBytes: msg(
+      Type.Integer({ minimum: 256 * 1024, maximum: Number.MAX_SAFE_INTEGER, default: 32 * 1024 * 1024 }),
+      'must be an integer of at least 262144',
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const CameraConfigSchema = Type.Object(
   {
     id: msg(CameraIdSchema, 'must match ^[a-z0-9][a-z0-9_-]{0,63}$ (lower-case letters, digits, - and _)'),
@@ -27,6 +44,7 @@ export const CameraConfigSchema = Type.Object(
     snapshot: Type.Optional(
       msg(Type.Union([Type.Literal('onvif'), Type.Literal('rtsp'), Type.Literal('off')]), 'must be onvif, rtsp or off'),
     ),
+    clips: Type.Optional(ClipConfigSchema),
   },
   { additionalProperties: false },
 );
@@ -158,6 +176,7 @@ export const AgentConfigSchema = Type.Object(
 );
 export type AgentConfig = Static<typeof AgentConfigSchema> & { agentId: string };
 export type CameraConfig = Static<typeof CameraConfigSchema>;
+export type ClipConfig = Static<typeof ClipConfigSchema>;
 export type HealthConfig = AgentConfig['health'];
 
 const compiled = TypeCompiler.Compile(AgentConfigSchema);
@@ -218,6 +237,12 @@ function semanticProblems(config: Static<typeof AgentConfigSchema>): string[] {
       problems.push(`health.${field}: must be less than health.streamProbeSec (${config.health.streamProbeSec})`);
     }
   }
+  config.cameras.forEach((camera, i) => {
+    const clips = camera.clips;
+    if (clips && clips.preSec + clips.postSec > clips.maxSec) {
+      problems.push(`cameras[${i}].clips.maxSec: must be at least preSec + postSec (${clips.preSec + clips.postSec})`);
+    }
+  });
   if (config.onvif.backoffMaxMs < config.onvif.backoffMinMs) {
     problems.push(`onvif.backoffMaxMs: must be at least onvif.backoffMinMs (${config.onvif.backoffMinMs})`);
   }

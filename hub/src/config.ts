@@ -61,6 +61,14 @@ export const HubConfigSchema = Type.Object({
   REJECTION_PAYLOAD_MAX_BYTES: Int(4096, 64, 65536, 'Raw payload bytes kept with a rejection'),
   SNAPSHOT_DIR: Type.String({ default: './data/snapshots' }),
   SNAPSHOT_MAX_BYTES: Int(5 * 1024 * 1024, 1024, 100 * 1024 * 1024, 'Largest accepted snapshot upload'),
+  CLIP_DIR: Type.String({ default: './data/clips', description: 'Where event clips (MP4) are stored' }),
+  CLIP_MAX_BYTES: Int(64 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024, 'Largest accepted clip upload'),
+  CLIP_SITE_QUOTA_BYTES: Int(
+    10 * 1024 * 1024 * 1024,
+    1024,
+    Number.MAX_SAFE_INTEGER,
+    "Clip bytes one site may keep at the hub; past it the site's uploads are refused (507) until retention frees room",
+  ),
   AGENT_TOKENS: Type.Optional(
     Type.String({ description: 'Per-site upload tokens: "site-a=token1,site-b=token2" (see docs/security.md)' }),
   ),
@@ -185,6 +193,7 @@ export const HubConfigSchema = Type.Object({
   ),
   RETENTION_EVENTS_DAYS: Int(90, 1, 36_500, 'Events older than this are deleted (unless held)'),
   RETENTION_SNAPSHOTS_DAYS: Int(30, 1, 36_500, 'Snapshot files of events older than this are deleted (unless held)'),
+  RETENTION_CLIPS_DAYS: Int(30, 1, 36_500, 'Clips of events older than this are deleted (unless held)'),
   RETENTION_AUDIT_DAYS: Int(3650, 1, 36_500, 'Audit entries older than this are deleted; must be the longest'),
   RETENTION_REJECTIONS_DAYS: Int(
     30,
@@ -230,7 +239,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   problems.push(...crossChecks(withDefaults as HubConfig));
   if (problems.length === 0) {
     const c = withDefaults as HubConfig;
-    const longest = Math.max(c.RETENTION_EVENTS_DAYS, c.RETENTION_SNAPSHOTS_DAYS, c.HEALTH_RETENTION_DAYS);
+    const longest = Math.max(
+      c.RETENTION_EVENTS_DAYS,
+      c.RETENTION_SNAPSHOTS_DAYS,
+      c.RETENTION_CLIPS_DAYS,
+      c.HEALTH_RETENTION_DAYS,
+    );
     // Accountability outlives the data it is about: who viewed an event must be answerable after it is gone.
     if (c.CAMHUB_ADMIN_PASSWORD && passwordProblem(c.CAMHUB_ADMIN_PASSWORD) === 'password_too_common') {
       problems.push('CAMHUB_ADMIN_PASSWORD: too common; choose a longer passphrase');

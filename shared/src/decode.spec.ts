@@ -19,6 +19,29 @@ const buf = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringi
 const evTopic = topics.events('td-01', 'cam-03');
 
 describe('decodeMessage', () => {
+  it('accepts a clip link on its camera topic and refuses one whose times or reference are not real', () => {
+    const link = {
+      v: 1,
+      site: 'td-01',
+      camera: 'cam-03',
+      event: event.id,
+      clip: `sha256:${'0f'.repeat(32)}`,
+      startAt: '2026-11-22T14:05:04.120Z',
+      durationMs: 15_000,
+      bytes: 480_000,
+      at: '2026-11-22T14:05:30.000Z',
+    };
+    const topic = topics.clips('td-01', 'cam-03');
+    expect(topic).toBe('camhub/v1/td-01/cameras/cam-03/clips');
+    expect(decodeMessage(topic, buf(link))).toMatchObject({ ok: true, kind: 'clips' });
+    expect(decodeMessage(topic, buf({ ...link, startAt: '2026-02-31T00:00:00Z' }))).toMatchObject({
+      ok: false,
+      reason: 'invalid_payload',
+    });
+    expect(decodeMessage(topic, buf({ ...link, clip: 'sha256:XYZ' }))).toMatchObject({ ok: false });
+    expect(decodeMessage(topics.clips('td-01', 'cam-04'), buf(link))).toMatchObject({ reason: 'topic_mismatch' });
+  });
+
   it('accepts the contract example event', () => {
     const r = decodeMessage(evTopic, buf(event));
     expect(r).toMatchObject({ ok: true, kind: 'events', payload: { id: event.id, seq: 1207 } });

@@ -5,6 +5,7 @@ import {
   AgentStatusSchema,
   CameraEventSchema,
   CameraStatusSchema,
+  EventClipSchema,
   HealthSampleSchema,
   MAX_EVENT_DATA_BYTES,
   MAX_MESSAGE_BYTES,
@@ -38,6 +39,7 @@ const compiled = {
   events: TypeCompiler.Compile(CameraEventSchema),
   health: TypeCompiler.Compile(HealthSampleSchema),
   status: TypeCompiler.Compile(CameraStatusSchema),
+  clips: TypeCompiler.Compile(EventClipSchema),
 };
 
 /** Compiled validators for each payload kind (TypeBox compiler: no Ajv, no per-call schema walk). */
@@ -57,6 +59,7 @@ const TIME_FIELDS: Record<TopicKind, readonly string[]> = {
   events: ['at'],
   health: ['at'],
   status: ['since'],
+  clips: ['startAt', 'at'],
 };
 
 /**

@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { CameraIdSchema, IsoTimeSchema, SiteIdSchema, UuidSchema } from './ids.js';
+import { CameraIdSchema, IsoTimeSchema, SiteIdSchema, UUID_PATTERN, UuidSchema } from './ids.js';
 
 export const CONTRACT_VERSION = 1 as const;
 /** A whole MQTT message is at most 16 KiB. */
@@ -195,3 +195,26 @@ export const AgentStatusSchema = Type.Object(
   { $id: 'AgentStatus', additionalProperties: true },
 );
 export type AgentStatus = Static<typeof AgentStatusSchema>;
+
+/** Longest clip the contract carries: the agent's `clips.maxSec` is bounded by it. */
+export const MAX_CLIP_SEC = 600;
+
+/**
+ * The link from an event to its video clip. The event is published as soon as it happens; its clip exists only after
+ * the post-roll, so the link is a message of its own. Idempotent: the hub keeps one clip per event, the first.
+ */
+export const EventClipSchema = Type.Object(
+  {
+    v: Type.Literal(1),
+    site: SiteIdSchema,
+    camera: CameraIdSchema,
+    event: Type.String({ pattern: UUID_PATTERN, description: 'The id of the event (its start) the clip belongs to' }),
+    clip: Type.String({ pattern: '^sha256:[0-9a-f]{64}$', description: 'Media reference of the MP4: sha256:<hex>' }),
+    startAt: IsoTimeSchema,
+    durationMs: Type.Integer({ minimum: 1, maximum: MAX_CLIP_SEC * 1000, description: 'Length of the video' }),
+    bytes: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+    at: IsoTimeSchema,
+  },
+  { $id: 'EventClip', additionalProperties: true },
+);
+export type EventClip = Static<typeof EventClipSchema>;

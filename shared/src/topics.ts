@@ -1,5 +1,5 @@
 import { IDENTIFIER_REGEX } from './ids.js';
-import type { AgentStatus, CameraEvent, CameraStatus, HealthSample } from './schemas.js';
+import type { AgentStatus, CameraEvent, CameraStatus, EventClip, HealthSample } from './schemas.js';
 
 /** The contract's topic root. Tests and multi-tenant brokers may put a prefix in front of it. */
 export const DEFAULT_TOPIC_ROOT = 'camhub/v1';
@@ -10,9 +10,10 @@ export interface TopicPayloads {
   events: CameraEvent;
   health: HealthSample;
   status: CameraStatus;
+  clips: EventClip;
 }
 export type TopicKind = keyof TopicPayloads;
-export const TOPIC_KINDS: readonly TopicKind[] = ['agent', 'events', 'health', 'status'];
+export const TOPIC_KINDS: readonly TopicKind[] = ['agent', 'events', 'health', 'status', 'clips'];
 
 /** QoS and retain flag the contract fixes for each kind of topic. */
 export const TOPIC_QOS: Record<TopicKind, { qos: 1; retain: boolean }> = {
@@ -20,10 +21,11 @@ export const TOPIC_QOS: Record<TopicKind, { qos: 1; retain: boolean }> = {
   events: { qos: 1, retain: false },
   health: { qos: 1, retain: false },
   status: { qos: 1, retain: true },
+  clips: { qos: 1, retain: false },
 };
 
 export type ParsedTopic =
-  { kind: 'agent'; site: string } | { kind: 'events' | 'health' | 'status'; site: string; camera: string };
+  { kind: 'agent'; site: string } | { kind: 'events' | 'health' | 'status' | 'clips'; site: string; camera: string };
 
 export class TopicError extends Error {
   readonly code = 'invalid_identifier';
@@ -50,18 +52,20 @@ export function createTopics(root: string = DEFAULT_TOPIC_ROOT) {
       `${r}/${checkId('site', site)}/cameras/${checkId('camera', camera)}/health`,
     status: (site: string, camera: string) =>
       `${r}/${checkId('site', site)}/cameras/${checkId('camera', camera)}/status`,
+    clips: (site: string, camera: string) => `${r}/${checkId('site', site)}/cameras/${checkId('camera', camera)}/clips`,
     /** Subscription filters, one per kind. */
     filters: {
       agent: `${r}/+/agent`,
       events: `${r}/+/cameras/+/events`,
       health: `${r}/+/cameras/+/health`,
       status: `${r}/+/cameras/+/status`,
+      clips: `${r}/+/cameras/+/clips`,
     } satisfies Record<TopicKind, string>,
     /** Builds the topic for a payload from its own site/camera fields. */
     forPayload<K extends TopicKind>(kind: K, payload: TopicPayloads[K]): string {
       if (kind === 'agent') return this.agent(payload.site);
-      const p = payload as CameraEvent | HealthSample | CameraStatus;
-      return this[kind as 'events' | 'health' | 'status'](p.site, p.camera);
+      const p = payload as CameraEvent | HealthSample | CameraStatus | EventClip;
+      return this[kind as 'events' | 'health' | 'status' | 'clips'](p.site, p.camera);
     },
     parse: (topic: string): ParsedTopic | null => parseTopic(topic, r),
   };
@@ -80,7 +84,7 @@ export function parseTopic(topic: string, root: string = DEFAULT_TOPIC_ROOT): Pa
     const camera = parts[2] as string;
     const kind = parts[3];
     if (!IDENTIFIER_REGEX.test(camera)) return null;
-    if (kind === 'events' || kind === 'health' || kind === 'status') return { kind, site, camera };
+    if (kind === 'events' || kind === 'health' || kind === 'status' || kind === 'clips') return { kind, site, camera };
   }
   return null;
 }

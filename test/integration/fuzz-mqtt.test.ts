@@ -15,7 +15,7 @@ import type { MqttClient } from 'mqtt';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeAgentStatus, makeCameraStatus, makeEvent, makeHealth } from '../support/factories.js';
+import { makeAgentStatus, makeCameraStatus, makeEvent, makeEventClip, makeHealth } from '../support/factories.js';
 import { Cleanup } from '../faults/support/cleanup.js';
 import { PrivateMosquitto } from '../faults/support/mosquitto.js';
 import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
@@ -29,12 +29,13 @@ const valid: Record<TopicKind, () => Record<string, unknown>> = {
   health: () => ({ ...makeHealth() }),
   status: () => ({ ...makeCameraStatus() }),
   agent: () => ({ ...makeAgentStatus() }),
+  clips: () => ({ ...makeEventClip() }),
 };
 const topicOf = (kind: TopicKind, p: Record<string, unknown>) =>
   kind === 'agent'
     ? `${ROOT}/${String(p.site)}/agent`
     : `${ROOT}/${String(p.site)}/cameras/${String(p.camera)}/${kind}`;
-const kinds = fc.constantFrom<TopicKind>('events', 'health', 'status', 'agent');
+const kinds = fc.constantFrom<TopicKind>('events', 'health', 'status', 'agent', 'clips');
 const bytesOf = (v: unknown) => Buffer.from(JSON.stringify(v) ?? 'undefined');
 
 describe('decodeMessage under fuzzing (fast-check)', () => {

@@ -144,41 +144,58 @@ export function tempDir(prefix: string): string {
 }
 
 export interface MediaUpload {
+  /** `media` (snapshots) or `clips`. */
+  kind: string;
   ref: string;
   authorization: string | undefined;
   contentType: string | undefined;
   sha256: string;
   bytes: number;
+  /** The uploaded bytes (clips only: tests read them back with ffprobe). */
+  body?: Buffer;
 }
 
-/** Stands in for the hub's `PUT /api/v1/media/{ref}`: records uploads, answers 201. */
-export async function startMediaReceiver(): Promise<{ url: string; uploads: MediaUpload[]; close(): Promise<void> }> {
-  const uploads: MediaUpload[] = [];
+/**
+ * Stands in for the hub's `PUT /api/v1/media/{ref}` and `PUT /api/v1/clips/{ref}`: records uploads, answers 201.
+ * `port`: listen there (to come back on the same address after a `close`, as a hub after an outage).
+ */
+export async function startMediaReceiver(
+  port = 0,
+  uploads: MediaUpload[] = [],
+): Promise<{ url: string; port: number; uploads: MediaUpload[]; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const m = /^\/api\/v1\/media\/(sha256:[0-9a-f]{64})$/.exec(req.url ?? '');
+      const m = /^\/api\/v1\/(media|clips)\/(sha256:[0-9a-f]{64})$/.exec(req.url ?? '');
       if (req.method !== 'PUT' || !m) {
         res.writeHead(404).end();
         return;
       }
       const body = Buffer.concat(chunks);
       uploads.push({
-        ref: m[1]!,
+        kind: m[1]!,
+        ref: m[2]!,
         authorization: req.headers.authorization,
         contentType: req.headers['content-type'],
         sha256: `sha256:${createHash('sha256').update(body).digest('hex')}`,
         bytes: body.length,
+        ...(m[1] === 'clips' ? { body } : {}),
       });
       res.writeHead(201).end();
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  const bound = (server.address() as net.AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
+    port: bound,
     uploads,
-    close: () => new Promise((r) => server.close(() => r())),
+    close: () =>
+      new Promise((r) => {
+        server.close(() => r());
+        // An uplink cut is abrupt: connections in progress end now, not when their client is done.
+        server.closeAllConnections();
+      }),
   };
 }

@@ -1,4 +1,4 @@
-import type { AgentStatus, CameraEvent, CameraStatus, HealthSample } from '@camhub/shared';
+import type { AgentStatus, CameraEvent, CameraStatus, EventClip, HealthSample } from '@camhub/shared';
 import { v7 as uuidv7 } from 'uuid';
 
 let seq = 0;
@@ -69,6 +69,21 @@ export function makeAgentStatus(overrides: Partial<AgentStatus> = {}): AgentStat
     version: '0.1.0',
     at: new Date().toISOString(),
     cameras: 1,
+    ...overrides,
+  };
+}
+
+export function makeEventClip(overrides: Partial<EventClip> = {}): EventClip {
+  return {
+    v: 1,
+    site: 'td-01',
+    camera: 'cam-03',
+    event: uuidv7(),
+    clip: `sha256:${'ab'.repeat(32)}`,
+    startAt: new Date(Date.now() - 15_000).toISOString(),
+    durationMs: 15_000,
+    bytes: 480_000,
+    at: new Date().toISOString(),
     ...overrides,
   };
 }

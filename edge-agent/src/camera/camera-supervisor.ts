@@ -8,6 +8,7 @@ import type { AgentConfig, CameraConfig } from '../config.js';
 import { errorMessage } from '../errors.js';
 import type { ProbeTarget } from '../health/camera-probe.js';
 import type { PictureEventDraft } from '../health/picture-watch.js';
+import { ClipRecorder } from '../media/clip-recorder.js';
 import type { MediaQueue } from '../media/media-queue.js';
 import { fetchSnapshot, type SnapshotSource } from '../media/snapshot.js';
 import { BaseNotificationTransport, FallbackTransport, type NotificationServer } from '../onvif/base-notification.js';
@@ -61,6 +62,8 @@ export class CameraSupervisor implements ProbeTarget {
   private transport: FallbackTransport | null = null;
   private lastRefreshAt = 0;
   private replacedEventTimes = 0;
+  /** Event clips, when the camera opted in (and there is a hub to upload them to). */
+  readonly clips: ClipRecorder | null;
 
   constructor(private readonly deps: CameraDeps) {
     this.log = deps.logger.child({ camera: deps.camera.id });
@@ -70,6 +73,20 @@ export class CameraSupervisor implements ProbeTarget {
       stateTimeoutMs: deps.config.stateTimeoutSec * 1000,
       emit: (draft) => this.enqueue(draft),
     });
+    const clip = deps.camera.clips;
+    this.clips =
+      clip && deps.media
+        ? new ClipRecorder({
+            site: deps.config.site,
+            camera: deps.camera.id,
+            dir: join(deps.config.dataDir, 'clips', deps.camera.id),
+            clip,
+            streamUrl: () => this.streamUrl(clip.profile),
+            media: deps.media,
+            publish: (link) => deps.outbox.append('clips', link),
+            logger: deps.logger,
+          })
+        : null;
   }
 
   get id(): string {
@@ -78,6 +95,7 @@ export class CameraSupervisor implements ProbeTarget {
 
   start(): void {
     this.loop ??= this.run();
+    this.clips?.start();
   }
 
   private async run(): Promise<void> {
@@ -278,6 +296,15 @@ export class CameraSupervisor implements ProbeTarget {
   }
 
   private enqueue(draft: EventDraft): void {
+    // The id is taken now so that the clip, which outlives this call by its post-roll, can name its event.
+    const id = uuidv7();
+    if (this.clips) {
+      const key = `${draft.type} ${draft.topic}`;
+      const at = draft.at.getTime();
+      if (draft.state === 'start') this.clips.begin(id, at, key);
+      else if (draft.state === 'pulse') this.clips.begin(id, at, null);
+      else this.clips.end(key, at);
+    }
     const source = draft.state === 'start' ? this.snapshotSource() : null;
     const timeoutMs = this.deps.config.media.snapshotTimeoutMs;
     // The fetch starts now, in parallel with earlier events' fetches; only the publishing is serialised.
@@ -293,11 +320,11 @@ export class CameraSupervisor implements ProbeTarget {
         )
       : Promise.resolve(undefined);
     this.chain = this.chain
-      .then(async () => this.store(draft, await snapshot))
+      .then(async () => this.store(draft, await snapshot, id))
       .catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'could not store an event'));
   }
 
-  private store(draft: EventDraft, snapshot: string | undefined): Promise<void> {
+  private store(draft: EventDraft, snapshot: string | undefined, id: string): Promise<void> {
     return this.append(
       {
         type: draft.type,
@@ -307,6 +334,7 @@ export class CameraSupervisor implements ProbeTarget {
       },
       Object.keys(draft.data).length > 0 ? draft.data : undefined,
       snapshot,
+      id,
     );
   }
 
@@ -315,11 +343,12 @@ export class CameraSupervisor implements ProbeTarget {
     fields: Pick<CameraEvent, 'type' | 'state' | 'source'> & { at: Date },
     data: CameraEvent['data'],
     snapshot: string | undefined,
+    id: string = uuidv7(),
   ): Promise<void> {
     const { config, camera } = this.deps;
     const event: CameraEvent = {
       v: 1,
-      id: uuidv7(),
+      id,
       site: config.site,
       camera: camera.id,
       seq: this.deps.seq.take(camera.id),
@@ -395,5 +424,6 @@ export class CameraSupervisor implements ProbeTarget {
     await this.pullPoint?.stop();
     this.tracker.dispose();
     await this.chain;
+    await this.clips?.stop();
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFramecrcHeader, parseProbeLog } from './ffmpeg.js';
+import { parseFramecrcHeader, parseProbeLog, parseSegmentListLine } from './ffmpeg.js';
 
 const detect = { freezeSec: 2, freezeNoiseDb: -60, blackSec: 2, blackPixelThreshold: 0.1 };
 const INPUT =
@@ -37,5 +37,22 @@ describe('ffmpeg probe output parsing', () => {
       `[blackdetect @ 0x2] black_start:${a} black_end:${b} black_duration:${b - a}\n`;
     expect(parseProbeLog(INPUT + line(0, 4.8), 5, detect)).toMatchObject({ black: true });
     expect(parseProbeLog(INPUT + line(0, 2.1), 5, detect)).toMatchObject({ black: false });
+  });
+});
+
+describe('segment list parsing', () => {
+  it('reads name, start and end of each finished segment', () => {
+    expect(parseSegmentListLine('seg-000000012.ts,24.000000,26.000000')).toEqual({
+      file: 'seg-000000012.ts',
+      startSec: 24,
+      endSec: 26,
+    });
+    expect(parseSegmentListLine('"a,""b"".ts",1.5,3.5\n')).toEqual({ file: 'a,"b".ts', startSec: 1.5, endSec: 3.5 });
+  });
+
+  it('ignores what is not a segment line', () => {
+    expect(parseSegmentListLine('')).toBeNull();
+    expect(parseSegmentListLine('seg.ts,3,2')).toBeNull();
+    expect(parseSegmentListLine('seg.ts,x,2')).toBeNull();
   });
 });

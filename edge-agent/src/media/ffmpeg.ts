@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { AgentError } from '../errors.js';
 
 /**
@@ -409,4 +411,167 @@ export function streamFragmentedMp4(url: string, options: { fragmentMs: number; 
   });
   const stream: FragmentedMp4Stream = { output: child.stdout!, exited, stop: () => killGroup(child) };
   return stream;
+}
+
+/** One finished segment of a rolling recording, as ffmpeg's segment list reports it (times in stream seconds). */
+export interface SegmentEntry {
+  file: string;
+  startSec: number;
+  endSec: number;
+}
+
+/** A line of ffmpeg's CSV segment list: `name,start,end`; a name with a comma comes quoted. */
+export function parseSegmentListLine(line: string): SegmentEntry | null {
+  const m = /^(?:"((?:[^"]|"")*)"|([^,]*)),([-\d.]+),([-\d.]+)\s*$/.exec(line.trim());
+  if (!m) return null;
+  const file = m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]!;
+  const startSec = Number(m[3]);
+  const endSec = Number(m[4]);
+  if (!file || !Number.isFinite(startSec) || !Number.isFinite(endSec) || endSec < startSec) return null;
+  return { file, startSec, endSec };
+}
+
+export interface SegmentRecorder {
+  /** Resolves when ffmpeg has exited: null for a clean end, else why (last stderr lines, for people). */
+  readonly exited: Promise<string | null>;
+  readonly pid: number | undefined;
+  /** Kills ffmpeg's process group. */
+  stop(): void;
+}
+
+/**
+ * Copies an RTSP stream's video into short MPEG-TS files in `dir` (`seg-<n>.ts`), without decoding: the rolling
+ * buffer clips are cut from. Segments can only start at keyframes, so each lasts at least `segmentSec` and usually
+ * one GOP. `onSegment` is called as each file is complete. MPEG-TS because a file cut short (ffmpeg killed) is still
+ * readable up to its last packet and joins with others by plain concatenation of timestamps.
+ */
+export function recordSegments(
+  url: string,
+  dir: string,
+  options: { segmentSec: number; ioTimeoutMs: number; onSegment: (entry: SegmentEntry) => void },
+): SegmentRecorder {
+  const args = [
+    '-hide_banner',
+    '-nostdin',
+    '-nostats',
+    '-loglevel',
+    'error',
+    '-rtsp_transport',
+    'tcp',
+    '-timeout',
+    String(options.ioTimeoutMs * 1000),
+    '-i',
+    url,
+    '-map',
+    '0:v:0',
+    '-c:v',
+    'copy',
+    '-an',
+    '-f',
+    'segment',
+    '-segment_time',
+    String(options.segmentSec),
+    '-segment_format',
+    'mpegts',
+    '-reset_timestamps',
+    '1',
+    '-segment_list',
+    'pipe:1',
+    '-segment_list_type',
+    'csv',
+    '-segment_list_flags',
+    'live',
+    join(dir, 'seg-%09d.ts'),
+  ];
+  const child = spawnFfmpeg(args, 'pipe');
+  let stderr = '';
+  let rest = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      const entry = parseSegmentListLine(line);
+      // The list names files relative to itself (a pipe here): they are in `dir`.
+      if (entry) options.onSegment({ ...entry, file: join(dir, basename(entry.file)) });
+    }
+  });
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4096);
+  });
+  const exited = new Promise<string | null>((resolve) => {
+    child.once('error', (err) => resolve(`cannot start ffmpeg: ${err.message}`));
+    child.once('close', (code, signal) =>
+      resolve(
+        code === 0
+          ? null
+          : stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300) || `ffmpeg ended (${code ?? signal})`,
+      ),
+    );
+  });
+  return { exited, pid: child.pid, stop: () => killGroup(child) };
+}
+
+/**
+ * Joins MPEG-TS segments into one MP4 at `output` (copy, no decoding), at most `durationSec` long, with the index
+ * in front (`+faststart`) so a browser plays it before the whole file has arrived. Runs in its own process group,
+ * killed at `timeoutMs`.
+ */
+export function joinSegments(
+  files: string[],
+  output: string,
+  options: { durationSec: number; timeoutMs: number },
+): Promise<void> {
+  // The concat demuxer's list: one `file '<path>'` per line, quotes escaped the way it reads them.
+  const list = files.map((f) => `file '${f.replace(/'/g, "'\\''")}'`).join('\n');
+  const listFile = `${output}.list`;
+  writeFileSync(listFile, `${list}\n`);
+  const args = [
+    '-hide_banner',
+    '-nostdin',
+    '-nostats',
+    '-loglevel',
+    'error',
+    '-f',
+    'concat',
+    '-safe',
+    '0',
+    '-i',
+    listFile,
+    '-map',
+    '0:v:0',
+    '-c',
+    'copy',
+    '-t',
+    options.durationSec.toFixed(3),
+    '-movflags',
+    '+faststart',
+    '-f',
+    'mp4',
+    '-y',
+    output,
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawnFfmpeg(args, 'ignore');
+    let stderr = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-4096);
+    });
+    const timer = setTimeout(() => killGroup(child), options.timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new FfmpegError(`cannot start ffmpeg: ${err.message}`));
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      rmSync(listFile, { force: true });
+      if (code === 0) resolve();
+      else {
+        const why = stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300);
+        reject(new FfmpegError(`ffmpeg could not join the clip (${code ?? signal}): ${why}`));
+      }
+    });
+  });
 }

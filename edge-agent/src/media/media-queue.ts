@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Backoff, sleep } from '../backoff.js';
@@ -8,6 +9,14 @@ import { errorMessage } from '../errors.js';
 export function mediaRef(jpeg: Buffer): string {
   return `sha256:${createHash('sha256').update(jpeg).digest('hex')}`;
 }
+
+/** What the queue carries, by file extension: where each goes at the hub and how it is labelled. */
+const KINDS = {
+  jpg: { path: 'api/v1/media', contentType: 'image/jpeg', what: 'snapshot' },
+  mp4: { path: 'api/v1/clips', contentType: 'video/mp4', what: 'clip' },
+} as const;
+type MediaExt = keyof typeof KINDS;
+const extOf = (name: string): MediaExt | null => (name.endsWith('.jpg') ? 'jpg' : name.endsWith('.mp4') ? 'mp4' : null);
 
 export interface MediaQueueOptions {
   dir: string;
@@ -20,9 +29,9 @@ export interface MediaQueueOptions {
 }
 
 /**
- * Durable queue of snapshots waiting for upload: one file per JPEG named by its hash, written atomically, deleted
- * after the hub answered 2xx. Bounded: when full, the oldest snapshots go (an event without its picture is better
- * than no room for the next one). Uploads run in the background with backoff and never block events.
+ * Durable queue of snapshots and clips waiting for upload: one file each, named by its hash, written atomically,
+ * deleted after the hub answered 2xx. Bounded: when full, the oldest files go (an event without its picture is better
+ * than no room for the next one). Uploads run in the background with backoff, oldest first, and never block events.
  */
 export class MediaQueue {
   private stopped = false;
@@ -34,6 +43,10 @@ export class MediaQueue {
 
   constructor(private readonly options: MediaQueueOptions) {
     mkdirSync(options.dir, { recursive: true });
+    // A write cut short by a crash leaves only a temporary name, never an upload: clear them.
+    for (const name of readdirSync(options.dir)) {
+      if (name.endsWith('.tmp')) rmSync(join(options.dir, name), { force: true });
+    }
   }
 
   /** Stores the JPEG for upload and returns its reference. */
@@ -55,9 +68,27 @@ export class MediaQueue {
     return ref;
   }
 
+  /**
+   * Moves a finished file (a clip, already complete under a temporary name on the same file system) into the queue
+   * under its hash and returns its reference. The rename is the commit: the queue never sees a partial file.
+   */
+  async adopt(path: string, ext: 'mp4'): Promise<{ ref: string; bytes: number }> {
+    const bytes = await readFile(path);
+    const ref = mediaRef(bytes);
+    this.makeRoom(bytes.length);
+    renameSync(path, join(this.options.dir, `${ref.slice(7)}.${ext}`));
+    this.wakeResolve?.();
+    return { ref, bytes: bytes.length };
+  }
+
+  /** Bytes waiting, every kind together. */
+  get bytes(): number {
+    return this.files().reduce((sum, f) => sum + f.size, 0);
+  }
+
   private files(): Array<{ name: string; size: number; mtime: number }> {
     return readdirSync(this.options.dir)
-      .filter((f) => f.endsWith('.jpg'))
+      .filter((f) => extOf(f) !== null)
       .map((name) => {
         const s = statSync(join(this.options.dir, name));
         return { name, size: s.size, mtime: s.mtimeMs };
@@ -73,7 +104,7 @@ export class MediaQueue {
       rmSync(join(this.options.dir, f.name), { force: true });
       total -= f.size;
       this.dropped += 1;
-      this.options.logger.warn({ file: f.name }, 'media queue full: dropped the oldest snapshot');
+      this.options.logger.warn({ file: f.name }, 'media queue full: dropped the oldest file');
     }
   }
 
@@ -96,17 +127,19 @@ export class MediaQueue {
         continue;
       }
       const ref = `sha256:${next.name.slice(0, -4)}`;
+      const kind = KINDS[extOf(next.name)!];
       try {
         const body = readFileSync(join(this.options.dir, next.name));
-        const res = await fetch(new URL(`api/v1/media/${ref}`, hub.url.endsWith('/') ? hub.url : `${hub.url}/`), {
+        const res = await fetch(new URL(`${kind.path}/${ref}`, hub.url.endsWith('/') ? hub.url : `${hub.url}/`), {
           method: 'PUT',
-          headers: { 'Content-Type': 'image/jpeg', Authorization: `Bearer ${hub.token}` },
+          headers: { 'Content-Type': kind.contentType, Authorization: `Bearer ${hub.token}` },
           body,
           signal: AbortSignal.any([AbortSignal.timeout(this.options.uploadTimeoutMs ?? 15_000), this.wake.signal]),
         });
         if (res.status >= 200 && res.status < 300) {
           rmSync(join(this.options.dir, next.name), { force: true });
           this.uploaded += 1;
+          if (kind.what === 'clip') this.options.logger.info({ ref, bytes: body.length }, 'clip uploaded');
           backoff.reset();
           continue;
         }
@@ -115,7 +148,7 @@ export class MediaQueue {
       } catch (err) {
         if (this.stopped) break;
         const delay = backoff.next();
-        this.options.logger.warn({ ref, err: errorMessage(err), retryInMs: delay }, 'snapshot upload failed');
+        this.options.logger.warn({ ref, err: errorMessage(err), retryInMs: delay }, `${kind.what} upload failed`);
         await sleep(delay, this.wake.signal);
       }
     }

@@ -5,7 +5,9 @@ import type { Logger } from 'pino';
 import { OutboxRejectedError } from '../errors.js';
 import { type LogRecord, SegmentLog } from './segment-log.js';
 
-export type OutboxKind = 'events' | 'health';
+export type OutboxKind = 'events' | 'health' | 'clips';
+/** Kinds never dropped and fsync'ed before publishing: an event, and the link to its clip. */
+const DURABLE: readonly OutboxKind[] = ['events', 'clips'];
 
 export interface OutboxItem {
   readonly kind: OutboxKind;
@@ -27,12 +29,14 @@ export interface OutboxStats {
   bytes: number;
   maxBytes: number;
   pendingEvents: number;
+  pendingClips: number;
   pendingHealth: number;
   droppedHealth: number;
   pressure: boolean;
 }
 
 interface Waiter {
+  kind: OutboxKind;
   record: LogRecord;
   resolve: () => void;
   reject: (err: unknown) => void;
@@ -40,7 +44,8 @@ interface Waiter {
 
 /**
  * Store-and-forward outbox: every event and health sample goes to disk before it is published and leaves only after
- * its PUBACK. Two logs so that health samples (droppable) never share a segment with events (never dropped).
+ * its PUBACK. One log per kind, so that health samples (droppable) never share a segment with events or clip links
+ * (never dropped).
  * Emits `ready` when records became publishable.
  */
 export class Outbox extends EventEmitter<{ ready: [] }> {
@@ -63,10 +68,11 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
     this.logs = {
       events: new SegmentLog(join(dir, 'events'), segmentBytes, options.logger),
       health: new SegmentLog(join(dir, 'health'), segmentBytes, options.logger),
+      // Its own log: a clip link is published under its own topic, and the log decides the topic.
+      clips: new SegmentLog(join(dir, 'clips'), segmentBytes, options.logger),
     };
     this.flushTimer = setInterval(() => {
-      this.logs.events.flushCursor();
-      this.logs.health.flushCursor();
+      for (const log of Object.values(this.logs)) log.flushCursor();
     }, 1000);
     this.flushTimer.unref();
   }
@@ -98,7 +104,7 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
       this.droppedHealth += 1;
       return Promise.reject(new OutboxRejectedError('outbox is full of events: health sample not stored'));
     }
-    const awaitSync = kind === 'events' && this.options.fsync === 'batch';
+    const awaitSync = DURABLE.includes(kind) && this.options.fsync === 'batch';
     let record: LogRecord;
     try {
       record = this.logs[kind].append(payload, awaitSync);
@@ -111,7 +117,7 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
-      this.waiting.push({ record, resolve, reject });
+      this.waiting.push({ kind, record, resolve, reject });
       this.scheduleSync();
     });
   }
@@ -141,7 +147,7 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
         'outbox full of events: refusing health samples, still keeping every event',
       );
     }
-    return kind === 'events';
+    return DURABLE.includes(kind);
   }
 
   private scheduleSync(): void {
@@ -160,7 +166,8 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
     const batch = this.waiting;
     this.waiting = [];
     try {
-      await this.logs.events.sync();
+      const kinds = new Set(batch.map((w) => w.kind));
+      for (const kind of kinds) await this.logs[kind].sync();
       for (const w of batch) if (w.record.state === 'writing') w.record.state = 'pending';
       for (const w of batch) w.resolve();
       this.emit('ready');
@@ -178,7 +185,7 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
 
   /** The next message to publish: events first (they matter more), each log in append order. */
   next(): OutboxItem | null {
-    for (const kind of ['events', 'health'] as const) {
+    for (const kind of ['events', 'clips', 'health'] as const) {
       const record = this.logs[kind].next();
       if (record) return { kind, record, payload: this.logs[kind].read(record) };
     }
@@ -194,7 +201,7 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
   }
 
   get bytes(): number {
-    return this.logs.events.bytes + this.logs.health.bytes;
+    return this.logs.events.bytes + this.logs.clips.bytes + this.logs.health.bytes;
   }
 
   stats(): OutboxStats {
@@ -202,6 +209,7 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
       bytes: this.bytes,
       maxBytes: this.options.maxBytes,
       pendingEvents: this.logs.events.pending,
+      pendingClips: this.logs.clips.pending,
       pendingHealth: this.logs.health.pending,
       droppedHealth: this.droppedHealth,
       pressure: this.pressure,
@@ -214,7 +222,6 @@ export class Outbox extends EventEmitter<{ ready: [] }> {
     while (this.syncing || this.waiting.length > 0 || this.syncScheduled) {
       await new Promise((r) => setTimeout(r, 5));
     }
-    this.logs.events.close();
-    this.logs.health.close();
+    for (const log of Object.values(this.logs)) log.close();
   }
 }

@@ -1,11 +1,12 @@
-import type { AgentStatus, CameraEvent, CameraStatus, HealthSample, RejectionReason } from '@camhub/shared';
+import type { AgentStatus, CameraEvent, CameraStatus, EventClip, HealthSample, RejectionReason } from '@camhub/shared';
 
 /** One accepted message as it travels through the queue: the payload plus when the hub received it. */
 export type AcceptedMessage =
   | { kind: 'events'; receivedAt: string; payload: CameraEvent }
   | { kind: 'health'; receivedAt: string; payload: HealthSample }
   | { kind: 'status'; receivedAt: string; payload: CameraStatus }
-  | { kind: 'agent'; receivedAt: string; payload: AgentStatus };
+  | { kind: 'agent'; receivedAt: string; payload: AgentStatus }
+  | { kind: 'clips'; receivedAt: string; payload: EventClip };
 
 export interface Rejection {
   topic: string;
@@ -29,5 +30,6 @@ export interface IngestResult {
   health: number;
   status: number;
   agent: number;
+  clips: number;
   rejected: number;
 }

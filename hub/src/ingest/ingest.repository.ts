@@ -1,4 +1,4 @@
-import type { AgentStatus, CameraEvent, HealthSample } from '@camhub/shared';
+import type { AgentStatus, CameraEvent, EventClip, HealthSample } from '@camhub/shared';
 import type { Queryable } from '../db/queryable.js';
 import type { Rejection } from './ingest-types.js';
 
@@ -63,6 +63,37 @@ export function createIngestRepository(pool: Queryable) {
         cols,
       );
       return new Set(res.rows.map((r) => r.id as string));
+    },
+
+    /** Links events to their clips; the first link of an event wins (an agent may send it again). */
+    async insertClipLinks(links: { payload: EventClip; receivedAt: string }[], db: Queryable = pool): Promise<number> {
+      if (links.length === 0) return 0;
+      const cols: unknown[][] = Array.from({ length: 9 }, () => []);
+      const ordered = [...links].sort((a, b) =>
+        a.payload.event.toLowerCase() < b.payload.event.toLowerCase() ? -1 : 1,
+      );
+      for (const { payload: c, receivedAt } of ordered) {
+        const row = [
+          c.event.toLowerCase(),
+          c.site,
+          c.camera,
+          c.clip,
+          ms(c.startAt),
+          c.durationMs,
+          c.bytes,
+          ms(c.at),
+          receivedAt,
+        ];
+        row.forEach((v, i) => cols[i]!.push(v));
+      }
+      const res = await db.query(
+        `INSERT INTO event_clips (event_id, site, camera, ref, start_at, duration_ms, bytes, cut_at, received_at)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::int[],
+                              $7::bigint[], $8::timestamptz[], $9::timestamptz[])
+         ON CONFLICT (event_id) DO NOTHING`,
+        cols,
+      );
+      return res.rowCount ?? 0;
     },
 
     async insertHealth(samples: HealthSample[], db: Queryable = pool): Promise<number> {

@@ -17,7 +17,7 @@ const later = (a: string | null, b: string | null) => (a === null ? b : b === nu
 export function cameraTouches(messages: AcceptedMessage[]): CameraTouch[] {
   const byCamera = new Map<string, CameraTouch>();
   for (const m of messages) {
-    if (m.kind === 'agent') continue;
+    if (m.kind === 'agent' || m.kind === 'clips') continue;
     const p = m.payload;
     const key = `${p.site}/${p.camera}`;
     let t = byCamera.get(key);
@@ -91,6 +91,7 @@ export function createIngestService(deps: {
     const events: Extract<AcceptedMessage, { kind: 'events' }>[] = [];
     const health: Extract<AcceptedMessage, { kind: 'health' }>[] = [];
     const agents: Extract<AcceptedMessage, { kind: 'agent' }>[] = [];
+    const clips: Extract<AcceptedMessage, { kind: 'clips' }>[] = [];
     let status = 0;
     for (const m of batch.accepted) {
       if (m.kind === 'events') {
@@ -100,6 +101,7 @@ export function createIngestService(deps: {
         events.push(m);
       } else if (m.kind === 'health') health.push(m);
       else if (m.kind === 'agent') agents.push(m);
+      else if (m.kind === 'clips') clips.push(m);
       else status += 1;
     }
     const stop = metrics.insertSeconds.startTimer();
@@ -114,6 +116,7 @@ export function createIngestService(deps: {
         tx,
       );
       await repo.upsertAgents(agents, tx);
+      await repo.insertClipLinks(clips, tx);
       await repo.insertRejections(batch.rejected, tx);
       // Alert evaluation is owed for the new events: recorded with them, so a crash after the commit cannot lose it.
       const owed =
@@ -129,6 +132,7 @@ export function createIngestService(deps: {
       health: health.length,
       status,
       agent: agents.length,
+      clips: clips.length,
       rejected: batch.rejected.length,
     };
     return {
@@ -166,7 +170,15 @@ export function createIngestService(deps: {
   };
 
   async function writeSplit(batch: IngestBatch, batchId: string | undefined) {
-    const total: IngestResult = { events: 0, eventsInserted: 0, health: 0, status: 0, agent: 0, rejected: 0 };
+    const total: IngestResult = {
+      events: 0,
+      eventsInserted: 0,
+      health: 0,
+      status: 0,
+      agent: 0,
+      clips: 0,
+      rejected: 0,
+    };
     const stored: StoredBatch = { newEvents: [], accepted: [], alertBatches: [] };
     const refused: Rejection[] = [];
     for (const [i, m] of batch.accepted.entries()) {

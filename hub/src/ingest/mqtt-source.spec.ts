@@ -30,6 +30,7 @@ describe(subscriptions.name, () => {
     const subs = subscriptions({ MQTT_TOPIC_ROOT: 'camhub/v1', MQTT_SHARE_GROUP: undefined });
     expect(Object.keys(subs).sort()).toEqual([
       'camhub/v1/+/agent',
+      'camhub/v1/+/cameras/+/clips',
       'camhub/v1/+/cameras/+/events',
       'camhub/v1/+/cameras/+/health',
       'camhub/v1/+/cameras/+/status',
@@ -37,9 +38,10 @@ describe(subscriptions.name, () => {
     expect(new Set(Object.values(subs).map((s) => s.qos))).toEqual(new Set([1]));
   });
 
-  it('shares events and health across hubs, never the retained status and agent topics', () => {
+  it('shares events, clip links and health across hubs, never the retained status and agent topics', () => {
     const subs = Object.keys(subscriptions({ MQTT_TOPIC_ROOT: 'camhub/v1', MQTT_SHARE_GROUP: 'hub' })).sort();
     expect(subs).toEqual([
+      '$share/hub/camhub/v1/+/cameras/+/clips',
       '$share/hub/camhub/v1/+/cameras/+/events',
       '$share/hub/camhub/v1/+/cameras/+/health',
       'camhub/v1/+/agent',

@@ -30,7 +30,7 @@ export function subscriptions(
   const subs: Record<string, { qos: 1 }> = {};
   for (const kind of TOPIC_KINDS) {
     const filter = topics.filters[kind];
-    subs[kind === 'events' || kind === 'health' ? share(filter) : filter] = { qos: 1 };
+    subs[kind === 'events' || kind === 'health' || kind === 'clips' ? share(filter) : filter] = { qos: 1 };
   }
   return subs;
 }
