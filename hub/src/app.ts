@@ -155,7 +155,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
       await api.register(eventsRoutes, { events: s.events, audit: s.audit, snapshots: container.snapshots });
       await api.register(camerasRoutes, { cameras: s.cameras, status: s.status });
       await api.register(ingestRoutes, { rejections: s.rejections });
-      await api.register(mediaRoutes, { snapshots: container.snapshots });
+      await api.register(mediaRoutes, { media: s.media });
       await api.register(alertsRoutes, { alerts: s.alerts, audit: s.audit });
       await api.register(rulesRoutes, { rules: s.rules });
       await api.register(webhooksRoutes, { notifyTargets: s.notifyTargets, notifier: s.notifier });

@@ -30,6 +30,8 @@ import { createIngestRepository } from './ingest/ingest.repository.js';
 import { type AfterCommitFollower, runAfterCommit } from './ingest/after-commit.js';
 import { createIngestService } from './ingest/ingest.service.js';
 import { CameraTouchBuffer } from './ingest/touch-buffer.js';
+import { createMediaRepository } from './media/media.repository.js';
+import { createMediaService } from './media/media.service.js';
 import { createSnapshotStore } from './media/snapshot-store.js';
 import type { HubMetrics } from './metrics/metrics.js';
 import { createAddressGuard } from './notify/address-guard.js';
@@ -92,6 +94,7 @@ export function buildContainer(deps: ContainerDeps) {
     exports: createExportsRepository(pool),
     health: createHealthRepository(pool),
     ingest: createIngestRepository(pool),
+    media: createMediaRepository(pool),
     notify: createNotifyRepository(pool),
     rejections: createRejectionsRepository(pool),
     reports: createReportsRepository(pool),
@@ -198,6 +201,8 @@ export function buildContainer(deps: ContainerDeps) {
     failureLimit: cfg.NOTIFY_FAILURE_LIMIT,
   });
 
+  const rateLimiter = createRateLimiter(deps.redis, cfg.QUEUE_PREFIX);
+
   const services = {
     alerts: createAlertsService({
       pool,
@@ -252,7 +257,20 @@ export function buildContainer(deps: ContainerDeps) {
         healthBatch: cfg.HEALTH_RETENTION_BATCH,
       },
     }),
-    rateLimiter: createRateLimiter(deps.redis, cfg.QUEUE_PREFIX),
+    media: createMediaService({
+      repo: r.media,
+      snapshots,
+      rateLimiter,
+      limits: {
+        snapshot: {
+          bytesPerDay: cfg.MEDIA_SNAPSHOT_SITE_MB_PER_DAY * 1024 * 1024,
+          perMinute: cfg.MEDIA_SNAPSHOT_SITE_PER_MIN,
+        },
+      },
+      sweepAfterHours: cfg.MEDIA_SWEEP_AFTER_HOURS,
+      batch: cfg.RETENTION_BATCH,
+    }),
+    rateLimiter,
     refusedLogins,
     rejections: createRejectionsService({ repo: r.rejections, topicRoot: cfg.MQTT_TOPIC_ROOT }),
     reports: createReportsService({ reports: r.reports }),

@@ -8,7 +8,7 @@ declare module 'fastify' {
   }
 }
 
-export type MaintenanceJob = 'health-sweep' | 'health-retention' | 'retention';
+export type MaintenanceJob = 'health-sweep' | 'health-retention' | 'retention' | 'media-sweep';
 
 /**
  * Periodic work that must run once per tick however many hubs there are: BullMQ job schedulers put one job in the
@@ -32,6 +32,12 @@ export default fp<{ work?: boolean }>(
         app.log.info(result, 'retention run');
         return result;
       },
+      // Uploads no event refers to (issue 19, finding 6; hub/src/media/media.service.ts).
+      'media-sweep': async () => {
+        const result = await app.container.services.media.sweep();
+        if (result.deleted > 0) app.log.info(result, 'unreferenced uploads swept');
+        return result;
+      },
     };
 
     let worker: Worker | null = null;
@@ -39,6 +45,11 @@ export default fp<{ work?: boolean }>(
       await queue.upsertJobScheduler('health-sweep', { every: cfg.HEALTH_SWEEP_SEC * 1000 }, { name: 'health-sweep' });
       await queue.upsertJobScheduler('health-retention', { every: 3600_000 }, { name: 'health-retention' });
       await queue.upsertJobScheduler('retention', { every: cfg.RETENTION_INTERVAL_SEC * 1000 }, { name: 'retention' });
+      await queue.upsertJobScheduler(
+        'media-sweep',
+        { every: cfg.MEDIA_SWEEP_INTERVAL_SEC * 1000 },
+        { name: 'media-sweep' },
+      );
       worker = new Worker(
         MAINTENANCE_QUEUE,
         async (job) => {

@@ -1,11 +1,21 @@
 import { ErrorResponseSchema } from '@camhub/shared';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { UnauthorizedError } from '../errors.js';
+import type { MediaService } from './media.service.js';
 import { SNAPSHOT_REF_PATTERN } from './snapshot-store.js';
-import type { SnapshotStore } from './snapshot-store.js';
 
-/** Edge agents upload snapshots here with their site's token (never a user's password; see auth/auth.plugin.ts). */
-const mediaRoutes: FastifyPluginAsyncTypebox<{ snapshots: SnapshotStore }> = async (app, deps) => {
+/**
+ * Edge agents upload snapshots here with their site's token (never a user's password; see auth/auth.plugin.ts),
+ * held to their site's rate and daily quota (media.service.ts).
+ */
+const mediaRoutes: FastifyPluginAsyncTypebox<{ media: MediaService }> = async (app, deps) => {
+  const siteOf = (req: { agent?: { site: string } }) => {
+    // The access hook (roles: 'agent') lets no request through without it; this only narrows the type.
+    if (!req.agent) throw new UnauthorizedError('site token required');
+    return req.agent.site;
+  };
+
   app.addContentTypeParser(
     ['image/jpeg', 'application/octet-stream'],
     { parseAs: 'buffer', bodyLimit: app.config.SNAPSHOT_MAX_BYTES },
@@ -17,6 +27,8 @@ const mediaRoutes: FastifyPluginAsyncTypebox<{ snapshots: SnapshotStore }> = asy
     {
       bodyLimit: app.config.SNAPSHOT_MAX_BYTES,
       config: { access: { roles: 'agent' } },
+      // The rate counts attempts before the body is read: a flood costs a Redis round trip each, not 5 MiB.
+      onRequest: async (req) => deps.media.checkRate(siteOf(req), 'snapshot'),
       schema: {
         tags: ['media'],
         summary: 'Upload a snapshot JPEG under its sha256 reference (idempotent; agent token)',
@@ -27,18 +39,19 @@ const mediaRoutes: FastifyPluginAsyncTypebox<{ snapshots: SnapshotStore }> = asy
           400: ErrorResponseSchema,
           401: ErrorResponseSchema,
           413: ErrorResponseSchema,
+          429: ErrorResponseSchema,
           507: ErrorResponseSchema,
         },
       },
     },
     async (req, reply) => {
-      // The access hook has checked the site's upload token (roles: 'agent') and set req.agent.
-      req.log.debug({ site: req.agent?.site }, 'snapshot upload');
+      const site = siteOf(req);
+      req.log.debug({ site }, 'snapshot upload');
       const body = req.body as Buffer | undefined;
       if (!Buffer.isBuffer(body)) {
         return reply.code(400).send({ error: { code: 'invalid_body', message: 'send the JPEG as image/jpeg' } });
       }
-      const { created } = await deps.snapshots.put(req.params.ref, body);
+      const { created } = await deps.media.putSnapshot(site, req.params.ref, body);
       return reply.code(created ? 201 : 200).send({ ref: req.params.ref, created });
     },
   );

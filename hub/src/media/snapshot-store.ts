@@ -31,8 +31,8 @@ export function createSnapshotStore(dir: string) {
       );
     },
 
-    /** Stores bytes under their digest; refuses bytes that do not match the reference the uploader claims. */
-    async put(ref: string, bytes: Buffer): Promise<{ created: boolean }> {
+    /** Throws unless `bytes` are a JPEG whose digest is `ref` (the reference the uploader claims). */
+    check(ref: string, bytes: Buffer): void {
       if (!REF.test(ref)) throw new BadRequestError('invalid_reference', 'reference must be sha256:<64 hex digits>');
       const digest = createHash('sha256').update(bytes).digest('hex');
       if (`sha256:${digest}` !== ref) {
@@ -41,6 +41,11 @@ export function createSnapshotStore(dir: string) {
       if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) {
         throw new BadRequestError('not_jpeg', 'body is not a JPEG image');
       }
+    },
+
+    /** Stores bytes under their digest; refuses bytes that do not match the reference the uploader claims. */
+    async put(ref: string, bytes: Buffer): Promise<{ created: boolean }> {
+      this.check(ref, bytes);
       const target = pathOf(ref);
       if (await this.has(ref)) return { created: false };
       await mkdir(join(target, '..'), { recursive: true, mode: 0o750 });
