@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates (or rotates) a site's MQTT credentials: user name = site id, so the ACL line
-# `pattern write camhub/v1/%u/#` confines the site to its own topics.
+# `pattern write camhub/v1/%u/agent` and `.../%u/cameras/#` confine the site to its own topics.
 #
 #   deploy/mosquitto/add-site.sh <site> [password]
 #

@@ -27,6 +27,8 @@ import alertsRoutes from './alerts/alerts.routes.js';
 import auditRoutes from './audit/audit.routes.js';
 import authRoutes from './auth/auth.routes.js';
 import camerasRoutes from './cameras/cameras.routes.js';
+import registryRoutes from './cameras/registry.routes.js';
+import siteConfigPlugin from './cameras/site-config.plugin.js';
 import eventsRoutes from './events/events.routes.js';
 import exportsRoutes from './exports/exports.routes.js';
 import ingestRoutes from './ingest/ingest.routes.js';
@@ -92,6 +94,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await instance.register(maintenancePlugin, { work: opts.maintenance ?? true });
   await instance.register(alertsPlugin, { work: opts.maintenance ?? true });
   await instance.register(notifyPlugin, { work: opts.maintenance ?? true });
+  await instance.register(siteConfigPlugin, { work: opts.maintenance ?? true });
   await instance.register(mqttOutPlugin);
   await instance.register(livePlugin);
   await instance.register(videoPlugin);
@@ -176,6 +179,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
       });
       await api.register(usersRoutes, { users: s.users });
       await api.register(sitesRoutes, { sites: s.sites });
+      await api.register(registryRoutes, { registry: s.registry });
       await api.register(reportsRoutes, { reports: s.reports });
       await api.register(auditRoutes, { audit: s.audit });
       await api.register(exportsRoutes, { exports: s.exports });

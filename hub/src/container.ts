@@ -19,6 +19,8 @@ import { HubBus } from './bus.js';
 import { createCamerasRepository } from './cameras/cameras.repository.js';
 import { createCamerasService } from './cameras/cameras.service.js';
 import { createHealthRepository } from './cameras/health.repository.js';
+import { createRegistryRepository } from './cameras/registry.repository.js';
+import { createRegistryService } from './cameras/registry.service.js';
 import { createStatusRepository } from './cameras/status.repository.js';
 import { createStatusService } from './cameras/status.service.js';
 import { type HubConfig, parseAgentTokens } from './config.js';
@@ -96,6 +98,7 @@ export function buildContainer(deps: ContainerDeps) {
     ingest: createIngestRepository(pool),
     media: createMediaRepository(pool),
     notify: createNotifyRepository(pool),
+    registry: createRegistryRepository(pool),
     rejections: createRejectionsRepository(pool),
     reports: createReportsRepository(pool),
     retention: createRetentionRepository(pool),
@@ -174,7 +177,9 @@ export function buildContainer(deps: ContainerDeps) {
     zaloZnsUrl: cfg.ZALO_ZNS_URL,
     smtpCa: cfg.SMTP_CA_FILE ? readFileSync(cfg.SMTP_CA_FILE, 'utf8') : undefined,
   });
-  const targetSecrets = createTargetSecrets(createSecretBox(keys.secretsKey), r.notify, channels);
+  // One box for every secret kept in the database: notification targets' and camera passwords.
+  const secretBox = createSecretBox(keys.secretsKey);
+  const targetSecrets = createTargetSecrets(secretBox, r.notify, channels);
   const notifyJobs = deps.queues ? createNotifyJobs(deps.queues.notify) : noNotifyQueue;
   const notifier = createNotifier({
     repo: r.notify,
@@ -272,6 +277,8 @@ export function buildContainer(deps: ContainerDeps) {
     }),
     rateLimiter,
     refusedLogins,
+    // Camera passwords are sealed like notification targets' secrets: the same box, the same hub-derived key.
+    registry: createRegistryService({ pool, repo: r.registry, box: secretBox, audit }),
     rejections: createRejectionsService({ repo: r.rejections, topicRoot: cfg.MQTT_TOPIC_ROOT }),
     reports: createReportsService({ reports: r.reports }),
     rules,

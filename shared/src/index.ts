@@ -10,3 +10,5 @@ export * from './notifications.js';
 export * from './out-topics.js';
 export * from './sites.js';
 export * from './reports.js';
+export * from './site-config.js';
+export * from './camera-registry.js';

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { CameraIdSchema, IsoTimeSchema, SiteIdSchema, UUID_PATTERN, UuidSchema } from './ids.js';
+import { AgentConfigReportSchema } from './site-config.js';
 
 export const CONTRACT_VERSION = 1 as const;
 /** A whole MQTT message is at most 16 KiB. */
@@ -191,6 +192,7 @@ export const AgentStatusSchema = Type.Object(
         description: 'Optional (camhub addition): discovered cameras not in the configuration',
       }),
     ),
+    config: Type.Optional(AgentConfigReportSchema),
   },
   { $id: 'AgentStatus', additionalProperties: true },
 );

@@ -327,6 +327,30 @@ describe('ACL', () => {
     await waitFor(() => seenB.includes('camhub/v1/site-b/commands {"cmd":2}'), { what: 'site-b command' });
     expect(seenB.filter((m) => m.includes('site-a'))).toEqual([]);
   });
+
+  it("delivers a site's retained configuration (camera passwords) to that site's agent only; no agent writes it", async () => {
+    const hub = await asHub();
+    await hub.publishAsync('camhub/v1/site-a/config', '{"version":7}', { qos: 1, retain: true });
+    const siteA = await asSite('site-a');
+    const siteB = await asSite('site-b');
+    const seenA = record(siteA);
+    const seenB = record(siteB);
+    await siteA.subscribeAsync('camhub/v1/site-a/config', { qos: 1 });
+    await siteB.subscribeAsync(['camhub/v1/site-a/config', 'camhub/v1/+/config'], { qos: 1 });
+    await waitFor(() => seenA.includes('camhub/v1/site-a/config {"version":7}'), { what: 'retained config' });
+    // An agent can neither rewrite its own configuration nor another site's.
+    for (const topic of ['camhub/v1/site-a/config', 'camhub/v1/site-b/config', 'camhub/v1/site-a/commands']) {
+      const forged = await siteA
+        .publishAsync(topic, '{"version":99}', { qos: 1, retain: true })
+        .then(() => 'accepted')
+        .catch((err: { code: number }) => err.code);
+      expect(forged, topic).toBe(0x87);
+    }
+    await sleep(300);
+    expect(seenB).toEqual([]);
+    expect(seenA.filter((m) => m.includes('99'))).toEqual([]);
+    await hub.publishAsync('camhub/v1/site-a/config', '', { qos: 1, retain: true });
+  });
 });
 
 describe("the hub's persistent session", () => {

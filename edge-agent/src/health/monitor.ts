@@ -22,39 +22,70 @@ export interface HealthMonitorOptions {
  */
 export class HealthMonitor {
   readonly limiter: ConcurrencyLimiter;
-  readonly probes: CameraProbe[];
   private readonly abort = new AbortController();
-  private loops: Promise<void>[] = [];
+  /** One probe loop per camera, each with its own abort: cameras come and go with the hub's configuration. */
+  private readonly running = new Map<
+    string,
+    { probe: CameraProbe; abort: AbortController; loop: Promise<void> | null }
+  >();
+  private started = false;
   late = 0;
   private lastLateWarning = 0;
 
   constructor(private readonly options: HealthMonitorOptions) {
-    const { config } = options;
-    this.limiter = new ConcurrencyLimiter(config.health.concurrency);
-    this.probes = options.targets.map(
-      (target) =>
-        new CameraProbe(target, {
-          site: config.site,
-          health: config.health,
-          requestTimeoutMs: config.onvif.requestTimeoutMs,
-          pullTimeoutSec: config.onvif.pullTimeoutSec,
-          limiter: this.limiter,
-          logger: options.logger,
-        }),
-    );
+    this.limiter = new ConcurrencyLimiter(options.config.health.concurrency);
+    for (const target of options.targets) this.running.set(target.id, this.entry(target));
+  }
+
+  get probes(): CameraProbe[] {
+    return [...this.running.values()].map((r) => r.probe);
+  }
+
+  private entry(target: ProbeTarget) {
+    const { config } = this.options;
+    const probe = new CameraProbe(target, {
+      site: config.site,
+      health: config.health,
+      requestTimeoutMs: config.onvif.requestTimeoutMs,
+      pullTimeoutSec: config.onvif.pullTimeoutSec,
+      limiter: this.limiter,
+      logger: this.options.logger,
+    });
+    return { probe, abort: new AbortController(), loop: null as Promise<void> | null };
   }
 
   start(): void {
-    if (this.loops.length > 0) return;
+    if (this.started) return;
+    this.started = true;
     const intervalMs = this.options.config.health.intervalSec * 1000;
-    const n = this.probes.length;
+    const entries = [...this.running.values()];
+    const n = entries.length;
     // (i + 1)/n rather than i/n: no probe at the very start, when cameras are still connecting and subscribing.
-    this.loops = this.probes.map((probe, i) => this.loop(probe, Math.floor((intervalMs * (i + 1)) / n)));
+    entries.forEach((e, i) => (e.loop = this.loop(e.probe, Math.floor((intervalMs * (i + 1)) / n), e.abort.signal)));
   }
 
-  private async loop(probe: CameraProbe, offsetMs: number): Promise<void> {
+  /** Probes a camera added while running, first after one interval (it is still connecting before that). */
+  add(target: ProbeTarget): void {
+    if (this.running.has(target.id)) return;
+    const e = this.entry(target);
+    this.running.set(target.id, e);
+    if (this.started && !this.abort.signal.aborted) {
+      e.loop = this.loop(e.probe, this.options.config.health.intervalSec * 1000, e.abort.signal);
+    }
+  }
+
+  /** Stops probing a camera (removed or replaced); resolves when its loop has ended. */
+  async remove(id: string): Promise<void> {
+    const e = this.running.get(id);
+    if (!e) return;
+    this.running.delete(id);
+    e.abort.abort();
+    await e.loop;
+  }
+
+  private async loop(probe: CameraProbe, offsetMs: number, own: AbortSignal): Promise<void> {
     const intervalMs = this.options.config.health.intervalSec * 1000;
-    const signal = this.abort.signal;
+    const signal = AbortSignal.any([this.abort.signal, own]);
     let planned = Date.now() + offsetMs;
     while (!signal.aborted) {
       await sleep(Math.max(0, planned - Date.now()), signal);
@@ -91,6 +122,6 @@ export class HealthMonitor {
   async stop(): Promise<void> {
     this.abort.abort();
     await killAllFfmpeg();
-    await Promise.all(this.loops);
+    await Promise.all([...this.running.values()].map((e) => e.loop));
   }
 }

@@ -36,11 +36,11 @@ export function createCamerasRepository(db: Queryable) {
       if (filter.sites) where.push(`c.site = ANY($${values.push(filter.sites)}::text[])`);
       if (filter.status) where.push(`c.status = $${values.push(filter.status)}`);
       const { rows } = await db.query<CameraTextRow>(
-        `SELECT c.site, c.camera, coalesce(c.name, c.camera) AS name, c.status,
+        `SELECT c.site, c.camera, coalesce(r.name, c.name, c.camera) AS name, c.status,
                 ${epochMs('c.status_since')} AS since_ms, ${epochMs('c.last_seen_at')} AS last_seen_ms,
                 ${epochMs('c.last_event_at')} AS last_event_ms, c.health::text AS health,
                 c.status_problems::text AS problems
-         FROM cameras c
+         FROM cameras c LEFT JOIN camera_registry r ON r.site = c.site AND r.camera = c.camera
          ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
          ORDER BY c.site, c.camera`,
         values,

@@ -196,12 +196,23 @@ export function createIngestRepository(pool: Queryable) {
         x.payload.site < y.payload.site ? -1 : 1,
       )) {
         await db.query(
-          `INSERT INTO agents AS g (site, agent, state, version, at, cameras, unadopted, received_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+          `INSERT INTO agents AS g (site, agent, state, version, at, cameras, unadopted, config, received_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
            ON CONFLICT (site) DO UPDATE SET agent = excluded.agent, state = excluded.state, version = excluded.version,
-             at = excluded.at, cameras = excluded.cameras, unadopted = excluded.unadopted, received_at = excluded.received_at
+             at = excluded.at, cameras = excluded.cameras, unadopted = excluded.unadopted,
+             config = coalesce(excluded.config, g.config), received_at = excluded.received_at
            WHERE excluded.received_at >= g.received_at`,
-          [a.site, a.agent, a.state, a.version, ms(a.at), a.cameras, JSON.stringify(a.unadopted ?? []), receivedAt],
+          [
+            a.site,
+            a.agent,
+            a.state,
+            a.version,
+            ms(a.at),
+            a.cameras,
+            JSON.stringify(a.unadopted ?? []),
+            a.config ? JSON.stringify(a.config) : null,
+            receivedAt,
+          ],
         );
       }
     },
