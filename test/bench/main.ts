@@ -1,5 +1,6 @@
 /**
  * `npm run bench [-- --quick] [-- --only ingest,query,edge,scaleout,startup,video] [-- --profile]`
+ * `npm run bench -- --rows 100000000`: the history queries alone on a dataset of that many events (a separate run)
  *
  * Measures camhub against this machine's own ceilings, in one run: prints a table and writes
  * bench-results/bench-<time>.json. docs/performance.md explains the figures and keeps the latest ones.
@@ -39,10 +40,16 @@ function parse() {
       rate: { type: 'string' },
       seconds: { type: 'string' },
       scenarios: { type: 'string' },
+      rows: { type: 'string' },
     },
     strict: true,
   });
-  const only = values.only ? values.only.split(',').map((x) => x.trim()) : [...SECTIONS];
+  // `--rows N` alone is the large-history run: the query section only, on a dataset of N events.
+  const only = values.only
+    ? values.only.split(',').map((x) => x.trim())
+    : values.rows !== undefined
+      ? ['query']
+      : [...SECTIONS];
   const unknown = only.filter((x) => !(SECTIONS as readonly string[]).includes(x));
   if (unknown.length)
     throw new BenchUsageError(`unknown section(s) ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}`);
@@ -65,6 +72,7 @@ function parse() {
     sections: new Set(only as Section[]),
     rate: num(values.rate, 'rate'),
     seconds: num(values.seconds, 'seconds'),
+    rows: num(values.rows, 'rows'),
   };
 }
 
@@ -250,7 +258,13 @@ async function main() {
     if (args.sections.has('query')) {
       const query = await runQuery(
         broker,
-        { events: q ? 1_000_000 : 10_000_000, cameras: 500, days: 30, requests: q ? 40 : 200, profile: args.profile },
+        {
+          events: args.rows ?? (q ? 1_000_000 : 10_000_000),
+          cameras: 500,
+          days: 30,
+          requests: q ? 40 : 200,
+          profile: args.profile,
+        },
         log,
       );
       results.query = query.result;
@@ -344,7 +358,7 @@ main().then(
   (err: unknown) => {
     if (err instanceof BenchUsageError) {
       process.stderr.write(
-        `${err.message}\nusage: npm run bench [-- --quick] [--only ${SECTIONS.join(',')}] [--scenarios peak,latency,overload] [--profile] [--rate N] [--seconds N]\n`,
+        `${err.message}\nusage: npm run bench [-- --quick] [--only ${SECTIONS.join(',')}] [--scenarios peak,latency,overload] [--rows N] [--profile] [--rate N] [--seconds N]\n`,
       );
       process.exit(2);
     }

@@ -8,7 +8,10 @@ declare module 'fastify' {
   }
 }
 
-export type MaintenanceJob = 'health-sweep' | 'health-retention' | 'retention' | 'media-sweep';
+export type MaintenanceJob = 'health-sweep' | 'health-retention' | 'retention' | 'media-sweep' | 'event-partitions';
+
+/** Days of event partitions kept created ahead (migration 015): a week of hubs not running maintenance. */
+const PARTITIONS_AHEAD_DAYS = 7;
 
 /**
  * Periodic work that must run once per tick however many hubs there are: BullMQ job schedulers put one job in the
@@ -26,6 +29,12 @@ export default fp<{ work?: boolean }>(
         return changed;
       },
       'health-retention': () => app.container.services.retention.purgeHealth(),
+      // Day partitions of events, created ahead (migration 015).
+      'event-partitions': async () => {
+        const created = await app.container.services.retention.ensureEventPartitions(PARTITIONS_AHEAD_DAYS);
+        if (created > 0) app.log.info({ created }, 'event partitions created ahead');
+        return created;
+      },
       // Events, snapshots, the audit log and login housekeeping (hub/src/retention).
       retention: async () => {
         const result = await app.container.services.retention.run();
@@ -44,6 +53,7 @@ export default fp<{ work?: boolean }>(
     if (opts.work ?? true) {
       await queue.upsertJobScheduler('health-sweep', { every: cfg.HEALTH_SWEEP_SEC * 1000 }, { name: 'health-sweep' });
       await queue.upsertJobScheduler('health-retention', { every: 3600_000 }, { name: 'health-retention' });
+      await queue.upsertJobScheduler('event-partitions', { every: 3600_000 }, { name: 'event-partitions' });
       await queue.upsertJobScheduler('retention', { every: cfg.RETENTION_INTERVAL_SEC * 1000 }, { name: 'retention' });
       await queue.upsertJobScheduler(
         'media-sweep',

@@ -21,6 +21,8 @@ export interface RetentionSettings {
 
 export interface RetentionResult {
   events: number;
+  /** Day partitions of events dropped whole (their rows are counted in `events` too). */
+  partitions: number;
   snapshots: number;
   audit: number;
   auth: number;
@@ -78,14 +80,47 @@ export function createRetentionService(deps: {
       return deleted;
     },
 
+    /**
+     * Creates the day partitions of events from yesterday to `aheadDays` ahead (UTC) that are missing, so that new
+     * events land in their day and not in events_default. Returns how many were created.
+     */
+    async ensureEventPartitions(aheadDays: number): Promise<number> {
+      const t = now().getTime();
+      return repo.ensureEventPartitions(new Date(t - DAY_MS), new Date(t + aheadDays * DAY_MS));
+    },
+
     async run(): Promise<RetentionResult> {
       const t = now().getTime();
-      const result: RetentionResult = { events: 0, snapshots: 0, audit: 0, auth: 0, rejections: 0 };
+      const result: RetentionResult = { events: 0, partitions: 0, snapshots: 0, audit: 0, auth: 0, rejections: 0 };
 
       result.snapshots = await purgeSnapshots(new Date(t - s.snapshotsDays * DAY_MS));
 
+      const eventsBefore = new Date(t - s.eventsDays * DAY_MS);
+      // Whole days first: a day whose ids all lie before the cutoff goes in one DROP when nothing in it is kept
+      // (rows dated later than their id, or held, keep it; the per-row path below then takes what it can).
+      const days = await repo.eventPartitions();
+      // The day the cutoff falls in: its expired rows are not deleted one by one, its partition goes whole tomorrow
+      // (an event is kept at most a day longer than RETENTION_EVENTS_DAYS; rows dated later than their id, events
+      // of other days and events_default are still deleted row by row as soon as they expire).
+      const straddling = days.find(
+        (p) => p.day.getTime() <= eventsBefore.getTime() && eventsBefore.getTime() < p.day.getTime() + DAY_MS,
+      );
+      for (const p of days) {
+        if (p.day.getTime() + DAY_MS > eventsBefore.getTime()) break;
+        const dropped = await repo.dropExpiredPartition(p, eventsBefore);
+        if (!dropped) continue;
+        result.partitions += 1;
+        result.events += dropped.rows;
+        for (const ref of dropped.snapshots) {
+          if (!(await repo.snapshotReferenced(ref))) {
+            await snapshots.remove(ref);
+            result.snapshots += 1;
+          }
+        }
+      }
+
       for (let n = s.batch; n === s.batch;) {
-        const batch = await repo.deleteExpiredEvents(new Date(t - s.eventsDays * DAY_MS), s.batch);
+        const batch = await repo.deleteExpiredEvents(eventsBefore, s.batch, straddling);
         n = batch.deleted;
         result.events += batch.deleted;
         for (const ref of batch.snapshots) {
