@@ -28,9 +28,19 @@ import type {
   VideoProfile,
   VideoSettings,
   Webhook,
+  AdoptCameraInput,
+  CameraPatch,
+  DiscoveredCamera,
+  RegistryCamera,
+  SiteCameras,
 } from '@camhub/shared';
 
 export type {
+  AdoptCameraInput,
+  CameraPatch,
+  DiscoveredCamera,
+  RegistryCamera,
+  SiteCameras,
   AlertHistoryEntry,
   AlertRule,
   AuditEntry,
@@ -274,6 +284,12 @@ export const api = {
   reportCsvUrl: (q: { from: string; to: string; sites: string[] }) =>
     url('/reports/summary.csv', { from: q.from, to: q.to, site: q.sites }),
   updateSite: (id: string, changes: SitePatch) => patch<Site>(`/sites/${enc(id)}`, changes),
+  /** A site's cameras registry: names, what its agent runs, cameras it discovered (passwords never come back). */
+  siteCameras: (site: string) => get<SiteCameras>(`/sites/${enc(site)}/cameras`),
+  adoptCamera: (site: string, input: AdoptCameraInput) => post<RegistryCamera>(`/sites/${enc(site)}/cameras`, input),
+  updateCamera: (site: string, camera: string, changes: CameraPatch) =>
+    patch<RegistryCamera>(`/sites/${enc(site)}/cameras/${enc(camera)}`, changes),
+  removeCamera: (site: string, camera: string) => json<void>('DELETE', `/sites/${enc(site)}/cameras/${enc(camera)}`),
   rules: () => get<{ items: AlertRule[] }>('/alert-rules').then((r) => r.items),
   webhooks: () => get<{ items: Webhook[] }>('/webhooks').then((r) => r.items),
   targets: () => get<{ items: Target[] }>('/notification-targets').then((r) => r.items),

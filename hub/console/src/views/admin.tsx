@@ -14,11 +14,13 @@ import {
 import { placeName, rememberSites, siteName, useNames } from '../names.js';
 import { href, type Route } from '../router.js';
 import { actorText, auditActionText } from '../words.js';
+import { Cameras } from './cameras.js';
 import { Targets } from './targets.js';
 
 const TABS: { id: string; key: MessageKey }[] = [
   { id: 'users', key: 'admin.users' },
   { id: 'sites', key: 'admin.sites' },
+  { id: 'cameras', key: 'admin.cameras' },
   { id: 'rules', key: 'admin.rules' },
   { id: 'targets', key: 'admin.targets' },
   { id: 'audit', key: 'admin.audit' },
@@ -39,6 +41,7 @@ export function AdminView({ route }: { route: Route }) {
       </nav>
       {tab.id === 'users' && <Users />}
       {tab.id === 'sites' && <Sites />}
+      {tab.id === 'cameras' && <Cameras />}
       {tab.id === 'rules' && <Rules />}
       {tab.id === 'targets' && <Targets />}
       {tab.id === 'audit' && <Audit />}

@@ -1,0 +1,350 @@
+import { useState } from 'preact/hooks';
+import { api, ApiError, type DiscoveredCamera, type RegistryCamera } from '../api.js';
+import { ErrorNotice, Loading } from '../components/common.js';
+import { useAsync } from '../hooks.js';
+import { formatDateTime, label, t } from '../i18n/index.js';
+import { siteName, useNames } from '../names.js';
+
+const asError = (err: unknown) => (err instanceof ApiError ? err : new ApiError(0, 'client_error', String(err)));
+
+/** A free camera id for a discovered camera: from its ONVIF name when it has one, else cam-N. */
+function suggestId(d: DiscoveredCamera, taken: string[]): string {
+  const base =
+    (d.name ?? '')
+      .normalize('NFD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .replace(/đ/gi, 'd')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40) || 'cam';
+  let id = base;
+  for (let i = 2; taken.includes(id); i++) id = `${base}-${i}`;
+  return id;
+}
+
+/** host and port of a discovered camera's first usable XAddr. */
+function address(d: DiscoveredCamera): { host: string; port: number } | null {
+  for (const x of d.xaddrs) {
+    try {
+      const u = new URL(x);
+      return { host: u.hostname, port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) };
+    } catch {
+      // An XAddr that is no URL: try the next one.
+      continue;
+    }
+  }
+  return null;
+}
+
+interface AdoptForm {
+  endpoint: string;
+  id: string;
+  name: string;
+  location: string;
+  host: string;
+  port: string;
+  username: string;
+  password: string;
+}
+
+/**
+ * A site's cameras from the console, without touching its edge box: names and places, what the agent runs, cameras
+ * it discovered to adopt (credentials entered once, never shown again), disable, enable, remove.
+ */
+export function Cameras() {
+  useNames();
+  const sites = useAsync(() => api.sites(), []);
+  const [site, setSite] = useState<string>('');
+  const chosen = site || sites.data?.[0]?.id || '';
+  const registry = useAsync(() => (chosen ? api.siteCameras(chosen) : Promise.resolve(null)), [chosen]);
+  const [adopt, setAdopt] = useState<AdoptForm | null>(null);
+  const [edit, setEdit] = useState<{ camera: string; name: string; location: string } | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+
+  const run = async (what: () => Promise<unknown>, message: string) => {
+    setError(null);
+    setDone(null);
+    try {
+      await what();
+      setDone(message);
+      registry.reload();
+      return true;
+    } catch (err) {
+      setError(asError(err));
+      return false;
+    }
+  };
+
+  const startAdopt = (d: DiscoveredCamera) => {
+    const a = address(d);
+    setEdit(null);
+    setAdopt({
+      endpoint: d.endpoint,
+      id: suggestId(d, registry.data?.cameras.map((c) => c.camera) ?? []),
+      name: d.name ?? '',
+      location: '',
+      host: a?.host ?? '',
+      port: String(a?.port ?? 80),
+      username: '',
+      password: '',
+    });
+  };
+
+  const submitAdopt = async (e: Event) => {
+    e.preventDefault();
+    if (!adopt) return;
+    const ok = await run(
+      () =>
+        api.adoptCamera(chosen, {
+          id: adopt.id,
+          name: adopt.name,
+          location: adopt.location,
+          host: adopt.host,
+          port: Number(adopt.port),
+          username: adopt.username,
+          password: adopt.password,
+          endpoint: adopt.endpoint,
+        }),
+      t('cameras.adopted', { camera: adopt.name }),
+    );
+    if (ok) setAdopt(null);
+  };
+
+  const submitEdit = async (e: Event) => {
+    e.preventDefault();
+    if (!edit) return;
+    const ok = await run(
+      () => api.updateCamera(chosen, edit.camera, { name: edit.name, location: edit.location }),
+      t('cameras.saved', { camera: edit.name }),
+    );
+    if (ok) setEdit(null);
+  };
+
+  const data = registry.data;
+  return (
+    <>
+      <ErrorNotice error={sites.error} what="GET /sites" />
+      <label>
+        {t('common.site')}{' '}
+        <select value={chosen} onChange={(e) => setSite(e.currentTarget.value)} data-testid="cameras-site">
+          {(sites.data ?? []).map((s) => (
+            <option key={s.id} value={s.id}>
+              {s.name ?? s.id}
+            </option>
+          ))}
+        </select>
+      </label>
+      <ErrorNotice error={registry.error} what="GET /sites/:site/cameras" />
+      <Loading when={registry.loading && !data}>
+        {data && (
+          <>
+            <p class="small muted" data-testid="config-version">
+              {data.version === null
+                ? t('cameras.localOnly')
+                : t('cameras.version', {
+                    wanted: String(data.version),
+                    running: data.agent?.config?.version == null ? '—' : String(data.agent.config.version),
+                  })}
+              {data.agent?.config?.refused &&
+                ` · ${t('cameras.refused', {
+                  code: data.agent.config.refused.code,
+                  at: formatDateTime(data.agent.config.refused.at),
+                })}`}
+            </p>
+            <h2>{t('cameras.registered', { site: siteName(chosen) })}</h2>
+            <div class="table-scroll">
+              <table class="data" data-testid="camera-registry">
+                <thead>
+                  <tr>
+                    <th scope="col">{t('cameras.name')}</th>
+                    <th scope="col">{t('cameras.location')}</th>
+                    <th scope="col">{t('cameras.source')}</th>
+                    <th scope="col">{t('cameras.applied')}</th>
+                    <th scope="col">{t('common.status')}</th>
+                    <th scope="col">
+                      <span class="sr-only">{t('admin.edit')}</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.cameras.map((c: RegistryCamera) => (
+                    <tr key={c.camera} class={c.enabled ? undefined : 'muted'} data-camera={c.camera}>
+                      <td title={c.camera}>{c.name}</td>
+                      <td>{c.location || '—'}</td>
+                      <td>{c.adopted ? t('cameras.fromHub') : t('cameras.fromAgent')}</td>
+                      <td>{c.applied ? t(`cameras.result.${c.applied.result}` as 'cameras.result.running') : '—'}</td>
+                      <td>
+                        {!c.enabled ? t('cameras.disabled') : c.status ? label('status', c.status) : t('cameras.new')}
+                      </td>
+                      <td class="actions">
+                        <button
+                          type="button"
+                          onClick={() => {
+                            setAdopt(null);
+                            setEdit({ camera: c.camera, name: c.name, location: c.location });
+                          }}
+                        >
+                          {t('admin.edit')}
+                        </button>{' '}
+                        <button
+                          type="button"
+                          onClick={() =>
+                            void run(
+                              () => api.updateCamera(chosen, c.camera, { enabled: !c.enabled }),
+                              t(c.enabled ? 'cameras.disabledDone' : 'cameras.enabledDone', { camera: c.name }),
+                            )
+                          }
+                        >
+                          {c.enabled ? t('cameras.disable') : t('cameras.enable')}
+                        </button>{' '}
+                        {c.adopted && (
+                          <button
+                            type="button"
+                            onClick={() => {
+                              if (window.confirm(t('cameras.removeConfirm', { camera: c.name }))) {
+                                void run(
+                                  () => api.removeCamera(chosen, c.camera),
+                                  t('cameras.removed', { camera: c.name }),
+                                );
+                              }
+                            }}
+                          >
+                            {t('cameras.remove')}
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <h2>{t('cameras.discovered')}</h2>
+            {data.discovered.length === 0 ? (
+              <p class="muted">{t('cameras.noneDiscovered')}</p>
+            ) : (
+              <table class="data" data-testid="discovered">
+                <thead>
+                  <tr>
+                    <th scope="col">{t('cameras.onvifName')}</th>
+                    <th scope="col">{t('cameras.address')}</th>
+                    <th scope="col">{t('cameras.hardware')}</th>
+                    <th scope="col">
+                      <span class="sr-only">{t('cameras.adopt')}</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.discovered.map((d) => {
+                    const a = address(d);
+                    return (
+                      <tr key={d.endpoint} data-address={a ? `${a.host}:${a.port}` : ''}>
+                        <td>{d.name ?? '—'}</td>
+                        <td>{a ? `${a.host}:${a.port}` : d.xaddrs[0]}</td>
+                        <td>{d.hardware ?? '—'}</td>
+                        <td>
+                          <button type="button" class="primary" onClick={() => startAdopt(d)}>
+                            {t('cameras.adopt')}
+                          </button>
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            )}
+          </>
+        )}
+      </Loading>
+      {adopt && (
+        <form class="search" onSubmit={(e) => void submitAdopt(e)} aria-labelledby="adopt-title">
+          <h2 id="adopt-title">{t('cameras.adoptTitle', { address: `${adopt.host}:${adopt.port}` })}</h2>
+          <label>
+            {t('cameras.id')}
+            <input
+              required
+              pattern="[a-z0-9][a-z0-9_\-]{0,63}"
+              title={t('admin.siteIdHint')}
+              value={adopt.id}
+              onInput={(e) => setAdopt({ ...adopt, id: e.currentTarget.value })}
+            />
+          </label>
+          <label>
+            {t('cameras.name')}
+            <input
+              required
+              maxLength={128}
+              value={adopt.name}
+              onInput={(e) => setAdopt({ ...adopt, name: e.currentTarget.value })}
+            />
+          </label>
+          <label>
+            {t('cameras.location')}
+            <input
+              maxLength={300}
+              value={adopt.location}
+              onInput={(e) => setAdopt({ ...adopt, location: e.currentTarget.value })}
+            />
+          </label>
+          <label>
+            {t('cameras.username')}
+            <input
+              required
+              autocomplete="off"
+              value={adopt.username}
+              onInput={(e) => setAdopt({ ...adopt, username: e.currentTarget.value })}
+            />
+          </label>
+          <label>
+            {t('cameras.password')}
+            <input
+              required
+              type="password"
+              autocomplete="new-password"
+              value={adopt.password}
+              onInput={(e) => setAdopt({ ...adopt, password: e.currentTarget.value })}
+            />
+          </label>
+          <p class="small muted">{t('cameras.passwordOnce')}</p>
+          <button type="submit" class="primary">
+            {t('cameras.adopt')}
+          </button>
+          <button type="button" onClick={() => setAdopt(null)}>
+            {t('admin.cancel')}
+          </button>
+        </form>
+      )}
+      {edit && (
+        <form class="search" onSubmit={(e) => void submitEdit(e)} aria-labelledby="camera-edit-title">
+          <h2 id="camera-edit-title">{t('cameras.editTitle', { camera: edit.camera })}</h2>
+          <label>
+            {t('cameras.name')}
+            <input
+              required
+              maxLength={128}
+              value={edit.name}
+              onInput={(e) => setEdit({ ...edit, name: e.currentTarget.value })}
+            />
+          </label>
+          <label>
+            {t('cameras.location')}
+            <input
+              maxLength={300}
+              value={edit.location}
+              onInput={(e) => setEdit({ ...edit, location: e.currentTarget.value })}
+            />
+          </label>
+          <button type="submit" class="primary">
+            {t('common.save')}
+          </button>
+          <button type="button" onClick={() => setEdit(null)}>
+            {t('admin.cancel')}
+          </button>
+        </form>
+      )}
+      {done && <p role="status">{done}</p>}
+      <ErrorNotice error={error} what="/sites/:site/cameras" />
+    </>
+  );
+}
