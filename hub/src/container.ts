@@ -116,6 +116,8 @@ export function buildContainer(deps: ContainerDeps) {
   const sites = createSitesService({ sites: r.sites, audit, defaultTimeZone: cfg.ALERT_TIME_ZONE });
   const refusedLogins = createRefusedLoginLog({
     audit,
+    redis: deps.redis,
+    prefix: cfg.QUEUE_PREFIX,
     windowSec: cfg.AUTH_AUDIT_WINDOW_SEC,
     onError: (err) => deps.log.error({ err }, 'could not write a refused-login audit summary'),
   });

@@ -158,11 +158,14 @@ describe('finding 7: lock-out by IP', () => {
 describe('finding 4: refused logins flooding the audit trail', () => {
   it('audits the first refusal of an IP at once and the rest of the window as one summary', async () => {
     const ip = '10.19.4.1';
+    // Windows are fixed slices of AUTH_AUDIT_WINDOW_SEC: keep the flood inside one.
+    const windowMs = env.config.AUTH_AUDIT_WINDOW_SEC * 1000;
+    if (windowMs - (Date.now() % windowMs) < 15_000) await sleep(windowMs - (Date.now() % windowMs) + 20);
     for (let i = 0; i < 30; i++) await loginFrom(ip, `flood-${i % 3}`, 'not-the-password-x');
     const now = await auditOf(ip);
-    expect(now.length).toBeLessThanOrEqual(2);
+    expect(now).toHaveLength(1);
     expect(now[0]).toMatchObject({ action: 'auth.login_failed', actor: 'flood-0', detail: { reason: 'unknown_user' } });
-    // The window ends (the timer's flush is covered by refused-logins.spec.ts): one summary for the other 29.
+    // The window ends (its end, across hubs, is covered by security-refused-logins.test.ts): one summary for 29.
     await hub.container.services.refusedLogins.flush(true);
     const summary = (await auditOf(ip)).find((e) => e.action === 'auth.login_refused')!;
     expect(summary).toBeDefined();

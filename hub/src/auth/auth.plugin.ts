@@ -47,12 +47,12 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 export default fp(
   async (app: FastifyInstance) => {
-    const { auth, audit, refusedLogins, sessions } = app.container.services;
+    const { auth, audit, sessions } = app.container.services;
     // Session changes from every hub (logout, disabled users…) close this hub's open streams.
     await sessions.listen(app.redisConnection());
-    // Summaries of the last window must reach the trail before the pool closes.
+    // Refused-login summaries are not flushed here: their windows live in Redis, shared with the other hubs, and the
+    // maintenance queue writes them when the window ends (auth/refused-logins.ts).
     app.addHook('preClose', async () => {
-      await refusedLogins.close();
       await sessions.close();
     });
 

@@ -8,7 +8,8 @@ declare module 'fastify' {
   }
 }
 
-export type MaintenanceJob = 'health-sweep' | 'health-retention' | 'retention' | 'media-sweep' | 'event-partitions';
+export type MaintenanceJob =
+  'health-sweep' | 'health-retention' | 'retention' | 'media-sweep' | 'event-partitions' | 'refused-logins';
 
 /** Days of event partitions kept created ahead (migration 015): a week of hubs not running maintenance. */
 const PARTITIONS_AHEAD_DAYS = 7;
@@ -41,6 +42,8 @@ export default fp<{ work?: boolean }>(
         app.log.info(result, 'retention run');
         return result;
       },
+      // One audit summary per IP and ended window of refused logins, whichever hub refused them (auth/refused-logins.ts).
+      'refused-logins': () => app.container.services.refusedLogins.flush(),
       // Uploads no event refers to (issue 19, finding 6; hub/src/media/media.service.ts).
       'media-sweep': async () => {
         const result = await app.container.services.media.sweep();
@@ -55,6 +58,12 @@ export default fp<{ work?: boolean }>(
       await queue.upsertJobScheduler('health-retention', { every: 3600_000 }, { name: 'health-retention' });
       await queue.upsertJobScheduler('event-partitions', { every: 3600_000 }, { name: 'event-partitions' });
       await queue.upsertJobScheduler('retention', { every: cfg.RETENTION_INTERVAL_SEC * 1000 }, { name: 'retention' });
+      // A summary reaches the trail within a quarter window (at most a minute) after its window ends.
+      await queue.upsertJobScheduler(
+        'refused-logins',
+        { every: Math.min(60, Math.max(5, cfg.AUTH_AUDIT_WINDOW_SEC / 4)) * 1000 },
+        { name: 'refused-logins' },
+      );
       await queue.upsertJobScheduler(
         'media-sweep',
         { every: cfg.MEDIA_SWEEP_INTERVAL_SEC * 1000 },
