@@ -29,6 +29,7 @@ import authRoutes from './auth/auth.routes.js';
 import camerasRoutes from './cameras/cameras.routes.js';
 import registryRoutes from './cameras/registry.routes.js';
 import siteConfigPlugin from './cameras/site-config.plugin.js';
+import clipsRoutes from './clips/clips.routes.js';
 import eventsRoutes from './events/events.routes.js';
 import exportsRoutes from './exports/exports.routes.js';
 import ingestRoutes from './ingest/ingest.routes.js';
@@ -159,6 +160,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
       await api.register(camerasRoutes, { cameras: s.cameras, status: s.status });
       await api.register(ingestRoutes, { rejections: s.rejections });
       await api.register(mediaRoutes, { media: s.media });
+      await api.register(clipsRoutes, { clips: s.clips, maxBytes: instance.config.CLIP_MAX_BYTES });
       await api.register(alertsRoutes, { alerts: s.alerts, audit: s.audit });
       await api.register(rulesRoutes, { rules: s.rules });
       await api.register(webhooksRoutes, { notifyTargets: s.notifyTargets, notifier: s.notifier });

@@ -18,6 +18,9 @@ import { createSessionEvents } from './auth/session-events.js';
 import { HubBus } from './bus.js';
 import { createCamerasRepository } from './cameras/cameras.repository.js';
 import { createCamerasService } from './cameras/cameras.service.js';
+import { createClipStore } from './clips/clip-store.js';
+import { createClipsRepository } from './clips/clips.repository.js';
+import { createClipsService } from './clips/clips.service.js';
 import { createHealthRepository } from './cameras/health.repository.js';
 import { createRegistryRepository } from './cameras/registry.repository.js';
 import { createRegistryService } from './cameras/registry.service.js';
@@ -86,12 +89,14 @@ export function buildContainer(deps: ContainerDeps) {
   const { config: cfg, pg: pool, keys, metrics } = deps;
   const bus = new HubBus();
   const snapshots = createSnapshotStore(cfg.SNAPSHOT_DIR);
+  const clipStore = createClipStore(cfg.CLIP_DIR);
 
   const repositories = {
     alerts: createAlertsRepository(pool),
     audit: createAuditRepository(pool),
     auth: createAuthRepository(pool),
     cameras: createCamerasRepository(pool),
+    clips: createClipsRepository(pool),
     events: createEventsRepository(pool),
     exports: createExportsRepository(pool),
     health: createHealthRepository(pool),
@@ -222,6 +227,7 @@ export function buildContainer(deps: ContainerDeps) {
     audit,
     auth,
     cameras: createCamerasService({ cameras: r.cameras, health: r.health }),
+    clips: createClipsService({ repo: r.clips, store: clipStore, audit, quotaBytes: cfg.CLIP_SITE_QUOTA_BYTES }),
     events: createEventsService(r.events),
     exports: createExportsService({
       repo: r.exports,
@@ -253,9 +259,11 @@ export function buildContainer(deps: ContainerDeps) {
       healthRepo: r.status,
       audit,
       snapshots,
+      clips: { repo: r.clips, store: clipStore },
       settings: {
         eventsDays: cfg.RETENTION_EVENTS_DAYS,
         snapshotsDays: cfg.RETENTION_SNAPSHOTS_DAYS,
+        clipsDays: cfg.RETENTION_CLIPS_DAYS,
         auditDays: cfg.RETENTION_AUDIT_DAYS,
         attemptsKeepSec: Math.max(cfg.AUTH_FAILURE_WINDOW_SEC, cfg.AUTH_KNOWN_IP_DAYS * 86_400),
         rejectionsDays: cfg.RETENTION_REJECTIONS_DAYS,
@@ -290,7 +298,18 @@ export function buildContainer(deps: ContainerDeps) {
     users: createUsersService({ users: r.users, auth: r.auth, audit, sessions }),
   };
 
-  return { config: cfg, keys, bus, snapshots, eventTouches, afterCommit, siteSeed, repositories, services };
+  return {
+    config: cfg,
+    keys,
+    bus,
+    snapshots,
+    clipStore,
+    eventTouches,
+    afterCommit,
+    siteSeed,
+    repositories,
+    services,
+  };
 }
 
 export type Container = ReturnType<typeof buildContainer>;

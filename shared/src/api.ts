@@ -20,7 +20,23 @@ export const ErrorResponseSchema = Type.Object(
 );
 export type ErrorResponse = Static<typeof ErrorResponseSchema>;
 
-export const EventItemSchema = Type.Intersect([CameraEventSchema, Type.Object({ receivedAt: IsoTimeSchema })]);
+/** An event's clip as the hub knows it; `available` false while the file is on its way, or after retention. */
+export const ClipInfoSchema = Type.Object({
+  ref: Type.String({ description: 'sha256:<hex> of the MP4' }),
+  startAt: IsoTimeSchema,
+  durationMs: Type.Integer({ minimum: 1 }),
+  bytes: Type.Integer({ minimum: 1 }),
+  available: Type.Boolean(),
+});
+export type ClipInfo = Static<typeof ClipInfoSchema>;
+
+export const EventItemSchema = Type.Intersect([
+  CameraEventSchema,
+  Type.Object({
+    receivedAt: IsoTimeSchema,
+    clip: Type.Optional(ClipInfoSchema),
+  }),
+]);
 export type EventItem = Static<typeof EventItemSchema>;
 
 export const EVENTS_DEFAULT_LIMIT = 100;
@@ -123,3 +139,26 @@ export const TransitionsResponseSchema = Type.Object({
     seconds: Type.Record(Type.String(), Type.Number(), { description: 'Seconds spent in each status' }),
   }),
 });
+
+export const CameraClipsQuerySchema = Type.Object(
+  {
+    from: Type.Optional(IsoTimeSchema),
+    to: Type.Optional(IsoTimeSchema),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type CameraClipsQuery = Static<typeof CameraClipsQuerySchema>;
+
+/** One clip on a camera's timeline: the event it belongs to and where it lies in time. */
+export const CameraClipSchema = Type.Intersect([
+  ClipInfoSchema,
+  Type.Object({
+    event: UuidSchema,
+    type: Type.Union([Type.String(), Type.Null()]),
+    at: Type.Union([IsoTimeSchema, Type.Null()]),
+  }),
+]);
+export type CameraClip = Static<typeof CameraClipSchema>;
+export const CameraClipsPageSchema = Type.Object({ items: Type.Array(CameraClipSchema) });
+export type CameraClipsPage = Static<typeof CameraClipsPageSchema>;

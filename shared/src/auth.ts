@@ -104,6 +104,8 @@ export const AUDIT_ACTIONS = [
   'camera.adopt',
   'camera.remove',
   'camera.update',
+  'clip.view',
+  'clips.search',
   'event.view',
   'events.search',
   'export.create',

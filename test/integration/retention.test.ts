@@ -153,9 +153,11 @@ describe('retention', () => {
       healthRepo: hub.container.repositories.status,
       audit: hub.container.services.audit,
       snapshots: hub.container.snapshots,
+      clips: { repo: hub.container.repositories.clips, store: hub.container.clipStore },
       settings: {
         eventsDays: 100_000,
         snapshotsDays: 100_000,
+        clipsDays: 100_000,
         auditDays: env.config.RETENTION_AUDIT_DAYS,
         attemptsKeepSec: 1,
         rejectionsDays: 100_000,

@@ -42,6 +42,7 @@ export async function createHubEnv(overrides: Partial<HubConfig> = {}): Promise<
       CAMHUB_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
       HUB_KEY_FILE: join(dataDir, 'hub-ed25519.pem'),
       EXPORT_DIR: join(dataDir, 'exports'),
+      CLIP_DIR: join(dataDir, 'clips'),
       // Test files log in from 127.0.0.1 many times and in parallel; the throttle's own tests set these low.
       AUTH_LOGIN_RATE_PER_MIN: 10_000,
       AUTH_LOGIN_CONCURRENT_USER: 100,

@@ -1,5 +1,6 @@
 import type { Alert, AlertAction, AlertHistoryEntry, AlertReason, EventItem, Severity } from '@camhub/shared';
 import type { Queryable } from '../db/queryable.js';
+import { clipColumn } from '../clips/clips.repository.js';
 import { EVENT_COLUMNS, rowToEvent } from '../events/events.repository.js';
 import type { EventCursor } from '../events/cursor.js';
 import type { AgentFacts, CameraHealthFacts } from './rules.js';
@@ -343,7 +344,7 @@ export function createAlertsRepository(pool: Queryable) {
 
     async events(alertId: string, limit: number, db: Queryable = pool): Promise<EventItem[]> {
       const { rows } = await db.query(
-        `SELECT e.* FROM alert_events ae JOIN events e ON e.id = ae.event_id
+        `SELECT e.*, ${clipColumn('e')} FROM alert_events ae JOIN events e ON e.id = ae.event_id
          WHERE ae.alert_id = $1 ORDER BY ae.at DESC, ae.event_id DESC LIMIT $2`,
         [alertId, limit],
       );

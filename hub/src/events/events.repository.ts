@@ -1,4 +1,5 @@
 import type { EventItem, EventType } from '@camhub/shared';
+import { clipColumn, toClipInfo } from '../clips/clips.repository.js';
 import type { Queryable } from '../db/queryable.js';
 import type { EventCursor } from './cursor.js';
 
@@ -25,6 +26,8 @@ interface EventRow {
   source_topic: string | null;
   data: Record<string, unknown> | null;
   snapshot: string | null;
+  /** From `clipColumn`, when the query selected it. */
+  clip?: unknown;
 }
 
 export const EVENT_COLUMNS =
@@ -47,6 +50,8 @@ export function rowToEvent(r: EventRow): EventItem {
   };
   if (r.data !== null) e.data = r.data;
   if (r.snapshot !== null) e.snapshot = r.snapshot;
+  const clip = toClipInfo(r.clip);
+  if (clip) e.clip = clip;
   return e;
 }
 
@@ -83,14 +88,18 @@ export function createEventsRepository(db: Queryable) {
       const { sql, values } = eventWhere(filter, cursor);
       values.push(limit + 1);
       const { rows } = await db.query<EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM events ${sql} ORDER BY at DESC, id DESC LIMIT $${values.length}`,
+        `SELECT ${EVENT_COLUMNS}, ${clipColumn('events')} FROM events ${sql}
+         ORDER BY at DESC, id DESC LIMIT $${values.length}`,
         values,
       );
       return { items: rows.slice(0, limit).map(rowToEvent), more: rows.length > limit };
     },
 
     async get(id: string): Promise<EventItem | null> {
-      const { rows } = await db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1`, [id]);
+      const { rows } = await db.query<EventRow>(
+        `SELECT ${EVENT_COLUMNS}, ${clipColumn('events')} FROM events WHERE id = $1`,
+        [id],
+      );
       return rows[0] ? rowToEvent(rows[0]) : null;
     },
   };

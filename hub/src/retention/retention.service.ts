@@ -2,12 +2,15 @@ import type { AuditRepository } from '../audit/audit.repository.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { AuthRepository } from '../auth/auth.repository.js';
 import type { StatusRepository } from '../cameras/status.repository.js';
+import type { ClipStore } from '../clips/clip-store.js';
+import type { ClipsRepository } from '../clips/clips.repository.js';
 import type { SnapshotStore } from '../media/snapshot-store.js';
 import type { RetentionRepository } from './retention.repository.js';
 
 export interface RetentionSettings {
   eventsDays: number;
   snapshotsDays: number;
+  clipsDays: number;
   auditDays: number;
   /** Failed logins older than this are forgotten (the throttle window, or the known-IP memory if longer). */
   attemptsKeepSec: number;
@@ -24,6 +27,7 @@ export interface RetentionResult {
   /** Day partitions of events dropped whole (their rows are counted in `events` too). */
   partitions: number;
   snapshots: number;
+  clips: number;
   audit: number;
   auth: number;
   rejections: number;
@@ -39,6 +43,7 @@ export function createRetentionService(deps: {
   healthRepo: Pick<StatusRepository, 'deleteHealthBefore'>;
   audit: AuditService;
   snapshots: SnapshotStore;
+  clips: { repo: ClipsRepository; store: ClipStore };
   settings: RetentionSettings;
   now?: () => Date;
 }) {
@@ -67,6 +72,30 @@ export function createRetentionService(deps: {
     }
   }
 
+  /**
+   * Clips of events older than `before` that nothing holds: their links are marked purged (history keeps saying there
+   * was a clip), then every file no live link needs is deleted, file first and row second, so that a crash in
+   * between leaves a row whose file is retried, never a file nobody accounts for.
+   */
+  async function purgeClips(before: Date): Promise<number> {
+    const { repo: clips, store } = deps.clips;
+    for (;;) {
+      const links = await clips.expiredLinks(before, s.batch);
+      if (links.length > 0) await clips.markPurged(links.map((l) => l.event));
+      if (links.length < s.batch) break;
+    }
+    let purged = 0;
+    for (;;) {
+      const refs = await clips.unneededFiles(before, s.batch);
+      for (const ref of refs) {
+        await store.remove(ref);
+        await clips.forgetFile(ref);
+        purged += 1;
+      }
+      if (refs.length < s.batch) return purged;
+    }
+  }
+
   return {
     /** Health samples past HEALTH_RETENTION_DAYS (the hourly `health-retention` job). Returns how many went. */
     async purgeHealth(): Promise<number> {
@@ -91,9 +120,18 @@ export function createRetentionService(deps: {
 
     async run(): Promise<RetentionResult> {
       const t = now().getTime();
-      const result: RetentionResult = { events: 0, partitions: 0, snapshots: 0, audit: 0, auth: 0, rejections: 0 };
+      const result: RetentionResult = {
+        events: 0,
+        partitions: 0,
+        snapshots: 0,
+        clips: 0,
+        audit: 0,
+        auth: 0,
+        rejections: 0,
+      };
 
       result.snapshots = await purgeSnapshots(new Date(t - s.snapshotsDays * DAY_MS));
+      result.clips = await purgeClips(new Date(t - s.clipsDays * DAY_MS));
 
       const eventsBefore = new Date(t - s.eventsDays * DAY_MS);
       // Whole days first: a day whose ids all lie before the cutoff goes in one DROP when nothing in it is kept
@@ -147,12 +185,15 @@ export function createRetentionService(deps: {
       }
 
       // Deleting evidence is itself worth a line in the trail.
-      if (result.events + result.snapshots + result.audit > 0) {
+      if (result.events + result.snapshots + result.clips + result.audit > 0) {
         await deps.audit.record(
           { actor: 'system', roles: [], ip: null },
           {
             action: 'retention.run',
-            detail: { ...result, days: { events: s.eventsDays, snapshots: s.snapshotsDays, audit: s.auditDays } },
+            detail: {
+              ...result,
+              days: { events: s.eventsDays, snapshots: s.snapshotsDays, clips: s.clipsDays, audit: s.auditDays },
+            },
           },
         );
       }

@@ -31,6 +31,8 @@ export const systemEn: Record<keyof typeof systemVi, string> = {
   'audit.site_token.create': 'Agent token issued',
   'audit.site_token.revoke': 'Agent token revoked',
   'audit.snapshot.view': 'Event picture viewed',
+  'audit.clip.view': 'Event clip watched',
+  'audit.clips.search': 'Camera clips listed',
   'audit.user.create': 'User created',
   'audit.user.update': 'User changed',
   'audit.user.reset': "User's password reset",

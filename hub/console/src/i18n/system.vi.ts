@@ -29,6 +29,8 @@ export const systemVi = {
   'audit.site_token.create': 'Cấp mã cho bộ thu',
   'audit.site_token.revoke': 'Thu hồi mã của bộ thu',
   'audit.snapshot.view': 'Xem ảnh sự kiện',
+  'audit.clip.view': 'Xem video sự kiện',
+  'audit.clips.search': 'Xem danh sách video của camera',
   'audit.user.create': 'Tạo người dùng',
   'audit.user.update': 'Sửa người dùng',
   'audit.user.reset': 'Đặt lại mật khẩu người dùng',
