@@ -1,6 +1,6 @@
 // Issue 13: every ffmpeg child of the agent leads a process group of its own, so a snapshot grab that is aborted or
 // runs out of time is killed with everything it started. Real ffmpeg; the grab's ffmpeg runs as the grandchild of a
-// shell wrapper, so killing the direct child alone (what the agent did through fluent-ffmpeg) would leave it running.
+// shell wrapper, so killing the direct child alone (what fluent-ffmpeg's own kill does) would leave it running.
 import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';

@@ -135,7 +135,13 @@ export class ClipRecorder {
         ioTimeoutMs: 10_000,
         onSegment: (entry) => this.onSegment(entry),
       });
-      if (this.recorder.pid) writeFileSync(this.pidFile, String(this.recorder.pid));
+      void this.recorder.pid.then((pid) => {
+        try {
+          if (pid) writeFileSync(this.pidFile, String(pid));
+        } catch (err) {
+          this.log.warn({ err: errorMessage(err) }, 'clip buffer pid file not written');
+        }
+      });
       this.log.info({ profile: this.deps.clip.profile }, 'clip buffer recording');
       const why = await this.recorder.exited;
       this.recorder = null;

@@ -1,17 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import ffmpeg from 'fluent-ffmpeg';
 import { AgentError } from '../errors.js';
+import { FFMPEG_GROUP_LEADER } from '../paths.js';
 
 /**
- * The only module that starts ffmpeg, and every child starts through `spawnFfmpeg`: in a process group of its own,
- * so a kill at a deadline, an abort or shutdown takes whatever it started with it, and registered, so
- * `killAllFfmpeg` (shutdown) leaves none behind.
+ * The only module that starts ffmpeg, and every child starts through `spawnFfmpeg`: built and run with fluent-ffmpeg
+ * (its public API only), in a process group of its own, so a kill at a deadline, an abort or shutdown takes whatever
+ * it started with it, and registered, so `killAllFfmpeg` (shutdown) leaves none behind.
  *
- * fluent-ffmpeg, named by the design card, is not used any more: its public API spawns the child itself with no way
- * to ask for a process group (reaching it meant reading the private `ffmpegProc`), and building the arguments with it
- * and spawning ourselves would need its private `_getArguments`. The agent never used ffprobe, the other thing it
- * offers. What it did here (a dozen arguments for one frame) is written out below like the other commands.
+ * fluent-ffmpeg spawns its child itself and offers no way to ask for a process group, so the program it starts is
+ * `edge-agent/bin/ffmpeg-group-leader`: it prints the group it leads on stderr, then becomes the configured ffmpeg
+ * through `setsid`. That first line is how this module learns which group to kill.
  */
 export class FfmpegError extends AgentError {
   constructor(message: string) {
@@ -20,38 +22,134 @@ export class FfmpegError extends AgentError {
 }
 
 /** The ffmpeg command, from the agent's configuration (media.ffmpegPath or FFMPEG_PATH): set once by the Agent. */
-let FFMPEG = 'ffmpeg';
 export function useFfmpeg(command: string): void {
-  FFMPEG = command;
+  // Read by the group-leader script: fluent-ffmpeg passes no environment of its own, so the child inherits ours.
+  process.env.CAMHUB_FFMPEG_BIN = command;
 }
-const live = new Set<ChildProcess>();
+const GROUP_LINE = /^camhub-ffmpeg-group (\d+)$/;
 
-function track(child: ChildProcess): void {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  // A spawn failure (ENOENT) emits 'error' without 'exit'.
-  child.once('error', () => live.delete(child));
+/** One output: its options, then its target (a path, `-`, or `stdout` for the child's piped standard output). */
+export interface FfmpegOutput {
+  options: readonly string[];
+  target: string;
 }
 
 /**
- * Starts ffmpeg with `args` as the leader of a new process group (`detached`), stdin closed and stderr piped (every
- * caller keeps its tail for people). Use `killGroup` to end it.
+ * A running ffmpeg as the rest of the agent sees it, whatever starts it: standard output (when an output targets
+ * it) and standard error as streams, `close` with the exit code or the signal, `error` when it could not start.
  */
-function spawnFfmpeg(args: readonly string[], stdout: 'pipe' | 'ignore'): ChildProcess {
-  const child = spawn(FFMPEG, args, { detached: true, stdio: ['ignore', stdout, 'pipe'] });
-  track(child);
+export class FfmpegChild extends EventEmitter<{ close: [number | null, string | null]; error: [Error] }> {
+  readonly stdout: PassThrough | null;
+  readonly stderr = new PassThrough({ encoding: 'utf8' });
+  exitCode: number | null = null;
+  signalCode: string | null = null;
+  /** The process group ffmpeg leads, once its launcher has said so. */
+  pgid: number | null = null;
+  private resolveGroup!: (pgid: number | null) => void;
+  /** Resolves with the process group once known; with null if ffmpeg ended (or never started) before saying. */
+  readonly group = new Promise<number | null>((resolve) => (this.resolveGroup = resolve));
+  private killWanted = false;
+  private ended = false;
+  private readonly command: ffmpeg.FfmpegCommand;
+
+  constructor(input: readonly string[], outputs: readonly FfmpegOutput[]) {
+    super();
+    const command = ffmpeg();
+    command.setFfmpegPath(FFMPEG_GROUP_LEADER);
+    // `input` is ffmpeg's own argument order: options, then `-i <source>`, once per input.
+    let pending: string[] = [];
+    for (let i = 0; i < input.length; i++) {
+      if (input[i] === '-i' && i + 1 < input.length) {
+        command.input(input[++i]!).inputOptions(pending);
+        pending = [];
+      } else pending.push(input[i]!);
+    }
+    if (pending.length) throw new FfmpegError(`input options after the last input: ${pending.join(' ')}`);
+    // No 'close' from our copy of stdout: fluent-ffmpeg takes one as "output stream closed", an error 20 ms later
+    // that under load races the real exit status.
+    this.stdout = outputs.some((o) => o.target === 'stdout') ? new PassThrough({ emitClose: false }) : null;
+    for (const o of outputs) {
+      command.output(o.target === 'stdout' ? this.stdout! : o.target).outputOptions([...o.options]);
+    }
+    command.on('stderr', (line: string) => {
+      const group = this.pgid === null ? GROUP_LINE.exec(line) : null;
+      if (group) {
+        this.pgid = Number(group[1]);
+        this.resolveGroup(this.pgid);
+        if (this.killWanted) this.kill();
+        return;
+      }
+      this.stderr.write(`${line}\n`);
+    });
+    command.on('end', () => this.finish(0, null));
+    command.on('error', (err: Error) => {
+      const code = /exited with code (\d+)/.exec(err.message);
+      const signal = /killed with signal (\w+)/.exec(err.message);
+      if (code || signal) this.finish(code ? Number(code[1]) : null, signal ? signal[1]! : null);
+      else {
+        // Never started (no launcher, no shell): there is no exit to report.
+        this.ended = true;
+        this.resolveGroup(null);
+        this.stderr.end();
+        this.stdout?.end();
+        this.emit('error', new FfmpegError(err.message));
+        this.emit('close', null, null);
+      }
+    });
+    this.command = command;
+    command.run();
+  }
+
+  private finish(code: number | null, signal: string | null) {
+    if (this.ended) return;
+    this.ended = true;
+    const close = () => {
+      this.resolveGroup(null);
+      this.exitCode = code;
+      this.signalCode = signal;
+      this.stderr.end();
+      this.emit('close', code, signal);
+    };
+    // fluent-ffmpeg reports the exit before our copy of stdout has been read to its end: the last bytes of a frame or
+    // a fragment would otherwise come after "closed".
+    if (!this.stdout || this.stdout.readableEnded) close();
+    else if (this.stdout.readableFlowing) this.stdout.once('end', close);
+    else this.stdout.once('finish', () => setImmediate(close));
+  }
+
+  get running(): boolean {
+    return !this.ended;
+  }
+
+  /** Kills ffmpeg's whole process group; before its launcher has named the group, ffmpeg itself, and the group then. */
+  kill(): void {
+    if (!this.running) return;
+    this.killWanted = true;
+    if (this.pgid === null) {
+      this.command.kill('SIGKILL');
+      return;
+    }
+    try {
+      process.kill(-this.pgid, 'SIGKILL');
+    } catch (err) {
+      // ESRCH: the group is already gone. Anything else (EPERM) should not happen to our own children.
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') this.command.kill('SIGKILL');
+    }
+  }
+}
+
+const live = new Set<FfmpegChild>();
+
+/** Starts ffmpeg in a process group of its own (see `FfmpegChild`), registered until it has exited. */
+function spawnFfmpeg(input: readonly string[], outputs: readonly FfmpegOutput[]): FfmpegChild {
+  const child = new FfmpegChild(input, outputs);
+  live.add(child);
+  child.once('close', () => live.delete(child));
   return child;
 }
 
-/** Kills the child's whole process group (it leads one: spawned `detached`), falling back to the child alone. */
-function killGroup(child: ChildProcess): void {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch (err) {
-    // ESRCH: the group is already gone. Anything else (EPERM) should not happen to our own children: kill the leader.
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') child.kill('SIGKILL');
-  }
+function killGroup(child: FfmpegChild): void {
+  child.kill();
 }
 
 /** ffmpeg processes started by this agent and not yet reaped. */
@@ -64,7 +162,7 @@ export async function killAllFfmpeg(): Promise<void> {
   const children = [...live];
   for (const child of children) killGroup(child);
   await Promise.race([
-    Promise.all(children.map((c) => new Promise<void>((r) => (live.has(c) ? c.once('exit', () => r()) : r())))),
+    Promise.all(children.map((c) => new Promise<void>((r) => (live.has(c) ? c.once('close', () => r()) : r())))),
     new Promise<void>((r) => setTimeout(r, 2000).unref()),
   ]);
 }
@@ -80,7 +178,7 @@ export interface GrabOptions {
 export function grabFrame(url: string, options: GrabOptions): Promise<Buffer> {
   const { timeoutMs, signal } = options;
   if (signal?.aborted) return Promise.reject(new FfmpegError('snapshot aborted before ffmpeg started'));
-  const args = [
+  const input = [
     '-hide_banner',
     '-nostdin',
     '-nostats',
@@ -93,21 +191,10 @@ export function grabFrame(url: string, options: GrabOptions): Promise<Buffer> {
     String(Math.max(1, Math.round(timeoutMs * 1000 * 0.8))),
     '-i',
     url,
-    '-map',
-    '0:v:0',
-    '-an',
-    '-frames:v',
-    '1',
-    '-c:v',
-    'mjpeg',
-    '-q:v',
-    '5',
-    '-f',
-    'image2pipe',
-    'pipe:1',
   ];
+  const frame = ['-map', '0:v:0', '-an', '-frames:v', '1', '-c:v', 'mjpeg', '-q:v', '5', '-f', 'image2pipe'];
   return new Promise((resolve, reject) => {
-    const child = spawnFfmpeg(args, 'pipe');
+    const child = spawnFfmpeg(input, [{ options: frame, target: 'stdout' }]);
     const chunks: Buffer[] = [];
     let stderr = '';
     let settled = false;
@@ -131,8 +218,7 @@ export function grabFrame(url: string, options: GrabOptions): Promise<Buffer> {
     }, timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout!.on('data', (chunk: Buffer) => chunks.push(chunk));
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
+        child.stderr.on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-4096);
     });
     child.once('error', (err) => finish(new FfmpegError(`cannot start ffmpeg: ${err.message}`)));
@@ -238,7 +324,7 @@ export function parseFramecrcHeader(
  */
 export function probeStream(url: string, options: StreamProbeOptions): Promise<StreamProbeReport> {
   const { seconds, timeoutMs, detect } = options;
-  const args = [
+  const input = [
     '-hide_banner',
     '-nostdin',
     '-nostats',
@@ -253,25 +339,19 @@ export function probeStream(url: string, options: StreamProbeOptions): Promise<S
     String(seconds),
     '-i',
     url,
-    '-map',
-    '0:v:0',
-    '-c',
-    'copy',
-    '-flush_packets',
-    '1',
-    '-f',
-    'framecrc',
-    'pipe:1',
+  ];
+  const outputs: FfmpegOutput[] = [
+    { options: ['-map', '0:v:0', '-c', 'copy', '-flush_packets', '1', '-f', 'framecrc'], target: 'stdout' },
   ];
   if (detect) {
     const filters =
       `fps=5,freezedetect=n=${detect.freezeNoiseDb}dB:d=${detect.freezeSec},` +
       `blackdetect=d=${detect.blackSec}:pix_th=${detect.blackPixelThreshold}`;
     // One decoding thread: a probe must not take every core of a small edge box.
-    args.push('-map', '0:v:0', '-threads', '1', '-vf', filters, '-f', 'null', '-');
+    outputs.push({ options: ['-map', '0:v:0', '-threads', '1', '-vf', filters, '-f', 'null'], target: '-' });
   }
   return new Promise((resolve, reject) => {
-    const child = spawnFfmpeg(args, 'pipe');
+    const child = spawnFfmpeg(input, outputs);
     const header = {
       codec: null as string | null,
       width: null as number | null,
@@ -298,8 +378,7 @@ export function probeStream(url: string, options: StreamProbeOptions): Promise<S
         packets.push({ pts: Number(f[2]), size: Number(f[4]), arrivedAt: now });
       }
     });
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
+        child.stderr.on('data', (chunk: string) => {
       // Keep the head (stream description) and a tail (detector lines come late); never grow without bound.
       stderr =
         stderr.length < 64 * 1024 ? stderr + chunk : stderr.slice(0, 16 * 1024) + stderr.slice(-32 * 1024) + chunk;
@@ -366,7 +445,7 @@ export interface FragmentedMp4Stream {
  * pass video on without waiting for a whole GOP. ffmpeg runs in its own process group, killed as a whole by `stop`.
  */
 export function streamFragmentedMp4(url: string, options: { fragmentMs: number; ioTimeoutMs: number }) {
-  const args = [
+  const input = [
     '-hide_banner',
     '-nostdin',
     '-nostats',
@@ -378,6 +457,8 @@ export function streamFragmentedMp4(url: string, options: { fragmentMs: number; 
     String(options.ioTimeoutMs * 1000),
     '-i',
     url,
+  ];
+  const fragmented = [
     '-map',
     '0:v:0',
     '-c:v',
@@ -391,12 +472,10 @@ export function streamFragmentedMp4(url: string, options: { fragmentMs: number; 
     String(options.fragmentMs * 1000),
     '-flush_packets',
     '1',
-    'pipe:1',
   ];
-  const child = spawnFfmpeg(args, 'pipe');
+  const child = spawnFfmpeg(input, [{ options: fragmented, target: 'stdout' }]);
   let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => {
+    child.stderr.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-4096);
   });
   const exited = new Promise<string | null>((resolve) => {
@@ -434,7 +513,8 @@ export function parseSegmentListLine(line: string): SegmentEntry | null {
 export interface SegmentRecorder {
   /** Resolves when ffmpeg has exited: null for a clean end, else why (last stderr lines, for people). */
   readonly exited: Promise<string | null>;
-  readonly pid: number | undefined;
+  /** The process group ffmpeg leads, once known (null if it never started). */
+  readonly pid: Promise<number | null>;
   /** Kills ffmpeg's process group. */
   stop(): void;
 }
@@ -450,7 +530,7 @@ export function recordSegments(
   dir: string,
   options: { segmentSec: number; ioTimeoutMs: number; onSegment: (entry: SegmentEntry) => void },
 ): SegmentRecorder {
-  const args = [
+  const input = [
     '-hide_banner',
     '-nostdin',
     '-nostats',
@@ -462,6 +542,8 @@ export function recordSegments(
     String(options.ioTimeoutMs * 1000),
     '-i',
     url,
+  ];
+  const segments = [
     '-map',
     '0:v:0',
     '-c:v',
@@ -475,30 +557,26 @@ export function recordSegments(
     'mpegts',
     '-reset_timestamps',
     '1',
+    // The list on stderr, a line per finished segment among ffmpeg's own (rare, at -loglevel error) messages.
     '-segment_list',
-    'pipe:1',
+    'pipe:2',
     '-segment_list_type',
     'csv',
     '-segment_list_flags',
     'live',
-    join(dir, 'seg-%09d.ts'),
   ];
-  const child = spawnFfmpeg(args, 'pipe');
+  const child = spawnFfmpeg(input, [{ options: segments, target: join(dir, 'seg-%09d.ts') }]);
   let stderr = '';
   let rest = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => {
+  child.stderr.on('data', (chunk: string) => {
     const lines = (rest + chunk).split('\n');
     rest = lines.pop() ?? '';
     for (const line of lines) {
       const entry = parseSegmentListLine(line);
       // The list names files relative to itself (a pipe here): they are in `dir`.
       if (entry) options.onSegment({ ...entry, file: join(dir, basename(entry.file)) });
+      else stderr = `${stderr}${line}\n`.slice(-4096);
     }
-  });
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-4096);
   });
   const exited = new Promise<string | null>((resolve) => {
     child.once('error', (err) => resolve(`cannot start ffmpeg: ${err.message}`));
@@ -510,7 +588,7 @@ export function recordSegments(
       ),
     );
   });
-  return { exited, pid: child.pid, stop: () => killGroup(child) };
+  return { exited, pid: child.group, stop: () => killGroup(child) };
 }
 
 /**
@@ -527,36 +605,13 @@ export function joinSegments(
   const list = files.map((f) => `file '${f.replace(/'/g, "'\\''")}'`).join('\n');
   const listFile = `${output}.list`;
   writeFileSync(listFile, `${list}\n`);
-  const args = [
-    '-hide_banner',
-    '-nostdin',
-    '-nostats',
-    '-loglevel',
-    'error',
-    '-f',
-    'concat',
-    '-safe',
-    '0',
-    '-i',
-    listFile,
-    '-map',
-    '0:v:0',
-    '-c',
-    'copy',
-    '-t',
-    options.durationSec.toFixed(3),
-    '-movflags',
-    '+faststart',
-    '-f',
-    'mp4',
-    '-y',
-    output,
-  ];
+  const input = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error', '-f', 'concat', '-safe', '0'];
+  const mp4 = ['-map', '0:v:0', '-c', 'copy', '-t', options.durationSec.toFixed(3), '-movflags', '+faststart'];
   return new Promise((resolve, reject) => {
-    const child = spawnFfmpeg(args, 'ignore');
+    // fluent-ffmpeg adds -y (overwrite) itself for a file output.
+    const child = spawnFfmpeg([...input, '-i', listFile], [{ options: [...mp4, '-f', 'mp4'], target: output }]);
     let stderr = '';
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
+    child.stderr.on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-4096);
     });
     const timer = setTimeout(() => killGroup(child), options.timeoutMs);
