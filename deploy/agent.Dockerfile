@@ -57,6 +57,8 @@ COPY package.json ./
 # edge-agent/package.json: "type": "module" for the bundle, and the version the agent reports.
 COPY edge-agent/package.json edge-agent/
 COPY --from=build /app/edge-agent/dist/ edge-agent/dist/
+# What fluent-ffmpeg starts in place of ffmpeg, so that every ffmpeg leads a process group the agent can kill.
+COPY edge-agent/bin/ edge-agent/bin/
 
 USER camhub-agent
 # The outbox: events the broker has not acknowledged yet survive restarts and upgrades only on a volume.

@@ -9,7 +9,7 @@
 // the build stage's `npm ci`, whose place takes the repository's node_modules, installed from the same lockfile
 // (linked, with the workspace packages pointing into the stage's own folder). Stages are cached by the hash of
 // their inputs (instructions and copied files), like Docker's layer cache, so a second run skips `npm ci`.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   cpSync,
@@ -293,8 +293,9 @@ afterAll(async () => {
   await hub?.stop();
   await sim?.close();
   await env?.cleanup();
+  // Removing the two assembled images (node_modules copied twice) takes tens of seconds on a busy disk.
   if (work) rmSync(work, { recursive: true, force: true });
-});
+}, 300_000);
 
 describe.each([
   { name: 'hub', image: () => hubImage, entry: 'hub/dist/server.js' },
@@ -431,5 +432,19 @@ describe('the agent, started from its image', () => {
     expect(`sha256:${createHash('sha256').update(jpeg).digest('hex')}`).toBe(event.snapshot);
     // The version it reports comes from edge-agent/package.json, read beside the bundle.
     expect(agent.logs().find((l) => l.msg === 'agent started')).toMatchObject({ version: '0.1.0' });
+    // Every ffmpeg starts through the group-leader script beside the bundle (edge-agent/src/paths.ts): present,
+    // executable, and running the ffmpeg it is given in a process group of its own.
+    const launched = spawnSync(
+      join(agentImage.dir, 'edge-agent/bin/ffmpeg-group-leader'),
+      ['-c', 'read -r pid comm state ppid pgrp rest < /proc/$$/stat; echo "$pid $pgrp"'],
+      {
+        env: { ...process.env, CAMHUB_FFMPEG_BIN: 'sh' },
+        encoding: 'utf8',
+      },
+    );
+    expect(launched.status, launched.stderr).toBe(0);
+    const [pid, pgid] = launched.stdout.trim().split(/\s+/).map(Number);
+    expect(launched.stderr).toContain(`camhub-ffmpeg-group ${pid}`);
+    expect(pgid).toBe(pid);
   });
 });

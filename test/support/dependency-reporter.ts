@@ -14,8 +14,11 @@ export default class DependencyReporter implements Reporter {
     let skipped = 0;
     const missing: string[] = [];
     for (const module of testModules) {
-      if (module.state() === 'failed' && [...module.children.allTests()].length === 0) failed++;
-      for (const test of module.children.allTests()) {
+      // A module that failed with no failed test failed outside them (a suite hook, its import): its tests show as
+      // skipped, so the failure itself must be counted.
+      const tests = [...module.children.allTests()];
+      if (module.state() === 'failed' && !tests.some((t) => t.result().state === 'failed')) failed++;
+      for (const test of tests) {
         const result = test.result();
         if (result.state === 'passed') passed++;
         else if (result.state === 'failed') failed++;

@@ -218,7 +218,7 @@ export function grabFrame(url: string, options: GrabOptions): Promise<Buffer> {
     }, timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout!.on('data', (chunk: Buffer) => chunks.push(chunk));
-        child.stderr.on('data', (chunk: string) => {
+    child.stderr.on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-4096);
     });
     child.once('error', (err) => finish(new FfmpegError(`cannot start ffmpeg: ${err.message}`)));
@@ -378,7 +378,7 @@ export function probeStream(url: string, options: StreamProbeOptions): Promise<S
         packets.push({ pts: Number(f[2]), size: Number(f[4]), arrivedAt: now });
       }
     });
-        child.stderr.on('data', (chunk: string) => {
+    child.stderr.on('data', (chunk: string) => {
       // Keep the head (stream description) and a tail (detector lines come late); never grow without bound.
       stderr =
         stderr.length < 64 * 1024 ? stderr + chunk : stderr.slice(0, 16 * 1024) + stderr.slice(-32 * 1024) + chunk;
@@ -475,7 +475,7 @@ export function streamFragmentedMp4(url: string, options: { fragmentMs: number; 
   ];
   const child = spawnFfmpeg(input, [{ options: fragmented, target: 'stdout' }]);
   let stderr = '';
-    child.stderr.on('data', (chunk: string) => {
+  child.stderr.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-4096);
   });
   const exited = new Promise<string | null>((resolve) => {
