@@ -18,7 +18,7 @@ import { errorMessage, OutboxRejectedError } from './errors.js';
 import { HealthMonitor } from './health/monitor.js';
 import { cameraReport, type EffectiveCameras, effectiveCameras, sameConnection } from './hub-config/effective.js';
 import { HubConfigStore } from './hub-config/store.js';
-import { killAllFfmpeg, useFfmpeg } from './media/ffmpeg.js';
+import { killAllFfmpeg, useFfmpeg, warmFfmpeg } from './media/ffmpeg.js';
 import { MediaQueue } from './media/media-queue.js';
 import { Forwarder } from './mqtt/forwarder.js';
 import { MqttLink } from './mqtt/link.js';
@@ -210,6 +210,10 @@ export class Agent {
           ),
       );
     }
+    // Also says at once, in the log, when the configured ffmpeg cannot run (stream probes, snapshots, live, clips).
+    warmFfmpeg().catch((err: unknown) =>
+      this.logger.warn({ err: errorMessage(err), field: 'media.ffmpegPath' }, 'ffmpeg cannot run'),
+    );
     this.live.start();
     this.subscribeConfig();
     for (const camera of this.supervisors.values()) camera.start();

@@ -135,7 +135,13 @@ beforeAll(async () => {
     }
     bufferSizes.push(total);
   }, 100);
-  // A pre-roll's worth of buffer before the first event.
+  // A pre-roll's worth of buffer before the first event, counted from the first segment on disk (ffmpeg's start,
+  // its connection to the camera and its first keyframe take seconds of their own on a busy machine).
+  await collector.waitFor(
+    () => existsSync(bufferDir()) && readdirSync(bufferDir()).some((n) => n.endsWith('.ts')),
+    30_000,
+    'the first buffer segment',
+  );
   await sleep((PRE + 3) * 1000);
 }, 90_000);
 

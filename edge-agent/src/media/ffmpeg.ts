@@ -26,6 +26,23 @@ export function useFfmpeg(command: string): void {
   // Read by the group-leader script: fluent-ffmpeg passes no environment of its own, so the child inherits ours.
   process.env.CAMHUB_FFMPEG_BIN = command;
 }
+/**
+ * fluent-ffmpeg reads ffmpeg's formats and encoders (two short runs of ffmpeg) before its first command, and caches
+ * them for the process: done once at start, so that the first snapshot's deadline or the first clip buffer does not
+ * pay for it.
+ */
+export function warmFfmpeg(): Promise<void> {
+  const command = ffmpeg().setFfmpegPath(FFMPEG_GROUP_LEADER);
+  return new Promise((resolve, reject) => {
+    command.availableFormats((formatsErr) => {
+      if (formatsErr) return reject(new FfmpegError(`cannot list ffmpeg's formats: ${formatsErr.message}`));
+      command.availableEncoders((encodersErr) =>
+        encodersErr ? reject(new FfmpegError(`cannot list ffmpeg's encoders: ${encodersErr.message}`)) : resolve(),
+      );
+    });
+  });
+}
+
 const GROUP_LINE = /^camhub-ffmpeg-group (\d+)$/;
 
 /** One output: its options, then its target (a path, `-`, or `stdout` for the child's piped standard output). */
