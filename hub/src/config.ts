@@ -34,7 +34,12 @@ export const HubConfigSchema = Type.Object({
   MQTT_SESSION_EXPIRY_SEC: Int(7 * 24 * 3600, 0, 0xffffffff, 'How long the broker keeps the hub session offline'),
   MQTT_RECEIVE_MAXIMUM: Int(2000, 1, 65535, 'Unacknowledged QoS 1 messages the broker may send (flow control)'),
   MQTT_PROTOCOL_VERSION: Int(5, 4, 5, 'MQTT 5, or 4 (3.1.1) for brokers without MQTT 5, e.g. the demo broker Aedes'),
-  QUEUE_PREFIX: Type.String({ default: 'camhub', pattern: '^[A-Za-z0-9_:-]{1,64}$' }),
+  QUEUE_PREFIX: Type.String({
+    default: 'camhub',
+    pattern: '^[A-Za-z0-9_:{}-]{1,64}$',
+    description:
+      'Prefix of every Redis key (queues, live feed, limits); in braces, e.g. {camhub}, a Redis Cluster hash tag',
+  }),
   INGEST_BATCH_MAX: Int(1000, 1, 10000, 'Messages per ingest batch'),
   INGEST_BATCH_MS: Int(50, 1, 5000, 'Longest wait before a partial batch is queued'),
   INGEST_WORKER_CONCURRENCY: Int(2, 0, 64, 'Batches written to PostgreSQL at once by this process (0: no worker)'),

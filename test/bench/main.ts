@@ -239,7 +239,7 @@ async function main() {
         );
       }
       if (args.sections.has('scaleout')) {
-        const seconds = q ? 6 : 30;
+        const seconds = args.seconds ?? (q ? 6 : 30);
         const rate = args.rate ?? 15_000;
         log(`scale-out: 2 hubs (shared subscription), ${fmt(rate)} events/s for ${seconds} s`);
         const two = await runIngest(broker, { name: 'scaleout', hubs: 2, rate, seconds, ...common }, log);
