@@ -8,6 +8,7 @@ import type {
   Alert as SharedAlert,
   AlertRule,
   AuditEntry,
+  CameraClip,
   CameraItem,
   CameraViewStatus,
   EventItem,
@@ -261,6 +262,11 @@ export const api = {
   liveVideo: (site: string, camera: string, profile: VideoProfile, signal: AbortSignal) =>
     request('GET', `/video/live/${enc(site)}/${enc(camera)}`, { query: { profile }, signal }),
   snapshotPath: (eventId: string) => url(`/events/${enc(eventId)}/snapshot`),
+  /** The clip's address for a <video> element: the session cookie authenticates it, and it seeks by HTTP Range. */
+  clipPath: (eventId: string) => url(`/events/${enc(eventId)}/clip`),
+  /** A camera's clips of the last 24 hours, newest first. */
+  cameraClips: (site: string, camera: string) =>
+    get<{ items: CameraClip[] }>(`/cameras/${enc(site)}/${enc(camera)}/clips`).then((r) => r.items),
 
   alerts: async (q: { status?: SharedAlert['status']; site?: string; limit?: number } = {}): Promise<Alert[]> =>
     (await get<{ items: SharedAlert[] }>('/alerts', q)).items.map(withState),

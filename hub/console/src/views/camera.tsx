@@ -1,6 +1,7 @@
-import { useEffect } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import type { CameraClip } from '@camhub/shared';
 import { api, type EventItem } from '../api.js';
-import { HEALTH_READERS, hasAnyRole } from '../access.js';
+import { EVENT_READERS, HEALTH_READERS, hasAnyRole } from '../access.js';
 import { ErrorNotice, Loading, Place, Problems, ProtectedImage, StatusBadge } from '../components/common.js';
 import { LivePlayer } from '../components/live-player.js';
 import { useConsole } from '../context.js';
@@ -97,7 +98,100 @@ export function CameraView({ site, camera }: { site: string; camera: string }) {
       <Loading when={events.loading && !events.data}>
         <EventGrid items={events.data?.items ?? []} />
       </Loading>
+      {hasAnyRole(user, EVENT_READERS) && <ClipTimeline site={site} camera={camera} />}
     </section>
+  );
+}
+
+const DAY_MS = 86_400_000;
+
+/** The camera's clips of the last 24 hours on a line (now at the right end), and the chosen one playing below. */
+function ClipTimeline({ site, camera }: { site: string; camera: string }) {
+  const clips = useAsync(() => api.cameraClips(site, camera), [site, camera], 60_000);
+  const [chosen, setChosen] = useState<CameraClip | null>(null);
+  const now = Date.now();
+  const items = clips.data ?? [];
+  return (
+    <>
+      <h2>{t('clip.timelineTitle')}</h2>
+      <ErrorNotice error={clips.error} what="GET /cameras/:site/:camera/clips" />
+      <Loading when={clips.loading && !clips.data}>
+        {items.length === 0 ? (
+          <p class="muted">{t('clip.noneToday')}</p>
+        ) : (
+          <div class="clip-timeline" aria-label={t('clip.timelineTitle')}>
+            {items.map((c) => {
+              const left = Math.max(0, Math.min(100, ((Date.parse(c.startAt) - (now - DAY_MS)) / DAY_MS) * 100));
+              const width = Math.max(0.4, (c.durationMs / DAY_MS) * 100);
+              const time = formatDateTime(c.at ?? c.startAt, site);
+              return (
+                <button
+                  key={c.event}
+                  type="button"
+                  class={`clip-mark${chosen?.event === c.event ? ' chosen' : ''}${c.available ? '' : ' pending'}`}
+                  style={{ left: `${left}%`, width: `${width}%` }}
+                  title={`${c.type ? label('type', c.type) : ''} ${time}`}
+                  aria-label={t('clip.playAt', { time })}
+                  disabled={!c.available}
+                  onClick={() => setChosen(c)}
+                />
+              );
+            })}
+          </div>
+        )}
+        <div class="clip-axis small muted">
+          <span>{t('clip.dayAgo')}</span>
+          <span>{t('clip.now')}</span>
+        </div>
+        {chosen && (
+          <div class="clip-chosen">
+            <p class="small">
+              {chosen.type ? label('type', chosen.type) : ''} · {formatDateTime(chosen.at ?? chosen.startAt, site)} ·{' '}
+              {t('clip.seconds', { n: formatNumber(Math.round(chosen.durationMs / 1000)) })}
+            </p>
+            <video
+              key={chosen.event}
+              class="clip-video"
+              src={api.clipPath(chosen.event)}
+              controls
+              autoplay
+              muted
+              playsInline
+              preload="metadata"
+            />
+          </div>
+        )}
+      </Loading>
+    </>
+  );
+}
+
+/** An event's clip: a button that opens the player in place (a list of players would fetch every clip at once). */
+export function EventClip({ event }: { event: EventItem }) {
+  const [open, setOpen] = useState(false);
+  const clip = event.clip;
+  if (!clip) return null;
+  if (!clip.available) return <p class="muted small clip-pending">{t('clip.pending')}</p>;
+  const seconds = t('clip.seconds', { n: formatNumber(Math.round(clip.durationMs / 1000)) });
+  if (!open) {
+    return (
+      <button type="button" class="clip-open small" data-clip={event.id} onClick={() => setOpen(true)}>
+        ▶ {t('clip.play')} ({seconds})
+      </button>
+    );
+  }
+  return (
+    <video
+      class="clip-video"
+      data-clip={event.id}
+      src={api.clipPath(event.id)}
+      controls
+      autoplay
+      muted
+      playsInline
+      preload="metadata"
+      aria-label={t('clip.of', { type: label('type', event.type), time: formatDateTime(event.at, event.site) })}
+    />
   );
 }
 
@@ -133,6 +227,7 @@ export function EventGrid({ items, onOpen }: { items: EventItem[]; onOpen?: (e: 
             <span class="muted">
               <Place site={e.site} camera={e.camera} /> · <time dateTime={e.at}>{formatDateTime(e.at, e.site)}</time>
             </span>
+            <EventClip event={e} />
           </div>
         </li>
       ))}
