@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import mqtt from 'mqtt';
 import { type Simulator, startSimulator } from '@camhub/simulator';
 import { type CameraView, type EventView, HubApi, shortenOfflineRule } from './api.js';
@@ -11,7 +10,9 @@ import { Children, type ManagedChild } from './children.js';
 import { ChildExitedError, DemoError, errorMessage } from './errors.js';
 import { agentConfigYaml, buildLayout, type DemoSite } from './layout.js';
 import { LinkProxy } from './link-proxy.js';
-import { freePort, freePortBlock, portIsFree } from './net.js';
+import { freePort, portIsFree } from '../lib/net.js';
+import { deleteQueueKeys } from '../lib/queue-keys.js';
+import { freePortBlock } from './net.js';
 import type { DemoOptions } from './options.js';
 import { Scenario } from './scenario.js';
 import { RUN_ENV, sweepRun } from './sweep.js';
@@ -381,21 +382,6 @@ async function printStatus(api: HubApi, say: Say): Promise<void> {
     );
   } catch (err) {
     say(`[status] the hub did not answer: ${errorMessage(err)}`);
-  }
-}
-
-/** Deletes the BullMQ keys under `prefix` (the demo's queue on a Redis that outlives it). */
-export async function deleteQueueKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
   }
 }
 

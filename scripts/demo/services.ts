@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Children } from './children.js';
 import { errorMessage, ServiceUnavailableError } from './errors.js';
-import { freePort, portAnswers } from './net.js';
+import { freePort, portAnswers } from '../lib/net.js';
 
 /** One backing service as the demo chose it. */
 export interface Service {

@@ -90,7 +90,7 @@ describe('edge agent store-and-forward', () => {
     pulses(5); // broker up: delivered live
     await collector.waitFor(() => collector.events().length >= 10, 10_000, 'live events');
 
-    await broker.stop();
+    await broker.kill();
     pulses(100); // broker down: into the outbox
     await first.waitForLog(() => first.storedEvents().length >= 210, 15_000);
     pulses(20);

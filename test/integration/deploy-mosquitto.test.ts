@@ -1,115 +1,27 @@
 // Our production broker config, run for real: a private `mosquitto` process started from
 // deploy/mosquitto/mosquitto.conf (only the port and file paths changed), users created with our scripts, and
 // mqtt.js clients proving what the ACL and the queue settings actually do. Mosquitto 2.0.11 here.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as tcpConnect, createServer, type Socket } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { freePort } from '../../scripts/lib/net.js';
 import { uniqueToken } from '../support/ids.js';
+import { MosquittoProcess, productionConfig } from '../support/mosquitto.js';
 import { sleep, waitFor } from '../support/wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SCRIPTS = join(ROOT, 'deploy/mosquitto');
 const execFileAsync = promisify(execFile);
 
-/** Production paths in mosquitto.conf, each of which the test must find and move into its temp dir. */
-const PRODUCTION_LINES = {
-  listener: 'listener 1883',
-  passwordFile: 'password_file /mosquitto/secrets/mosquitto.passwd',
-  aclFile: 'acl_file /mosquitto/config/acl',
-  persistence: 'persistence_location /mosquitto/data/',
-  logFile: 'log_dest file /mosquitto/log/mosquitto.log',
-} as const;
-
-/** Our config with a spare loopback port and temp paths; every other line (limits, auth) stays as shipped. */
-function adaptConfig(text: string, port: number, dir: string): string {
-  const lines = text.split('\n');
-  const replace = (from: string, to: string) => {
-    const i = lines.indexOf(from);
-    if (i < 0) throw new Error(`deploy/mosquitto/mosquitto.conf no longer has the line "${from}"`);
-    lines[i] = to;
-  };
-  replace(PRODUCTION_LINES.listener, `listener ${port} 127.0.0.1`);
-  replace(PRODUCTION_LINES.passwordFile, `password_file ${join(dir, 'mosquitto.passwd')}`);
-  replace(PRODUCTION_LINES.aclFile, `acl_file ${join(SCRIPTS, 'acl')}`);
-  replace(PRODUCTION_LINES.persistence, `persistence_location ${dir}/`);
-  replace(PRODUCTION_LINES.logFile, `log_dest file ${join(dir, 'mosquitto.log')}`);
-  // Started as root, mosquitto would switch to the `mosquitto` user, which cannot read our temp files.
-  lines.push(`user ${userInfo().username}`);
-  return lines.join('\n');
-}
-
-async function isPortFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
-}
-
-async function sparePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 30000 + Math.floor(Math.random() * 30000);
-    if (await isPortFree(port)) return port;
-  }
-  throw new Error('no free port found in 30000-60000');
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-class Broker {
-  private process: ChildProcess | null = null;
-  output = '';
-
-  constructor(
-    readonly port: number,
-    private readonly configFile: string,
-  ) {}
-
-  async start(): Promise<void> {
-    const child = spawn('mosquitto', ['-c', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.process = child;
-    child.stdout.on('data', (d: Buffer) => (this.output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (this.output += d.toString()));
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`mosquitto exited with ${child.exitCode}:\n${this.output}`);
-        return accepts(this.port);
-      },
-      { what: `mosquitto on port ${this.port}`, timeoutMs: 10_000 },
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}\n${this.output}`);
-    });
-  }
-
-  /** A clean stop, so mosquitto writes its persistence file (queued messages of offline sessions). */
-  async stop(): Promise<void> {
-    const child = this.process;
-    this.process = null;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
-}
-
 let dir: string;
-let broker: Broker;
+let broker: MosquittoProcess;
 const creds = { siteA: '', siteB: '', hub: '' };
 
 async function runScript(script: string, args: string[]) {
@@ -170,9 +82,9 @@ beforeAll(async () => {
   creds.hub = passwordIn((await runScript('add-hub-user.sh', [])).stdout);
 
   const config = join(dir, 'mosquitto.conf');
-  writeFileSync(config, adaptConfig(readFileSync(join(SCRIPTS, 'mosquitto.conf'), 'utf8'), await sparePort(), dir));
-  const port = Number(/^listener (\d+)/m.exec(readFileSync(config, 'utf8'))?.[1]);
-  broker = new Broker(port, config);
+  const port = await freePort();
+  writeFileSync(config, productionConfig(port, dir, join(dir, 'mosquitto.passwd')));
+  broker = new MosquittoProcess(port, config);
   await broker.start();
 });
 

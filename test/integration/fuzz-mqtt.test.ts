@@ -16,8 +16,8 @@ import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeAgentStatus, makeCameraStatus, makeEvent, makeEventClip, makeHealth } from '../support/factories.js';
-import { Cleanup } from '../faults/support/cleanup.js';
-import { PrivateMosquitto } from '../faults/support/mosquitto.js';
+import { Cleanup, track } from '../faults/support/cleanup.js';
+import { ProductionMosquitto } from '../support/mosquitto.js';
 import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
 import { connectPublisher } from '../support/mqtt.js';
 import { sleep, waitFor } from '../support/wait.js';
@@ -132,12 +132,13 @@ describe('the real hub under bad input and a flood from one client', () => {
   let env: TestHubEnv;
   let hub: FastifyInstance;
   let db: pg.Pool;
-  let broker: PrivateMosquitto;
+  let broker: ProductionMosquitto;
   const processes = new Cleanup();
   const clients: MqttClient[] = [];
 
   beforeAll(async () => {
-    broker = await PrivateMosquitto.start(processes, ['fz-bad', 'fz-good']);
+    broker = await ProductionMosquitto.start(['fz-bad', 'fz-good'], { onSpawn: track });
+    processes.defer('mosquitto', () => broker.remove());
     env = await createHubEnv({ INGEST_BATCH_MS: 20 });
     hub = await buildHub(
       {

@@ -7,8 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signAccessToken } from '../../hub/src/auth/tokens.js';
-import { Cleanup } from '../faults/support/cleanup.js';
-import { PrivateMosquitto } from '../faults/support/mosquitto.js';
+import { Cleanup, track } from '../faults/support/cleanup.js';
+import { ProductionMosquitto } from '../support/mosquitto.js';
 import { createUser, type TestUser } from '../support/auth.js';
 import { makeEvent } from '../support/factories.js';
 import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
@@ -19,14 +19,15 @@ import { sleep, waitFor } from '../support/wait.js';
 const ROOT = 'camhub/v1';
 let env: TestHubEnv;
 let hub: FastifyInstance;
-let broker: PrivateMosquitto;
+let broker: ProductionMosquitto;
 let db: pg.Pool;
 const processes = new Cleanup();
 let siteA: TestUser;
 const theirs = makeEvent({ site: 'site-b', camera: 'cam-1' });
 
 beforeAll(async () => {
-  broker = await PrivateMosquitto.start(processes, ['site-a', 'site-b']);
+  broker = await ProductionMosquitto.start(['site-a', 'site-b'], { onSpawn: track });
+  processes.defer('mosquitto', () => broker.remove());
   env = await createHubEnv();
   hub = await buildHub(
     {

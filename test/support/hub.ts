@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
+import { deleteQueueKeys } from '../../scripts/lib/queue-keys.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,20 +83,7 @@ export function hubUrl(server: FastifyInstance): string {
   return `http://127.0.0.1:${addr.port}`;
 }
 
-/** Deletes every Redis key of a BullMQ prefix (a test's or a benchmark's queues). */
-export async function deleteQueueKeys(redisUrl: string, prefix: string) {
-  const r = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await r.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    r.disconnect();
-  }
-}
+export { deleteQueueKeys };
 
 /** Ends the hub's persistent MQTT session so the broker stops queueing for a client id nobody will reuse. */
 export async function removeMqttSession(config: Pick<HubConfig, 'MQTT_URL' | 'MQTT_CLIENT_ID'>) {

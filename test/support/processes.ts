@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { freePort } from '../../scripts/lib/net.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HubConfig } from '../../hub/src/config.js';
@@ -7,17 +8,7 @@ import { waitFor } from './wait.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** A TCP port nobody listens on right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort };
 
 export interface HubProcess {
   proc: ChildProcess;

@@ -1,6 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { uniqueToken } from '../../support/ids.js';
-import { HUB_MQTT_USER, type PrivateMosquitto } from './mosquitto.js';
+import { HUB_MQTT_USER, type ProductionMosquitto } from '../../support/mosquitto.js';
 
 export interface Arrival {
   id: string;
@@ -38,7 +38,7 @@ export class EventCollector {
     client.on('error', () => undefined);
   }
 
-  static async start(broker: PrivateMosquitto, site: string): Promise<EventCollector> {
+  static async start(broker: ProductionMosquitto, site: string): Promise<EventCollector> {
     const client = await mqtt.connectAsync(broker.url, {
       clientId: `fault-collector-${uniqueToken()}`,
       username: HUB_MQTT_USER,

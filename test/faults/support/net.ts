@@ -1,17 +1,8 @@
-import { connect } from 'node:net';
+import { portAnswers } from '../../../scripts/lib/net.js';
 import { waitFor } from '../../support/wait.js';
 
 /** True when something accepts TCP connections on 127.0.0.1:port. */
-export function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+export const accepts = (port: number) => portAnswers(port);
 
 export async function waitForPort(port: number, what: string, timeoutMs = 15_000, alive?: () => void): Promise<void> {
   await waitFor(

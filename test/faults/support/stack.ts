@@ -5,8 +5,8 @@ import pg from 'pg';
 import { type HubConfig, loadConfig } from '../../../hub/src/config.js';
 import { uniqueToken } from '../../support/ids.js';
 import { type HubProcess, spawnHubProcess } from './hub-process.js';
-import type { Cleanup } from './cleanup.js';
-import { PrivateMosquitto } from './mosquitto.js';
+import { type Cleanup, track } from './cleanup.js';
+import { ProductionMosquitto } from '../../support/mosquitto.js';
 import { PrivatePostgres } from './postgres.js';
 import { PrivateRedis } from './redis.js';
 
@@ -15,7 +15,7 @@ export const FAULT_SITE = 'fault-site';
 /** One case's private world: its own broker, Redis, PostgreSQL database, and the hubs it starts. */
 export interface Stack {
   cleanup: Cleanup;
-  broker: PrivateMosquitto;
+  broker: ProductionMosquitto;
   redis: PrivateRedis;
   postgres: PrivatePostgres;
   databaseUrl: string;
@@ -36,7 +36,10 @@ export interface StackOptions {
 
 export async function startStack(cleanup: Cleanup, opts: StackOptions = {}): Promise<Stack> {
   const [broker, redis, postgres] = await Promise.all([
-    PrivateMosquitto.start(cleanup, opts.sites ?? [FAULT_SITE]),
+    ProductionMosquitto.start(opts.sites ?? [FAULT_SITE], { onSpawn: track }).then((broker) => {
+      cleanup.defer(`mosquitto :${broker.port}`, () => broker.remove());
+      return broker;
+    }),
     PrivateRedis.start(cleanup),
     opts.postgres ? Promise.resolve(opts.postgres) : PrivatePostgres.start(cleanup),
   ]);
