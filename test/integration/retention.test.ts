@@ -1,30 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { CameraEvent } from '@camhub/shared';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createRetentionService } from '../../hub/src/retention/retention.service.js';
 import { makeEvent } from '../support/factories.js';
-import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
+import type { TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { daysAgo, insertEvents, jpeg } from '../support/security.js';
 
+// Small batches, so a run takes several of them. No scheduled runs: their first tick, at start, would race the runs
+// these tests make themselves (runNow).
+const fixture = useTestHub(
+  { RETENTION_EVENTS_DAYS: 30, RETENTION_SNAPSHOTS_DAYS: 7, RETENTION_BATCH: 10, HEALTH_RETENTION_BATCH: 10 },
+  { maintenance: false },
+);
 let env: TestHubEnv;
 let hub: FastifyInstance;
-
-beforeAll(async () => {
-  // Small batches, so a run takes several of them.
-  env = await createHubEnv({
-    RETENTION_EVENTS_DAYS: 30,
-    RETENTION_SNAPSHOTS_DAYS: 7,
-    RETENTION_BATCH: 10,
-    HEALTH_RETENTION_BATCH: 10,
-  });
-  // No scheduled runs: their first tick, at start, would race the runs these tests make themselves (runNow).
-  hub = await buildHub(env.config, { maintenance: false });
-});
-
-afterAll(async () => {
-  await hub?.close();
-  await env?.cleanup();
+beforeAll(() => {
+  ({ env, hub } = fixture);
 });
 
 const ids = async (site: string) =>
