@@ -135,7 +135,7 @@ async function start(options: DemoOptions, env: NodeJS.ProcessEnv, demoDir: stri
     );
   }
   // A fresh demo each start: last run's agent outboxes, snapshots and logs would only confuse.
-  for (const sub of ['agents', 'snapshots', 'logs', 'exports'])
+  for (const sub of ['agents', 'snapshots', 'clips', 'logs', 'exports'])
     rmSync(join(demoDir, sub), { recursive: true, force: true });
   mkdirSync(join(demoDir, 'logs'), { recursive: true });
   running.children.arm(join(demoDir, 'logs', 'reaper.log'));
@@ -244,6 +244,7 @@ function startHub(
     MQTT_TOPIC_ROOT: running.topicRoot,
     QUEUE_PREFIX: running.queuePrefix,
     SNAPSHOT_DIR: join(demoDir, 'snapshots'),
+    CLIP_DIR: join(demoDir, 'clips'),
     EXPORT_DIR: join(demoDir, 'exports'),
     HUB_KEY_FILE: join(demoDir, 'hub-ed25519.pem'),
     AGENT_TOKENS: [...tokens].map(([site, token]) => `${site}=${token}`).join(','),
