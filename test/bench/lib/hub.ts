@@ -54,7 +54,7 @@ export async function startHub(
       if (proc.exitCode !== null) throw new Error(`hub exited with ${proc.exitCode}: ${out.slice(-3000)}`);
       return (await fetch(`${url}/readyz`)).status === 200;
     },
-    { timeoutMs: 60_000, intervalMs: 200, what: `hub ready on ${url}` },
+    { timeoutMs: 180_000, intervalMs: 200, what: `hub ready on ${url}` },
   );
   return {
     proc,
