@@ -233,6 +233,7 @@ export function buildContainer(deps: ContainerDeps) {
       repo: r.exports,
       audit,
       snapshots,
+      clips: clipStore,
       keys,
       dir: cfg.EXPORT_DIR,
       maxEvents: cfg.EXPORT_MAX_EVENTS,

@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash, createPublicKey } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createTopics, type EventItem } from '@camhub/shared';
 import type { FastifyInstance } from 'fastify';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyExport } from '../../hub/src/exports/verify-export.js';
 import { createRetentionService } from '../../hub/src/retention/retention.service.js';
 import { createUser, type TestUser } from '../support/auth.js';
 import { onPath, requireDependency } from '../support/dependencies.js';
@@ -240,10 +241,30 @@ describe('event clips at the hub', () => {
     const held = await eventWithClip(heldClip, new Date(Date.now() - 60_000));
     await storedEvent(held.event.id);
     expect((await upload(refOf(heldClip), heldClip)).statusCode).toBe(201);
-    await hub.pg.query(`INSERT INTO event_holds (event_id, reason, ref) VALUES ($1, 'export', 'test')`, [
-      held.event.id,
-    ]);
     await waitFor(async () => (await storedEvent(held.event.id)).clip?.available, { what: 'held clip available' });
+    // The police export the held event: its clip goes into the archive, its SHA-256 in the signed manifest, and the
+    // export's hold keeps it from retention.
+    const police = await createUser(hub, ['police']);
+    const at = Date.parse(held.event.at);
+    const res = await hub.inject({
+      method: 'POST',
+      url: '/api/v1/exports',
+      headers: police.headers,
+      payload: {
+        site: SITE,
+        from: new Date(at - 1000).toISOString(),
+        to: new Date(at + 1000).toISOString(),
+        reason: 'clip case',
+      },
+    });
+    expect(res.statusCode).toBe(200);
+    const zipPath = join(env.dataDir, 'clip-export.zip');
+    writeFileSync(zipPath, res.rawPayload);
+    const v = await verifyExport(zipPath, createPublicKey(readFileSync(env.config.HUB_KEY_FILE, 'utf8')));
+    expect(v.problems).toEqual([]);
+    expect(v.manifest!.counts).toMatchObject({ events: 1, clips: 1 });
+    const hex = refOf(heldClip).slice('sha256:'.length);
+    expect(v.manifest!.files).toContainEqual({ path: `clips/${hex}.mp4`, sha256: hex, bytes: heldClip.length });
 
     const c = hub.container;
     const retention = createRetentionService({

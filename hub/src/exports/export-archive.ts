@@ -37,7 +37,8 @@ export interface ExportManifest {
   filters: Record<string, unknown>;
   reason: string | null;
   hub: { keyId: string; signature: 'Ed25519 over the bytes of manifest.json, base64 in manifest.sig' };
-  counts: { events: number; snapshots: number; snapshotsMissing: number };
+  /** `clips`: event clips in the archive (clips/<hex>.mp4, each with its SHA-256 in `files`). */
+  counts: { events: number; snapshots: number; snapshotsMissing: number; clips?: number };
   missingSnapshots: { ref: string; reason: 'expired' | 'not_uploaded' }[];
   files: ManifestFile[];
 }

@@ -1,4 +1,5 @@
 import type { EventItem, ExportItem } from '@camhub/shared';
+import { clipColumn } from '../clips/clips.repository.js';
 import type { Queryable } from '../db/queryable.js';
 import type { EventCursor } from '../events/cursor.js';
 import { type EventFilter, eventWhere, rowToEvent } from '../events/events.repository.js';
@@ -83,7 +84,7 @@ export function createExportsRepository(db: Queryable) {
       }
       values.push(limit);
       const { rows } = await db.query(
-        `SELECT ${EVENT_COLUMNS} FROM events ${where} ORDER BY at, id LIMIT $${values.length}`,
+        `SELECT ${EVENT_COLUMNS}, ${clipColumn('events')} FROM events ${where} ORDER BY at, id LIMIT $${values.length}`,
         values,
       );
       return rows.map((r) => ({

@@ -8,6 +8,7 @@ import type { HubKeys } from '../auth/keys.js';
 import { AppError, BadRequestError, NotFoundError } from '../errors.js';
 import type { EventFilter } from '../events/events.repository.js';
 import type { SnapshotStore } from '../media/snapshot-store.js';
+import type { ClipStore } from '../clips/clip-store.js';
 import { type ExportManifest, fileOpener, MANIFEST_FORMAT, writeArchive, writeEventFiles } from './export-archive.js';
 import type { ExportRecord, ExportsRepository } from './exports.repository.js';
 
@@ -24,6 +25,8 @@ export function createExportsService(deps: {
   repo: ExportsRepository;
   audit: AuditService;
   snapshots: SnapshotStore;
+  /** Event clips go into the archive beside the snapshots. */
+  clips: ClipStore;
   keys: HubKeys;
   dir: string;
   maxEvents: number;
@@ -72,11 +75,13 @@ export function createExportsService(deps: {
       try {
         await mkdir(work, { recursive: true, mode: 0o700 });
         const refs = new Map<string, 'ok' | 'expired' | 'not_uploaded'>();
+        const clipRefs = new Set<string>();
         const events = await writeEventFiles(
           pages(filter),
           join(work, 'events.csv'),
           join(work, 'events.json'),
           async (e: EventItem & { snapshotPurged?: boolean }) => {
+            if (e.clip?.available) clipRefs.add(e.clip.ref);
             if (!e.snapshot || refs.has(e.snapshot)) return;
             if (e.snapshotPurged) refs.set(e.snapshot, 'expired');
             else refs.set(e.snapshot, (await snapshots.has(e.snapshot)) ? 'ok' : 'not_uploaded');
@@ -94,7 +99,7 @@ export function createExportsService(deps: {
           filters: stored,
           reason: req.reason ?? null,
           hub: { keyId: keys.keyId, signature: 'Ed25519 over the bytes of manifest.json, base64 in manifest.sig' },
-          counts: { events, snapshots: present.length, snapshotsMissing: missing.length },
+          counts: { events, snapshots: present.length, snapshotsMissing: missing.length, clips: clipRefs.size },
           missingSnapshots: missing,
         };
         const tmp = `${outPath}.tmp`;
@@ -111,6 +116,12 @@ export function createExportsService(deps: {
                 return file.stream;
               },
               // JPEG does not compress; storing keeps the export fast.
+              compress: false,
+            })),
+            // Held with their events (the export's hold keeps retention off them), so still there.
+            ...[...clipRefs].map((ref) => ({
+              path: `clips/${ref.slice('sha256:'.length)}.mp4`,
+              open: async () => deps.clips.open(ref),
               compress: false,
             })),
           ],
