@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { createHubPool } from '../../hub/src/db/pool.js';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditRepository } from '../../hub/src/audit/audit.repository.js';
 import { createAuditService } from '../../hub/src/audit/audit.service.js';
@@ -115,7 +115,7 @@ describe('the audit trail', () => {
 
   it('keeps one unforked chain when two hub processes append at once', async () => {
     // A second pool plays a second hub process: both append through the same head row lock.
-    const other = createHubPool({ url: env.db.url, max: 5, applicationName: 'camhub-test-second-hub' });
+    const other = new pg.Pool({ connectionString: env.db.url, max: 5 });
     try {
       const a = createAuditService(createAuditRepository(hub.pg));
       const b = createAuditService(createAuditRepository(other));
