@@ -184,6 +184,32 @@ export async function killAllFfmpeg(): Promise<void> {
   ]);
 }
 
+/**
+ * ffmpeg's input side for a camera's RTSP stream: quiet logs, TCP, and a socket I/O timeout (µs) so that ffmpeg gives
+ * up by itself on a silent camera (our kill is only the backstop); `before` holds further input options.
+ */
+function rtspInput(url: string, loglevel: 'error' | 'info', ioTimeoutUs: number, before: string[] = []): string[] {
+  const quiet = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', loglevel];
+  return [...quiet, '-rtsp_transport', 'tcp', '-timeout', String(ioTimeoutUs), ...before, '-i', url];
+}
+
+/**
+ * Resolves when a long-running ffmpeg has ended: null for a clean end, else why (the last lines of `stderrTail()`, for
+ * people).
+ */
+function exitReason(child: FfmpegChild, stderrTail: () => string): Promise<string | null> {
+  return new Promise((resolve) => {
+    child.once('error', (err) => resolve(`cannot start ffmpeg: ${err.message}`));
+    child.once('close', (code, signal) =>
+      resolve(
+        code === 0
+          ? null
+          : stderrTail().trim().split('\n').slice(-2).join(' | ').slice(0, 300) || `ffmpeg ended (${code ?? signal})`,
+      ),
+    );
+  });
+}
+
 export interface GrabOptions {
   /** Hard bound on the whole grab, connect included; then its process group is killed. */
   timeoutMs: number;
@@ -195,20 +221,7 @@ export interface GrabOptions {
 export function grabFrame(url: string, options: GrabOptions): Promise<Buffer> {
   const { timeoutMs, signal } = options;
   if (signal?.aborted) return Promise.reject(new FfmpegError('snapshot aborted before ffmpeg started'));
-  const input = [
-    '-hide_banner',
-    '-nostdin',
-    '-nostats',
-    '-loglevel',
-    'error',
-    '-rtsp_transport',
-    'tcp',
-    // Socket I/O timeout (µs): ffmpeg gives up by itself on a silent camera; our kill is only the backstop.
-    '-timeout',
-    String(Math.max(1, Math.round(timeoutMs * 1000 * 0.8))),
-    '-i',
-    url,
-  ];
+  const input = rtspInput(url, 'error', Math.max(1, Math.round(timeoutMs * 1000 * 0.8)));
   const frame = ['-map', '0:v:0', '-an', '-frames:v', '1', '-c:v', 'mjpeg', '-q:v', '5', '-f', 'image2pipe'];
   return new Promise((resolve, reject) => {
     const child = spawnFfmpeg(input, [{ options: frame, target: 'stdout' }]);
@@ -341,22 +354,7 @@ export function parseFramecrcHeader(
  */
 export function probeStream(url: string, options: StreamProbeOptions): Promise<StreamProbeReport> {
   const { seconds, timeoutMs, detect } = options;
-  const input = [
-    '-hide_banner',
-    '-nostdin',
-    '-nostats',
-    '-loglevel',
-    'info',
-    '-rtsp_transport',
-    'tcp',
-    // Socket I/O timeout (µs): ffmpeg gives up by itself on a silent camera; our kill is only the backstop.
-    '-timeout',
-    String(Math.max(1, Math.round(timeoutMs * 1000 * 0.8))),
-    '-t',
-    String(seconds),
-    '-i',
-    url,
-  ];
+  const input = rtspInput(url, 'info', Math.max(1, Math.round(timeoutMs * 1000 * 0.8)), ['-t', String(seconds)]);
   const outputs: FfmpegOutput[] = [
     { options: ['-map', '0:v:0', '-c', 'copy', '-flush_packets', '1', '-f', 'framecrc'], target: 'stdout' },
   ];
@@ -462,19 +460,7 @@ export interface FragmentedMp4Stream {
  * pass video on without waiting for a whole GOP. ffmpeg runs in its own process group, killed as a whole by `stop`.
  */
 export function streamFragmentedMp4(url: string, options: { fragmentMs: number; ioTimeoutMs: number }) {
-  const input = [
-    '-hide_banner',
-    '-nostdin',
-    '-nostats',
-    '-loglevel',
-    'error',
-    '-rtsp_transport',
-    'tcp',
-    '-timeout',
-    String(options.ioTimeoutMs * 1000),
-    '-i',
-    url,
-  ];
+  const input = rtspInput(url, 'error', options.ioTimeoutMs * 1000);
   const fragmented = [
     '-map',
     '0:v:0',
@@ -495,16 +481,7 @@ export function streamFragmentedMp4(url: string, options: { fragmentMs: number; 
   child.stderr.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-4096);
   });
-  const exited = new Promise<string | null>((resolve) => {
-    child.once('error', (err) => resolve(`cannot start ffmpeg: ${err.message}`));
-    child.once('close', (code, signal) =>
-      resolve(
-        code === 0
-          ? null
-          : stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300) || `ffmpeg ended (${code ?? signal})`,
-      ),
-    );
-  });
+  const exited = exitReason(child, () => stderr);
   const stream: FragmentedMp4Stream = { output: child.stdout!, exited, stop: () => killGroup(child) };
   return stream;
 }
@@ -547,19 +524,7 @@ export function recordSegments(
   dir: string,
   options: { segmentSec: number; ioTimeoutMs: number; onSegment: (entry: SegmentEntry) => void },
 ): SegmentRecorder {
-  const input = [
-    '-hide_banner',
-    '-nostdin',
-    '-nostats',
-    '-loglevel',
-    'error',
-    '-rtsp_transport',
-    'tcp',
-    '-timeout',
-    String(options.ioTimeoutMs * 1000),
-    '-i',
-    url,
-  ];
+  const input = rtspInput(url, 'error', options.ioTimeoutMs * 1000);
   const segments = [
     '-map',
     '0:v:0',
@@ -595,16 +560,7 @@ export function recordSegments(
       else stderr = `${stderr}${line}\n`.slice(-4096);
     }
   });
-  const exited = new Promise<string | null>((resolve) => {
-    child.once('error', (err) => resolve(`cannot start ffmpeg: ${err.message}`));
-    child.once('close', (code, signal) =>
-      resolve(
-        code === 0
-          ? null
-          : stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300) || `ffmpeg ended (${code ?? signal})`,
-      ),
-    );
-  });
+  const exited = exitReason(child, () => stderr);
   return { exited, pid: child.group, stop: () => killGroup(child) };
 }
 
