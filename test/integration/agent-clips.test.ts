@@ -12,13 +12,14 @@ import {
   startMediaReceiver,
   tempDir,
 } from '../support/agent-harness.js';
+import { LinkProxy } from '../../scripts/demo/link-proxy.js';
 import { onPath, requireDependency, requireRtsp } from '../support/dependencies.js';
 import { uniqueToken, uniqueTopicRoot } from '../support/ids.js';
 import { freePortBlock } from '../support/processes.js';
 
 // Event clips end to end at the edge: the simulator's real RTSP (GStreamer), the agent as operators run it (a child
-// process, so that it can be SIGKILLed), real ffmpeg, real Mosquitto for the clip links, and an HTTP receiver
-// standing in for the hub's upload endpoint (closed and reopened for the uplink cut).
+// process, so that it can be SIGKILLed), real ffmpeg, real Mosquitto for the clip links (through a TCP relay that can
+// be cut), and an HTTP receiver standing in for the hub's upload endpoint (closed and reopened for the uplink cut).
 const run = promisify(execFile);
 const BASE_PORT = await freePortBlock(16, 30000);
 const ROOT = uniqueTopicRoot();
@@ -26,10 +27,14 @@ const SITE = `cl-${uniqueToken().slice(0, 8)}`;
 const PRE = 4;
 const POST = 4;
 const BUDGET = 300_000;
+/** The issue's uplink cut: a minute without the hub, MQTT and HTTP alike, starting while a clip is being recorded. */
+const CUT_MS = 60_000;
 
 let sim: Simulator;
 let collector: Collector;
 let receiver: Awaited<ReturnType<typeof startMediaReceiver>>;
+/** The agent's MQTT connection goes through it: `cut()` is the site's uplink failing. */
+let uplink: LinkProxy;
 const uploads: MediaUpload[] = [];
 let dataDir: string;
 let configFile: string;
@@ -91,6 +96,7 @@ beforeAll(async () => {
   sim = await startSimulator({ cameras: 1, basePort: BASE_PORT, rtsp: { port: 0 }, discovery: false });
   receiver = await startMediaReceiver(0, uploads);
   collector = await Collector.connect('mqtt://127.0.0.1:1883', ROOT);
+  uplink = await LinkProxy.start('127.0.0.1', 1883);
   dataDir = tempDir('agent-clips-');
   configFile = join(dataDir, 'agent.json');
   const c = sim.cameras[0]!;
@@ -98,7 +104,7 @@ beforeAll(async () => {
     configFile,
     JSON.stringify({
       site: SITE,
-      mqtt: { url: 'mqtt://127.0.0.1:1883', topicRoot: ROOT },
+      mqtt: { url: `mqtt://127.0.0.1:${uplink.port}`, topicRoot: ROOT },
       hub: { url: receiver.url, token: 'site-token-clips' },
       dataDir: join(dataDir, 'data'),
       outbox: { maxBytes: 4 * 1024 * 1024 },
@@ -149,6 +155,7 @@ afterAll(async () => {
   if (sampler) clearInterval(sampler);
   await agent?.kill('SIGTERM');
   await collector?.close();
+  await uplink?.close();
   await receiver?.close();
   await sim?.close();
 });
@@ -192,27 +199,51 @@ describe('event clips at the edge agent', () => {
     expect(claimedPre).toBeLessThan(PRE + 1.1);
   }, 60_000);
 
-  it('keeps a clip through an uplink cut and uploads it when the hub is back', async (ctx) => {
+  it('keeps a clip through a 60 s uplink cut that starts during it, and delivers link and file afterwards', async (ctx) => {
     requireRtsp(ctx, sim);
     const port = receiver.port;
+    const known = new Set(collector.events('cam-0').map((e) => e.id));
+    sim.cameras[0]!.setMotion(true);
+    const start = await collector.waitFor(
+      () => collector.events('cam-0').find((e) => !known.has(e.id) && e.state === 'start'),
+      10_000,
+      'motion start',
+    );
+    // The site's uplink fails while the clip is being recorded (its pre-roll taken, its event still on): the broker
+    // and the hub are both out of reach.
+    uplink.cut();
     await receiver.close();
-    const { start } = await motion();
+    const cutAt = Date.now();
+    sim.cameras[0]!.setMotion(false);
+    // The agent finishes the clip on its own and keeps it (its link in the outbox, its file in the media queue).
+    await agent.waitForLog((l) => l.msg === 'clip stored' && l.event === start.id, (POST + 20) * 1000);
+    const stored = agent.logs().find((l) => l.msg === 'clip stored' && l.event === start.id)!;
+    await sleep(Math.max(0, CUT_MS - (Date.now() - cutAt)));
+    expect(links().some((l) => l.payload.event === start.id)).toBe(false);
+    expect(uploads.some((u) => u.ref === stored.ref)).toBe(false);
+    const failures = agent.logs().filter((l) => l.msg === 'clip upload failed' && l.ref === stored.ref).length;
+    expect(failures).toBeGreaterThan(1);
+    console.log(`uplink cut ${Date.now() - cutAt} ms; ${failures} failed upload attempts meanwhile`);
+
+    uplink.restore();
+    receiver = await startMediaReceiver(port, uploads);
+    const back = Date.now();
     const link = await collector.waitFor(
       () => links().find((l) => l.payload.event === start.id),
-      (PRE + POST + 20) * 1000,
-      'clip link (published while uploads fail)',
+      30_000,
+      'clip link after the cut',
     );
-    // The cut lasts past the clip and a few upload attempts.
-    await sleep(12_000);
-    expect(uploads.some((u) => u.ref === link.payload.clip)).toBe(false);
-    receiver = await startMediaReceiver(port, uploads);
+    expect(link.payload.clip).toBe(stored.ref);
+    // The upload's backoff reaches its 60 s ceiling during a cut this long: one more full wait at most.
     const upload = await collector.waitFor(
       () => uploads.find((u) => u.ref === link.payload.clip),
-      45_000,
+      75_000,
       'clip upload after the cut',
     );
     expect(upload.sha256).toBe(link.payload.clip);
-  }, 120_000);
+    expect(upload.bytes).toBe(stored.bytes);
+    console.log(`after the cut: link and clip delivered within ${Date.now() - back} ms`);
+  }, 200_000);
 
   it('never uploads a partial clip when SIGKILLed while cutting, and cuts again after a restart', async (ctx) => {
     requireRtsp(ctx, sim);
