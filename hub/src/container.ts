@@ -155,6 +155,7 @@ export function buildContainer(deps: ContainerDeps) {
   });
   const rules = createRulesService({
     repo: r.rules,
+    audit,
     announce: async () => {
       await deps.redis.publish(rulesChannel(cfg), String(Date.now()));
     },

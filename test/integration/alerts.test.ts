@@ -2,6 +2,7 @@ import { type Alert, type AlertDetail, type AlertRule, createTopics } from '@cam
 import type { FastifyInstance } from 'fastify';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser } from '../support/auth.js';
 import { makeEvent, makeHealth } from '../support/factories.js';
 import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
 import { connectPublisher, publishJson } from '../support/mqtt.js';
@@ -219,6 +220,77 @@ describe('alert rules', () => {
     const after = await alertsOf('cool');
     expect(after).toHaveLength(2);
     expect(after[0]).toMatchObject({ status: 'open', eventCount: 1 });
+  });
+});
+
+describe('changing rules', () => {
+  it('audits each change with what changed, and keeps a site-limited admin to rules of its own sites', async () => {
+    const rule = await createRule({ kind: 'event', name: 'Chuyển động (aud)', severity: 'info', sites: ['aud'] });
+    const put = await api.put<AlertRule>(`/api/v1/alert-rules/${rule.id}`, {
+      kind: 'event',
+      name: 'Chuyển động (aud)',
+      severity: 'warning',
+      sites: ['aud'],
+      enabled: false,
+      threshold: { count: 3, windowSec: 60 },
+    });
+    expect(put.status).toBe(200);
+    expect((await api.del(`/api/v1/alert-rules/${rule.id}`)).status).toBe(204);
+    const { rows } = await hub.pg.query<{ action: string; actor: string; detail: Record<string, unknown> }>(
+      `SELECT action, actor, detail FROM audit_log WHERE target = $1 ORDER BY seq`,
+      [rule.id],
+    );
+    expect(rows.map((r) => `${r.actor} ${r.action}`)).toEqual([
+      'admin rule.create',
+      'admin rule.update',
+      'admin rule.delete',
+    ]);
+    expect(rows[0]!.detail).toMatchObject({ name: 'Chuyển động (aud)', sites: ['aud'] });
+    expect(rows[1]!.detail).toEqual({
+      name: 'Chuyển động (aud)',
+      changes: {
+        severity: { from: 'info', to: 'warning' },
+        enabled: { from: true, to: false },
+        threshold: { from: null, to: { count: 3, windowSec: 60 } },
+      },
+    });
+    expect(rows[2]!.detail).toEqual({ name: 'Chuyển động (aud)' });
+
+    const limited = await createUser(hub, ['admin'], { sites: ['aud-a'] });
+    const as = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: object) =>
+      hub.inject({ method, url, headers: limited.headers, payload });
+    const everywhere = (await api.get<{ items: AlertRule[] }>('/api/v1/alert-rules')).body.items.find(
+      (r) => r.sites === null && r.kind === 'event',
+    )!;
+    const own = await as('POST', '/api/v1/alert-rules', {
+      kind: 'event',
+      name: 'Riêng',
+      severity: 'info',
+      sites: ['aud-a'],
+    });
+    expect(own.statusCode).toBe(201);
+    const listed = (await as('GET', '/api/v1/alert-rules')).json().items as AlertRule[];
+    expect(listed.map((r) => r.name)).toEqual(['Riêng']);
+    const refused = await as('POST', '/api/v1/alert-rules', { kind: 'event', name: 'Khắp nơi', severity: 'info' });
+    expect(refused.json().error.code).toBe('rule_outside_sites');
+    const widen = await as('PUT', `/api/v1/alert-rules/${own.json().id}`, {
+      kind: 'event',
+      name: 'Riêng',
+      severity: 'info',
+      sites: ['aud-a', 'aud-b'],
+    });
+    expect(widen.json().error.code).toBe('rule_outside_sites');
+    expect(
+      (
+        await as('PUT', `/api/v1/alert-rules/${everywhere.id}`, {
+          kind: 'event',
+          name: everywhere.name,
+          severity: everywhere.severity,
+          sites: ['aud-a'],
+        })
+      ).statusCode,
+    ).toBe(404);
+    expect((await as('DELETE', `/api/v1/alert-rules/${everywhere.id}`)).statusCode).toBe(404);
   });
 });
 

@@ -29,7 +29,7 @@ const camera = async (site: string, cam: string) => {
 
 beforeAll(async () => {
   // A 2-second heartbeat timeout and a 1-second sweep keep the test short; production uses 90 s and 10 s.
-  env = await createHubEnv({ HEALTH_STALE_SEC: 2, HEALTH_SWEEP_SEC: 1 });
+  env = await createHubEnv({ HEALTH_STALE_SEC: 2, HEALTH_SWEEP_SEC: 1, ALERT_TICK_SEC: 1 });
   hub = await buildHub(env.config);
   hub.container.bus.on('camera.status', (c) => changes.push(c));
   t = createTopics(env.config.MQTT_TOPIC_ROOT);
@@ -114,5 +114,52 @@ describe('camera status at the hub', () => {
     expect(
       (await get('/api/v1/cameras/up/c/transitions?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z')).statusCode,
     ).toBe(400);
+  });
+
+  it('leaves a camera disabled in the registry alone: no offline verdict, no health alert', async () => {
+    const headers = await authHeaders(hub);
+    const rule = await hub.inject({
+      method: 'POST',
+      url: '/api/v1/alert-rules',
+      headers,
+      payload: {
+        kind: 'health',
+        name: 'Mất kết nối (dis)',
+        severity: 'warning',
+        sites: ['dis'],
+        condition: 'camera_offline',
+        forSec: 0,
+      },
+    });
+    expect(rule.statusCode).toBe(201);
+    await publishJson(pub, t.agent('dis'), makeAgentStatus({ site: 'dis' }));
+    for (const cam of ['on', 'off'])
+      await publishJson(pub, t.health('dis', cam), makeHealth({ site: 'dis', camera: cam }));
+    await waitFor(async () => (await camera('dis', 'off'))?.status === 'online', { what: 'both online' });
+    const disabled = await hub.inject({
+      method: 'PATCH',
+      url: '/api/v1/sites/dis/cameras/off',
+      headers,
+      payload: { enabled: false },
+    });
+    expect(disabled.statusCode).toBe(200);
+    // Both fall silent: the enabled camera goes offline and raises the rule's alert; the disabled one does neither.
+    await waitFor(async () => (await camera('dis', 'on'))?.status === 'offline', {
+      timeoutMs: 10_000,
+      what: 'offline',
+    });
+    const alerts = await waitFor(
+      async () => {
+        const items = (await get('/api/v1/alerts?site=dis')).json().items as { camera: string | null }[];
+        return items.length > 0 ? items : null;
+      },
+      { timeoutMs: 10_000, what: "the enabled camera's offline alert" },
+    );
+    await sleep(3000);
+    expect((await camera('dis', 'off'))?.status).toBe('online');
+    const after = (await get('/api/v1/alerts?site=dis')).json().items as { camera: string | null }[];
+    expect(after.map((a) => a.camera)).toEqual(['on']);
+    expect(alerts.map((a) => a.camera)).toEqual(['on']);
+    expect(changes.filter((c) => c.site === 'dis' && c.camera === 'off').map((c) => c.to)).toEqual(['online']);
   });
 });

@@ -398,8 +398,10 @@ export function createAlertsRepository(pool: Queryable) {
         health: CameraHealthFacts['health'];
         health_at: Date | null;
       }>(
-        `SELECT site, camera, status, status_since, status_problems, health, health_at FROM cameras
-         ${keys ? 'WHERE (site, camera) IN (SELECT * FROM unnest($1::text[], $2::text[]))' : ''}`,
+        // A camera disabled in the registry is stopped on purpose: no health condition holds for it.
+        `SELECT site, camera, status, status_since, status_problems, health, health_at FROM cameras c
+         WHERE NOT EXISTS (SELECT 1 FROM camera_registry r WHERE r.site = c.site AND r.camera = c.camera AND NOT r.enabled)
+         ${keys ? 'AND (site, camera) IN (SELECT * FROM unnest($1::text[], $2::text[]))' : ''}`,
         keys ? [keys.map((k) => k.site), keys.map((k) => k.camera)] : [],
       );
       return rows.map((r) => ({

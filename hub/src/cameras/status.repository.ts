@@ -36,6 +36,13 @@ const FACTS = `SELECT c.site, c.camera, c.status, c.health_at, c.health, c.repor
                       c.reported_problems, a.state AS agent_state, a.received_at AS agent_received_at
                FROM cameras c LEFT JOIN agents a ON a.site = c.site`;
 
+/**
+ * A camera disabled in the registry is stopped at its agent on purpose: its silence is no fault, so no verdict is
+ * re-decided for it (it keeps the one it had) and the sweeper passes it by.
+ */
+const ENABLED = `NOT EXISTS (SELECT 1 FROM camera_registry r
+                                 WHERE r.site = c.site AND r.camera = c.camera AND NOT r.enabled)`;
+
 export function createStatusRepository(pool: Queryable) {
   return {
     /** Locks the cameras' rows (sorted, so concurrent callers cannot deadlock) and returns what decides them. */
@@ -45,7 +52,7 @@ export function createStatusRepository(pool: Queryable) {
         a.site === b.site ? a.camera.localeCompare(b.camera) : a.site.localeCompare(b.site),
       );
       const { rows } = await tx.query<FactsRow>(
-        `${FACTS} WHERE (c.site, c.camera) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+        `${FACTS} WHERE (c.site, c.camera) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND ${ENABLED}
          ORDER BY c.site, c.camera FOR UPDATE OF c`,
         [sorted.map((k) => k.site), sorted.map((k) => k.camera)],
       );
@@ -54,16 +61,17 @@ export function createStatusRepository(pool: Queryable) {
 
     async camerasOfSite(site: string, db: Queryable = pool): Promise<{ site: string; camera: string }[]> {
       const { rows } = await db.query<{ site: string; camera: string }>(
-        'SELECT site, camera FROM cameras WHERE site = $1',
+        `SELECT site, camera FROM cameras c WHERE site = $1 AND ${ENABLED}`,
         [site],
       );
       return rows;
     },
 
-    /** Cameras believed up whose last health sample is older than `before`. */
+    /** Enabled cameras believed up whose last health sample is older than `before`. */
     async silentSince(before: Date, limit: number, db: Queryable = pool): Promise<{ site: string; camera: string }[]> {
       const { rows } = await db.query<{ site: string; camera: string }>(
-        `SELECT site, camera FROM cameras WHERE status IN ('online', 'degraded') AND health_at < $1 LIMIT $2`,
+        `SELECT site, camera FROM cameras c
+         WHERE status IN ('online', 'degraded') AND health_at < $1 AND ${ENABLED} LIMIT $2`,
         [before, limit],
       );
       return rows;
