@@ -5,6 +5,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSecretBox, type SecretBox } from '../../hub/src/notify/secrets.js';
 import { createUser, type TestUser } from '../support/auth.js';
 import { makeEvent } from '../support/factories.js';
 import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
@@ -16,12 +17,14 @@ let env: TestHubEnv;
 let hub: FastifyInstance;
 let admin: TestUser;
 let operator: TestUser;
+let box: SecretBox;
 
 beforeAll(async () => {
   env = await createHubEnv();
   hub = await buildHub(env.config, { listen: true });
   admin = await createUser(hub, ['admin']);
   operator = await createUser(hub, ['operator']);
+  box = createSecretBox(hub.container.keys.secretsKey);
 });
 
 afterAll(async () => {
@@ -180,12 +183,18 @@ describe('finding 8: the low findings', () => {
     expect(created.statusCode).toBe(201);
     const { id, url: shown } = created.json() as { id: string; url: string };
     expect(shown).toBe('https://bob:redacted@example.invalid/hook');
-    const storedUrl = async () =>
-      (
-        await hub.pg.query<{ url: string }>(`SELECT config->>'url' AS url FROM notification_targets WHERE id = $1`, [
-          id,
-        ])
-      ).rows[0]!.url;
+    // The URL the hub sends to: the stored one with its password opened from the sealed half (never in clear).
+    const storedUrl = async () => {
+      const { rows } = await hub.pg.query<{ config: Record<string, unknown>; secrets: string | null }>(
+        'SELECT config, secrets FROM notification_targets WHERE id = $1',
+        [id],
+      );
+      const password = rows[0]!.secrets ? box.open(rows[0]!.secrets, id)['url#password'] : undefined;
+      const url = new URL(String(rows[0]!.config.url));
+      expect(url.password).toBe('');
+      if (password !== undefined) url.password = password;
+      return url.toString();
+    };
 
     // The console sends back what it was shown, with another field changed: the password stays.
     const renamed = await hub.inject({

@@ -13,7 +13,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhook } from '../../hub/src/notify/webhook.channel.js';
 import { makeEvent } from '../support/factories.js';
-import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
+import { buildHub, createHubEnv, removeMqttSession, type TestHubEnv } from '../support/hub.js';
 import { connectPublisher, publishJson } from '../support/mqtt.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { ALERTS_TEST_ADMIN_PASSWORD, type ApiClient, apiClient } from './alerts-support.js';
@@ -32,7 +32,13 @@ let receiver: Server;
 let base: string;
 const received: Received[] = [];
 /** Status codes each path answers with, in turn; the last one repeats. */
-const script: Record<string, number[]> = { '/flaky': [500, 500, 200], '/gone': [410], '/global': [200], '/esc': [200] };
+const script: Record<string, number[]> = {
+  '/flaky': [500, 500, 200],
+  '/gone': [410],
+  '/global': [200],
+  '/esc': [200],
+  '/authd': [200],
+};
 const calls = new Map<string, number>();
 
 let env: TestHubEnv;
@@ -246,5 +252,75 @@ describe('webhook notifications', () => {
       escalateTo: ['01936b7e-8c1a-7c35-9f0e-000000000000'],
     });
     expect(unknown.body.error.code).toBe('unknown_target');
+  });
+
+  it("keeps a webhook URL's password sealed at rest, sends it as Basic auth, and seals older rows at start", async () => {
+    const rowText = async (id: string) =>
+      (
+        await hub.pg.query<{ row: string }>(
+          'SELECT row_to_json(t)::text AS row FROM notification_targets t WHERE id = $1',
+          [id],
+        )
+      ).rows[0]!.row;
+    const basicOf = (user: string, password: string) =>
+      `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    const authd = () => on('/authd');
+
+    // Through the API: the password never reaches the database in clear, and still reaches the receiver.
+    const port = new URL(base).port;
+    const hook = await webhook({
+      name: 'with credentials',
+      url: `http://bob:s3cret-pw-9@127.0.0.1:${port}/authd`,
+      ruleIds: [],
+    });
+    expect(hook.url).toBe(`http://bob:redacted@127.0.0.1:${port}/authd`);
+    const stored = await rowText(hook.id);
+    expect(stored).not.toContain('s3cret-pw-9');
+    expect(JSON.parse(stored)).toMatchObject({ config: { url: `http://bob@127.0.0.1:${port}/authd` } });
+    const tested = await api.post<{ ok: boolean }>(`/api/v1/notification-targets/${hook.id}/test`, {});
+    expect(tested.body).toMatchObject({ ok: true });
+    expect(authd().at(-1)!.headers.authorization).toBe(basicOf('bob', 's3cret-pw-9'));
+
+    // A row as hubs before the sealing wrote it: signing secret and URL password in clear in `config`.
+    const legacyId = '01936b7e-8c1a-7c35-9f0e-00000000a1d0';
+    const legacySecret = 'legacy-signing-secret-0123';
+    await hub.pg.query(
+      `INSERT INTO notification_targets (id, channel, name, config, enabled, min_severity, rule_ids)
+       VALUES ($1, 'webhook', 'from an older hub', $2, true, 'info', '{}')`,
+      [legacyId, JSON.stringify({ url: `http://carol:legacy-pw-7@127.0.0.1:${port}/authd`, secret: legacySecret })],
+    );
+    // Another hub process starts (as after an upgrade): it seals the row with the hub key.
+    const second = await buildHub(
+      { ...env.config, MQTT_CLIENT_ID: `${env.config.MQTT_CLIENT_ID}-second` },
+      { ingest: { subscribe: false, work: false } },
+    );
+    await second.close();
+    await removeMqttSession({ ...env.config, MQTT_CLIENT_ID: `${env.config.MQTT_CLIENT_ID}-second` });
+    const sealed = await rowText(legacyId);
+    expect(sealed).not.toContain('legacy-pw-7');
+    expect(sealed).not.toContain(legacySecret);
+    expect(JSON.parse(sealed)).toMatchObject({
+      config: { url: `http://carol@127.0.0.1:${port}/authd` },
+      secrets: expect.stringMatching(/^v1\./),
+    });
+    // Shown redacted, sent with both: the password as Basic auth, the signing secret in the signature.
+    const shown = (await api.get<{ items: Webhook[] }>('/api/v1/webhooks')).body.items.find((w) => w.id === legacyId);
+    expect(shown!.url).toBe(`http://carol:redacted@127.0.0.1:${port}/authd`);
+    const before = authd().length;
+    expect((await api.post<{ ok: boolean }>(`/api/v1/notification-targets/${legacyId}/test`, {})).body).toMatchObject({
+      ok: true,
+    });
+    const got = authd()[before]!;
+    expect(got.headers.authorization).toBe(basicOf('carol', 'legacy-pw-7'));
+    expect(
+      verifyWebhook(
+        legacySecret,
+        {
+          signature: got.headers['x-camhub-signature'] as string,
+          timestamp: got.headers['x-camhub-timestamp'] as string,
+        },
+        got.body,
+      ),
+    ).toBe(true);
   });
 });

@@ -12,7 +12,13 @@ import type { NotifyJob } from './notify-jobs.js';
 export default fp<{ work?: boolean }>(
   async (app, opts) => {
     const cfg = app.config;
-    const { notifier } = app.container.services;
+    const { notifier, notifyTargets } = app.container.services;
+
+    // Targets saved by hubs older than their sealing keep a webhook's secret or a URL's password in clear: sealed
+    // now, with the hub key (which SQL migrations do not have). Idempotent, so every start runs it.
+    const legacy = await notifyTargets.sealLegacy();
+    if (legacy.sealed.length) app.log.info({ targets: legacy.sealed }, 'sealed secrets kept in clear by older hubs');
+    for (const f of legacy.failed) app.log.error({ target: f.id, err: f.error }, "could not seal a target's secrets");
 
     app.container.bus.on('alert.change', (c) => {
       notifier

@@ -25,11 +25,12 @@ export interface TargetRow {
   updated_at: Date;
 }
 
-export function toWebhook(r: TargetRow): Webhook {
+/** A webhook target in the webhook API's shape; `url` as it may be shown (its password redacted). */
+export function toWebhook(r: TargetRow, url: string): Webhook {
   return {
     id: r.id,
     name: r.name,
-    url: redactUrl(String(r.config.url)),
+    url: redactUrl(url),
     enabled: r.enabled,
     minSeverity: r.min_severity,
     ruleIds: r.rule_ids,
@@ -176,17 +177,34 @@ export function createNotifyRepository(db: pg.Pool) {
       return rows[0] ?? null;
     },
 
-    /** Replaces the sealed secrets under a row lock, so two hubs refreshing one token do not both spend it. */
+    /**
+     * Replaces the sealed secrets (`save`), or the public settings with them (`replace`), under a row lock, so two
+     * hubs refreshing one token do not both spend it.
+     */
     async withTargetLocked<T>(
       id: string,
-      fn: (row: TargetRow, save: (secrets: string | null) => Promise<void>) => Promise<T>,
+      fn: (
+        row: TargetRow,
+        save: (secrets: string | null) => Promise<void>,
+        replace: (config: Record<string, unknown>, secrets: string | null) => Promise<void>,
+      ) => Promise<T>,
     ): Promise<T> {
       return withTransaction(db, async (tx) => {
         const { rows } = await tx.query<TargetRow>('SELECT * FROM notification_targets WHERE id = $1 FOR UPDATE', [id]);
         if (!rows[0]) throw new Error('target was removed');
-        return fn(rows[0], async (secrets: string | null) => {
-          await tx.query('UPDATE notification_targets SET secrets = $2 WHERE id = $1', [id, secrets]);
-        });
+        return fn(
+          rows[0],
+          async (secrets: string | null) => {
+            await tx.query('UPDATE notification_targets SET secrets = $2 WHERE id = $1', [id, secrets]);
+          },
+          async (config: Record<string, unknown>, secrets: string | null) => {
+            await tx.query('UPDATE notification_targets SET config = $2, secrets = $3 WHERE id = $1', [
+              id,
+              JSON.stringify(config),
+              secrets,
+            ]);
+          },
+        );
       });
     },
 

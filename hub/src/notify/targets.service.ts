@@ -6,7 +6,7 @@ import { DeliveryError, type NotificationChannel } from './channel.js';
 import { renderTest } from './message.js';
 import type { NotifyRepository, StoredTarget, TargetRow } from './notify.repository.js';
 import type { TargetSecrets } from './target-secrets.js';
-import { toWebhook } from './notify.repository.js';
+import { toWebhook as webhookShape } from './notify.repository.js';
 import { restoreRedactedUrl } from './url-redaction.js';
 
 /**
@@ -21,6 +21,8 @@ export function createTargetsService(deps: {
   testTimeoutMs: number;
 }) {
   const { repo, secrets } = deps;
+
+  const toWebhook = (r: TargetRow) => webhookShape(r, String(secrets.publicConfig(r).url));
 
   const view = (r: TargetRow): Target => ({
     id: r.id,
@@ -85,6 +87,9 @@ export function createTargetsService(deps: {
   }
 
   const service = {
+    /** Seals what targets written by older hubs keep in clear (see target-secrets.ts); at every start. */
+    sealLegacy: () => secrets.sealLegacy(),
+
     async list(channel?: string): Promise<Target[]> {
       return (await repo.targets(channel)).map(view);
     },
