@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
-import { type AlertRule, api, ApiError, ROLES, type Role, type Site, type SiteKind } from '../api.js';
-import { ErrorNotice, Loading, SeverityBadge } from '../components/common.js';
+import { api, ApiError, ROLES, type Role, type Site, type SiteKind } from '../api.js';
+import { ErrorNotice, Loading } from '../components/common.js';
 import { useAsync } from '../hooks.js';
 import {
   DEFAULT_TIME_ZONE,
@@ -11,10 +11,11 @@ import {
   type MessageKey,
   t,
 } from '../i18n/index.js';
-import { placeName, rememberSites, siteName, useNames } from '../names.js';
+import { rememberSites, siteName } from '../names.js';
 import { href, type Route } from '../router.js';
 import { actorText, auditActionText } from '../words.js';
 import { Cameras } from './cameras.js';
+import { Rules } from './rules.js';
 import { Targets } from './targets.js';
 
 const TABS: { id: string; key: MessageKey }[] = [
@@ -382,67 +383,6 @@ function Sites() {
           <ErrorNotice error={error} what={editing ? 'PATCH /sites' : 'POST /sites'} />
         </form>
       )}
-    </>
-  );
-}
-
-/** A rule's trigger in words: its event types (and schedule, threshold) or its health condition. */
-function ruleWhat(r: AlertRule): string {
-  if (r.kind === 'health') {
-    const base = r.condition ? label('admin.condition', r.condition) : '—';
-    return r.forSec > 0 ? `${base}, ${t('admin.forSec', { seconds: formatNumber(r.forSec, 0) })}` : base;
-  }
-  const types = r.eventTypes ? r.eventTypes.map((ty) => label('type', ty)).join(', ') : t('common.all');
-  const windows = r.schedule?.windows.map((w) => `${w.start}–${w.end}`).join(', ');
-  const threshold = r.threshold ? `≥ ${r.threshold.count} / ${formatNumber(r.threshold.windowSec, 0)} s` : '';
-  return [types, windows, threshold].filter(Boolean).join(' · ');
-}
-
-function ruleScope(r: AlertRule): string {
-  if (r.cameras) return r.cameras.map((ref) => placeName(ref.split('/')[0]!, ref.split('/')[1]!)).join(', ');
-  if (r.sites) return r.sites.map(siteName).join(', ');
-  return t('admin.everywhere');
-}
-
-/** Alert rules, read-only, in words (create and edit them through the API for now). */
-function Rules() {
-  useNames();
-  const rules = useAsync(() => api.rules(), []);
-  return (
-    <>
-      <ErrorNotice error={rules.error} what="GET /alert-rules" />
-      <Loading when={rules.loading && !rules.data}>
-        {rules.data && (
-          <table class="data">
-            <thead>
-              <tr>
-                <th scope="col">{t('admin.name')}</th>
-                <th scope="col">{t('admin.kind')}</th>
-                <th scope="col">{t('admin.ruleWhat')}</th>
-                <th scope="col">{t('alerts.severity')}</th>
-                <th scope="col">{t('admin.scope')}</th>
-                <th scope="col">{t('admin.cooldown')}</th>
-                <th scope="col">{t('admin.enabled')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rules.data.map((r) => (
-                <tr key={r.id} title={r.description ?? undefined}>
-                  <td>{r.name}</td>
-                  <td>{t(r.kind === 'event' ? 'admin.kind.event' : 'admin.kind.health')}</td>
-                  <td>{ruleWhat(r)}</td>
-                  <td>
-                    <SeverityBadge severity={r.severity} />
-                  </td>
-                  <td>{ruleScope(r)}</td>
-                  <td class="num">{r.kind === 'event' ? formatNumber(r.cooldownSec, 0) : '—'}</td>
-                  <td>{r.enabled ? t('admin.on') : t('admin.off')}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </Loading>
     </>
   );
 }
