@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick] [-- --only ingest,query,edge,scaleout,startup,video] [-- --profile]`
+ * `npm run bench [-- --quick] [-- --only ingest,query,edge,scaleout,startup,video] [-- --scenarios …] [-- --profile]`
+ * `npm run bench -- --only video --scenarios clips`: one section's scenarios alone (`--help` lists them)
  * `npm run bench -- --rows 100000000`: the history queries alone on a dataset of that many events (a separate run)
  *
  * Measures camhub against this machine's own ceilings, in one run: prints a table and writes
@@ -19,13 +20,29 @@ import { loadAverage, machine } from './lib/proc.js';
 import { fmt, renderTable, type Row } from './lib/stats.js';
 import { runQuery } from './query.js';
 import { runStartup, STARTUP_MODES } from './startup.js';
-import { RELAY_SITE, runVideo, VIDEO_SITE } from './video.js';
+import { RELAY_SITE, runVideo, VIDEO_SCENARIOS, VIDEO_SITE, type VideoScenario } from './video.js';
 
 const SECTIONS = ['ingest', 'scaleout', 'query', 'edge', 'startup', 'video'] as const;
 type Section = (typeof SECTIONS)[number];
 /** The ingest section's scenarios; `--scenarios peak` runs one of them alone (short, comparable runs). */
 const INGEST_SCENARIOS = ['peak', 'latency', 'overload'] as const;
 type IngestScenarioName = (typeof INGEST_SCENARIOS)[number];
+/**
+ * `--scenarios` names scenarios of any section; a section runs those of its own it names, or all of them when it
+ * names none (so `--scenarios peak,clips` runs the ingest peak and video's clips, each section otherwise whole).
+ */
+const SCENARIOS = { ingest: INGEST_SCENARIOS, video: VIDEO_SCENARIOS } as const;
+const ALL_SCENARIOS: readonly string[] = Object.values(SCENARIOS).flat();
+function scenariosOf<S extends keyof typeof SCENARIOS>(section: S, named: readonly string[]) {
+  const own = (SCENARIOS[section] as readonly string[]).filter((x) => named.includes(x));
+  return new Set((own.length ? own : SCENARIOS[section]) as (typeof SCENARIOS)[S][number][]);
+}
+
+const USAGE =
+  `usage: npm run bench [-- --quick] [--only ${SECTIONS.join(',')}] [--scenarios NAME,…] [--rows N] [--profile] ` +
+  `[--rate N] [--seconds N]\n  scenarios: ${Object.entries(SCENARIOS)
+    .map(([section, names]) => `${section}: ${names.join(', ')}`)
+    .join('; ')}\n  docs/performance.md says what each measures.`;
 
 class BenchUsageError extends Error {
   readonly code = 'BENCH_USAGE';
@@ -41,9 +58,14 @@ function parse() {
       seconds: { type: 'string' },
       scenarios: { type: 'string' },
       rows: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
   // `--rows N` alone is the large-history run: the query section only, on a dataset of N events.
   const only = values.only
     ? values.only.split(',').map((x) => x.trim())
@@ -59,15 +81,14 @@ function parse() {
     if (!Number.isFinite(n) || n <= 0) throw new BenchUsageError(`--${name} must be a positive number (got ${v})`);
     return n;
   };
-  const scenarios = values.scenarios ? values.scenarios.split(',').map((x) => x.trim()) : [...INGEST_SCENARIOS];
-  const unknownScenarios = scenarios.filter((x) => !(INGEST_SCENARIOS as readonly string[]).includes(x));
+  const scenarios = values.scenarios ? values.scenarios.split(',').map((x) => x.trim()) : [];
+  const unknownScenarios = scenarios.filter((x) => !ALL_SCENARIOS.includes(x));
   if (unknownScenarios.length)
-    throw new BenchUsageError(
-      `unknown scenario(s) ${unknownScenarios.join(', ')}; known: ${INGEST_SCENARIOS.join(', ')}`,
-    );
+    throw new BenchUsageError(`unknown scenario(s) ${unknownScenarios.join(', ')}; known: ${ALL_SCENARIOS.join(', ')}`);
   return {
     quick: values.quick!,
-    scenarios: new Set(scenarios as IngestScenarioName[]),
+    scenarios: scenariosOf('ingest', scenarios) as Set<IngestScenarioName>,
+    videoScenarios: scenariosOf('video', scenarios) as Set<VideoScenario>,
     profile: values.profile!,
     sections: new Set(only as Section[]),
     rate: num(values.rate, 'rate'),
@@ -310,6 +331,9 @@ async function main() {
           coldTrials: q ? 5 : 12,
           loadSeconds: q ? 8 : 20,
           relayFragments: q ? 30 : 80,
+          scenarios: args.videoScenarios,
+          restSeconds: q ? 8 : 15,
+          clipEvents: 4,
         },
         log,
       );
@@ -357,9 +381,7 @@ main().then(
   () => process.exit(0),
   (err: unknown) => {
     if (err instanceof BenchUsageError) {
-      process.stderr.write(
-        `${err.message}\nusage: npm run bench [-- --quick] [--only ${SECTIONS.join(',')}] [--scenarios peak,latency,overload] [--rows N] [--profile] [--rate N] [--seconds N]\n`,
-      );
+      process.stderr.write(`${err.message}\n${USAGE}\n`);
       process.exit(2);
     }
     process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

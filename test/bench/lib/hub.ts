@@ -28,11 +28,16 @@ export async function startHub(
   const port = await freePort();
   const env: Record<string, string> = { ...(process.env as Record<string, string>) };
   for (const [k, v] of Object.entries(config)) if (v !== undefined) env[k] = String(v);
-  // Key, snapshots and exports in a temp dir of its own: a benchmark writes nothing into the checkout.
+  // Key, snapshots, clips and exports in a temp dir of its own: a benchmark writes nothing into the checkout.
   const data = mkdtempSync(join(tmpdir(), 'camhub-bench-hub-'));
   Object.assign(
     env,
-    { SNAPSHOT_DIR: join(data, 'snapshots'), EXPORT_DIR: join(data, 'exports'), HUB_KEY_FILE: join(data, 'hub.pem') },
+    {
+      SNAPSHOT_DIR: join(data, 'snapshots'),
+      CLIP_DIR: join(data, 'clips'),
+      EXPORT_DIR: join(data, 'exports'),
+      HUB_KEY_FILE: join(data, 'hub.pem'),
+    },
     opts.env,
     { PORT: String(port), HOST: '127.0.0.1' },
   );
