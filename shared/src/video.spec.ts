@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  clipLinkValidator,
-  clipTopic,
-  commandErrors,
-  commandTopic,
-  decodeCommand,
-  type LiveStartCommand,
-} from './video.js';
+import { commandErrors, commandTopic, decodeCommand, type LiveStartCommand } from './video.js';
 
 const start: LiveStartCommand = {
   v: 1,
@@ -25,7 +18,6 @@ describe('commands', () => {
     expect(commandTopic('td-01')).toBe('camhub/v1/td-01/commands');
     expect(commandTopic('td-01', 'test/x/')).toBe('test/x/td-01/commands');
     expect(() => commandTopic('TD 01')).toThrow(/not a valid identifier/);
-    expect(clipTopic('td-01', 'cam-03')).toBe('camhub/v1/td-01/cameras/cam-03/clips');
   });
 
   it('decodes a known command', () => {
@@ -46,23 +38,5 @@ describe('commands', () => {
     expect(decodeCommand(raw({ ...start, at: '0000-00-00T00:00:00Z' }), 'td-01')).toMatchObject({ ok: false });
     expect(decodeCommand(raw(start), 'td-02')).toMatchObject({ ok: false, detail: /not "td-02"/ });
     expect(commandErrors({ ...start, camera: 'Bad Camera' })).toMatch(/camera/);
-  });
-});
-
-describe('clip link', () => {
-  const link = {
-    v: 1,
-    site: 'td-01',
-    camera: 'cam-03',
-    event: start.id,
-    clip: `sha256:${'a'.repeat(64)}`,
-    startAt: '2026-11-22T14:05:04.000Z',
-    durationMs: 15_000,
-    bytes: 480_000,
-  };
-  it('accepts a link and refuses a bad reference', () => {
-    expect(clipLinkValidator.Check(link)).toBe(true);
-    expect(clipLinkValidator.Check({ ...link, clip: 'sha256:xyz' })).toBe(false);
-    expect(clipLinkValidator.Check({ ...link, bytes: 0 })).toBe(false);
   });
 });

@@ -73,43 +73,12 @@ const commandValidators = {
   'live.stop': TypeCompiler.Compile(LiveStopCommandSchema),
 };
 
-export const CLIP_REF_PATTERN = '^sha256:[0-9a-f]{64}$';
-
-/**
- * An event's clip exists and is uploaded (`PUT /api/v1/clips/{clip}`): the event was published long before (it never
- * waits for its clip), so the link travels on its own. Idempotent: the same link twice changes nothing.
- */
-export const ClipLinkSchema = Type.Object(
-  {
-    v: Type.Literal(1),
-    site: SiteIdSchema,
-    camera: CameraIdSchema,
-    event: UuidSchema,
-    clip: Type.String({ pattern: CLIP_REF_PATTERN, description: 'sha256:<hex> of the MP4 file' }),
-    startAt: IsoTimeSchema,
-    durationMs: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
-    bytes: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
-    profile: Type.Optional(VideoProfileSchema),
-  },
-  { $id: 'ClipLink', additionalProperties: true },
-);
-export type ClipLink = Static<typeof ClipLinkSchema>;
-export const clipLinkValidator = TypeCompiler.Compile(ClipLinkSchema);
-
 /** The per-site command topic (hub → agent): `{root}/{site}/commands`. Not retained: a stale command means nothing. */
 export function commandTopic(site: string, root: string = DEFAULT_TOPIC_ROOT): string {
   if (!IDENTIFIER_REGEX.test(site)) throw new Error(`site "${site}" is not a valid identifier`);
   return `${root.replace(/\/+$/, '')}/${site}/commands`;
 }
 export const COMMAND_QOS = { qos: 1, retain: false } as const;
-
-/** The clip-link topic (agent → hub): `{root}/{site}/cameras/{camera}/clips`. */
-export function clipTopic(site: string, camera: string, root: string = DEFAULT_TOPIC_ROOT): string {
-  if (!IDENTIFIER_REGEX.test(site) || !IDENTIFIER_REGEX.test(camera)) {
-    throw new Error(`"${site}/${camera}" is not a valid site/camera`);
-  }
-  return `${root.replace(/\/+$/, '')}/${site}/cameras/${camera}/clips`;
-}
 
 export type CommandDecodeResult =
   | { ok: true; command: AgentCommand }
