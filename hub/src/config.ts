@@ -210,6 +210,12 @@ export const HubConfigSchema = Type.Object({
       description: 'Reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client',
     }),
   ),
+  EVENTS_ID_MARGIN_SEC: Int(
+    86_400,
+    -1,
+    315_360_000,
+    "History reads only the id days of its time window, widened by this much (an event's id is minted at the agent within the camera-time tolerance of its time, at most 1 day); -1: every day",
+  ),
   RETENTION_EVENTS_DAYS: Int(90, 1, 36_500, 'Events older than this are deleted (unless held)'),
   RETENTION_SNAPSHOTS_DAYS: Int(30, 1, 36_500, 'Snapshot files of events older than this are deleted (unless held)'),
   RETENTION_CLIPS_DAYS: Int(30, 1, 36_500, 'Clips of events older than this are deleted (unless held)'),

@@ -67,7 +67,8 @@ async function datasetVersion(url: string): Promise<number> {
 }
 
 async function ensureDataset(o: QueryOptions, log: (m: string) => void) {
-  const name = `camhub_bench_query_${o.events >= 1e6 ? `${o.events / 1e6}m` : o.events}`;
+  // BENCH_QUERY_DB names the kept database instead (a private copy on a shared machine).
+  const name = process.env.BENCH_QUERY_DB ?? `camhub_bench_query_${o.events >= 1e6 ? `${o.events / 1e6}m` : o.events}`;
   const url = databaseUrl(name);
   let exists = (await adminQuery('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
   if (exists && (await datasetVersion(url)) !== DATASET_VERSION) {

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { CameraEvent } from '@camhub/shared';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventWhere } from '../../hub/src/events/events.repository.js';
+import { orderedPage } from '../../hub/src/events/id-window.js';
 import { makeEvent } from '../support/factories.js';
 import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
 import { daysAgo, insertEvents, jpeg } from '../support/security.js';
@@ -136,5 +138,76 @@ describe('events partitioned by the day of their id', () => {
     await hub.pg.query(`UPDATE event_holds SET released_at = now() WHERE ref = 'case-1'`);
     expect(await hub.maintenance.runNow('retention')).toMatchObject({ events: 1, partitions: 1 });
     expect(await partitions()).not.toContain(dayName(heldDay));
+  });
+
+  it('bounds a history window by the id days it can hold: PostgreSQL reads only those days, and every event of the window is found', async () => {
+    const HOUR = 3_600_000;
+    // A two-hour window, ten days back, that does not cross a day boundary.
+    const from = middayDaysAgo(10);
+    const to = from + 2 * HOUR;
+    for (let d = 14; d >= 6; d--) {
+      await hub.pg.query('SELECT events_add_partition($1::date)', [
+        new Date(middayDaysAgo(d)).toISOString().slice(0, 10),
+      ]);
+    }
+    const ev = (atMs: number, id: string) =>
+      makeEvent({ site: 'part-win', camera: 'cam-1', id, at: new Date(atMs).toISOString() });
+    // Inside the window, ids minted within the margin (1 day) on either side: a camera time believed within the
+    // agent's tolerance, a picture event dated when first seen and confirmed later. Their id days differ from their
+    // `at` day (the ids are 20 h before and after, so in the days before and after the window's day).
+    const before = ev(from + HOUR, v7At(from + HOUR - 20 * HOUR));
+    const after = ev(from + HOUR, v7At(from + HOUR + 20 * HOUR));
+    const same = ev(from + 30 * 60_000, v7At(from + 30 * 60_000 + 150));
+    // Not v7 (events_default): found whatever its id.
+    const v4 = ev(from + 90 * 60_000, randomUUID());
+    // An id inside the window's day, `at` outside the window: not in the answer.
+    const outside = ev(to + HOUR, v7At(from + 10 * 60_000));
+    await insertEvents(hub.pg, [before, after, same, v4, outside]);
+    expect(await partitionOf(before.id)).toBe(dayName(from - DAY_MS));
+    expect(await partitionOf(after.id)).toBe(dayName(from + DAY_MS));
+
+    const api = apiClient(hub);
+    const url = `/api/v1/events?site=part-win&from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`;
+    const res = await hub.inject({ url, headers: await api.headers() });
+    expect(res.statusCode).toBe(200);
+    const ids = (res.json() as { items: { id: string }[] }).items.map((e) => e.id);
+    expect(new Set(ids)).toEqual(new Set([before.id, after.id, same.id, v4.id]));
+    // Newest first, as before: `at` then id.
+    const ats = (res.json() as { items: { at: string }[] }).items.map((e) => e.at);
+    expect([...ats].sort().reverse()).toEqual(ats);
+    // Pages of one: the keyset cursor walks the same four.
+    let cursor: string | null = null;
+    const walked: string[] = [];
+    do {
+      const page = await hub.inject({
+        url: `${url}&limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        headers: await api.headers(),
+      });
+      const body = page.json() as { items: { id: string }[]; nextCursor: string | null };
+      walked.push(...body.items.map((e) => e.id));
+      cursor = body.nextCursor;
+    } while (cursor);
+    expect(walked).toEqual(ids);
+
+    // The plan reads the window's day, the day on each side (the margin) and events_default: no other day.
+    const { parts, values } = eventWhere(
+      { site: 'part-win', from: new Date(from).toISOString(), to: new Date(to).toISOString() },
+      { idMarginMs: 86_400_000 },
+    );
+    values.push(101);
+    const plan = await hub.pg.query<{ 'QUERY PLAN': unknown }>(
+      `EXPLAIN (FORMAT JSON) ${orderedPage(parts, 'id, at', 'at DESC, id DESC', `$${values.length}`)}`,
+      values,
+    );
+    const read = new Set<string>();
+    const walk = (node: Record<string, unknown>) => {
+      if (typeof node['Relation Name'] === 'string') read.add(node['Relation Name']);
+      for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+    };
+    walk((plan.rows[0]!['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0]!.Plan);
+    expect([...read].sort()).toEqual(
+      [dayName(from - DAY_MS), dayName(from), dayName(from + DAY_MS), 'events_default'].sort(),
+    );
+    expect((await partitions()).length).toBeGreaterThan(10);
   });
 });

@@ -3,11 +3,15 @@ import { v7 as uuidv7 } from 'uuid';
 
 let seq = 0;
 
+/**
+ * An event as an agent makes it: its id is a UUIDv7 of the moment the agent saw it, so an event made for an earlier
+ * `at` has an id of that time too (history queries bound `at` windows by id days, hub/src/events/id-window.ts).
+ */
 export function makeEvent(overrides: Partial<CameraEvent> = {}): CameraEvent {
   seq += 1;
   return {
     v: 1,
-    id: uuidv7(),
+    id: overrides.at ? uuidv7({ msecs: Date.parse(overrides.at) }) : uuidv7(),
     site: 'td-01',
     camera: 'cam-03',
     seq,

@@ -2,6 +2,7 @@ import type { EventItem, EventType } from '@camhub/shared';
 import { clipColumn, toClipInfo } from '../clips/clips.repository.js';
 import type { Queryable } from '../db/queryable.js';
 import type { EventCursor } from './cursor.js';
+import { eventsParts, idRange, intersect, orderedPage } from './id-window.js';
 
 export interface EventFilter {
   site?: string;
@@ -55,16 +56,25 @@ export function rowToEvent(r: EventRow): EventItem {
   return e;
 }
 
-/** Builds the WHERE clause shared by history search and exports; values are always parameters. */
-export function eventWhere(filter: EventFilter, cursor?: EventCursor): { sql: string; values: unknown[] } {
+/**
+ * The FROM … WHERE parts shared by history search and exports (see `eventsParts`); values are always parameters.
+ * `idMarginMs` (EVENTS_ID_MARGIN_SEC): read only the day partitions of the id range of the time window
+ * (id-window.ts); omitted or negative, every day is read.
+ */
+export function eventWhere(
+  filter: EventFilter,
+  opts: { cursor?: EventCursor; after?: EventCursor; idMarginMs?: number } = {},
+): { parts: string[]; values: unknown[] } {
+  const { cursor, after, idMarginMs = -1 } = opts;
   const where: string[] = [];
   const values: unknown[] = [];
+  const param = (v: unknown) => {
+    values.push(v);
+    return `$${values.length}`;
+  };
   const add = (clause: string, ...vals: unknown[]) => {
     let c = clause;
-    for (const v of vals) {
-      values.push(v);
-      c = c.replace('?', `$${values.length}`);
-    }
+    for (const v of vals) c = c.replace('?', param(v));
     where.push(c);
   };
   if (filter.site) add('site = ?', filter.site);
@@ -73,11 +83,21 @@ export function eventWhere(filter: EventFilter, cursor?: EventCursor): { sql: st
   if (filter.type) add('type = ?', filter.type);
   if (filter.from) add('at >= ?::timestamptz', filter.from);
   if (filter.to) add('at < ?::timestamptz', filter.to);
+  // Keyset positions: before `cursor` (newest first), after `after` (oldest first).
   if (cursor) add('(at, id) < (?::timestamptz, ?::uuid)', cursor.at, cursor.id);
-  return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', values };
+  if (after) add('(at, id) > (?::timestamptz, ?::uuid)', after.at, after.id);
+  const range = intersect(
+    idRange({ from: filter.from, to: filter.to }, idMarginMs),
+    intersect(
+      cursor ? idRange({ to: cursor.at, toInclusive: true }, idMarginMs) : null,
+      after ? idRange({ from: after.at }, idMarginMs) : null,
+    ),
+  );
+  return { parts: eventsParts(range, where, param), values };
 }
 
-export function createEventsRepository(db: Queryable) {
+export function createEventsRepository(db: Queryable, opts: { idMarginSec?: number } = {}) {
+  const idMarginMs = opts.idMarginSec === undefined ? -1 : opts.idMarginSec * 1000;
   return {
     /** One page, newest first, plus one extra row to know whether another page exists. */
     async page(
@@ -85,11 +105,10 @@ export function createEventsRepository(db: Queryable) {
       limit: number,
       cursor?: EventCursor,
     ): Promise<{ items: EventItem[]; more: boolean }> {
-      const { sql, values } = eventWhere(filter, cursor);
+      const { parts, values } = eventWhere(filter, { cursor, idMarginMs });
       values.push(limit + 1);
       const { rows } = await db.query<EventRow>(
-        `SELECT ${EVENT_COLUMNS}, ${clipColumn('events')} FROM events ${sql}
-         ORDER BY at DESC, id DESC LIMIT $${values.length}`,
+        orderedPage(parts, `${EVENT_COLUMNS}, ${clipColumn('events')}`, 'at DESC, id DESC', `$${values.length}`),
         values,
       );
       return { items: rows.slice(0, limit).map(rowToEvent), more: rows.length > limit };

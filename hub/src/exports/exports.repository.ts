@@ -3,6 +3,7 @@ import { clipColumn } from '../clips/clips.repository.js';
 import type { Queryable } from '../db/queryable.js';
 import type { EventCursor } from '../events/cursor.js';
 import { type EventFilter, eventWhere, rowToEvent } from '../events/events.repository.js';
+import { orderedPage } from '../events/id-window.js';
 
 interface ExportRow {
   id: string;
@@ -40,11 +41,14 @@ const toRecord = (r: ExportRow): ExportRecord => ({
   releasedAt: r.released_at?.toISOString() ?? null,
 });
 
-export function createExportsRepository(db: Queryable) {
+export function createExportsRepository(db: Queryable, opts: { idMarginSec?: number } = {}) {
+  // Only the day partitions of the export's window are read (events.repository.ts eventWhere, id-window.ts).
+  const idMarginMs = opts.idMarginSec === undefined ? -1 : opts.idMarginSec * 1000;
   return {
     async countEvents(filter: EventFilter): Promise<number> {
-      const { sql, values } = eventWhere(filter);
-      const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM events ${sql}`, values);
+      const { parts, values } = eventWhere(filter, { idMarginMs });
+      const counts = parts.map((p) => `(SELECT count(*)::int ${p})`).join(' + ');
+      const { rows } = await db.query<{ n: number }>(`SELECT ${counts} AS n`, values);
       return rows[0]!.n;
     },
 
@@ -58,11 +62,12 @@ export function createExportsRepository(db: Queryable) {
 
     /** Holds every event the export covers, in one statement, before the archive is read: retention keeps them. */
     async holdEvents(exportId: string, filter: EventFilter): Promise<number> {
-      const { sql, values } = eventWhere(filter);
+      const { parts, values } = eventWhere(filter, { idMarginMs });
       values.push(exportId);
+      const ref = `$${values.length}`;
       const { rowCount } = await db.query(
         `INSERT INTO event_holds (event_id, reason, ref)
-         SELECT id, 'export', $${values.length} FROM events ${sql}
+         ${parts.map((p) => `SELECT id, 'export', ${ref} ${p}`).join(' UNION ALL ')}
          ON CONFLICT DO NOTHING`,
         values,
       );
@@ -75,16 +80,10 @@ export function createExportsRepository(db: Queryable) {
       after: EventCursor | null,
       limit: number,
     ): Promise<(EventItem & { snapshotPurged: boolean })[]> {
-      const { sql, values } = eventWhere(filter);
-      let where = sql;
-      if (after) {
-        values.push(after.at, after.id);
-        const clause = `(at, id) > ($${values.length - 1}::timestamptz, $${values.length}::uuid)`;
-        where = where ? `${where} AND ${clause}` : `WHERE ${clause}`;
-      }
+      const { parts, values } = eventWhere(filter, { after: after ?? undefined, idMarginMs });
       values.push(limit);
       const { rows } = await db.query(
-        `SELECT ${EVENT_COLUMNS}, ${clipColumn('events')} FROM events ${where} ORDER BY at, id LIMIT $${values.length}`,
+        orderedPage(parts, `${EVENT_COLUMNS}, ${clipColumn('events')}`, 'at, id', `$${values.length}`),
         values,
       );
       return rows.map((r) => ({

@@ -1,5 +1,6 @@
 import type { Report } from '@camhub/shared';
 import type { Queryable } from '../db/queryable.js';
+import { eventsParts, idRange } from '../events/id-window.js';
 
 /** The period and the sites a report covers (`sites` null: every site). */
 export interface ReportScope {
@@ -25,14 +26,24 @@ const num = (v: string | number | null): number | null => (v === null ? null : N
  * Uptime walks `camera_transitions`: a camera's status at `from` is its last transition before it (unknown if none),
  * and each later transition inside the period starts a new segment.
  */
-export function createReportsRepository(db: Queryable) {
+export function createReportsRepository(db: Queryable, opts: { idMarginSec?: number } = {}) {
+  const idMarginMs = opts.idMarginSec === undefined ? -1 : opts.idMarginSec * 1000;
   return {
     async events(scope: ReportScope): Promise<Report['events']> {
+      const values: unknown[] = [scope.from, scope.to, scope.sites];
+      // Only the day partitions of the period are read (id-window.ts).
+      const parts = eventsParts(
+        idRange({ from: scope.from, to: scope.to }, idMarginMs),
+        [`at >= $1 AND at < $2 AND state <> 'end' AND ($3::text[] IS NULL OR site = ANY($3))`],
+        (v) => {
+          values.push(v);
+          return `$${values.length}`;
+        },
+      );
       const { rows } = await db.query<{ site: string; type: string; count: string }>(
-        `SELECT site, type, count(*) AS count FROM events
-          WHERE at >= $1 AND at < $2 AND state <> 'end' AND ($3::text[] IS NULL OR site = ANY($3))
+        `SELECT site, type, count(*) AS count FROM (${parts.map((p) => `SELECT site, type ${p}`).join(' UNION ALL ')}) e
           GROUP BY site, type ORDER BY site, type`,
-        [scope.from, scope.to, scope.sites],
+        values,
       );
       return rows.map((r) => ({ site: r.site, type: r.type, count: Number(r.count) }));
     },
