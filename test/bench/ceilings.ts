@@ -43,7 +43,7 @@ export async function measureBrokerCeiling(
     last = performance.now();
     if (received === 1) first = last;
   });
-  await sub.subscribeAsync('camhub/v1/+/raw', { qos: 1 });
+  await sub.subscribeAsync('camhub/v1/+/cameras/bench-ceiling/raw', { qos: 1 });
   const sampler = new ProcSampler(broker.pid).start();
   const run = runLoadgen({
     mode: 'raw',
@@ -62,6 +62,13 @@ export async function measureBrokerCeiling(
   while (received < result.acked && performance.now() < settle) await new Promise((r) => setTimeout(r, 20));
   const usage = sampler.stop();
   await sub.endAsync();
+  if (received < 2) {
+    // Say why instead of dividing by nothing: refused publishes (ACL: the loadgen's topic) or a subscriber that
+    // heard nothing.
+    throw new Error(
+      `QoS 1 ceiling: the subscriber received ${received} of ${result.published} published (${result.acked} acknowledged, ${result.errors} refused by the broker)`,
+    );
+  }
   const span = (last - first) / 1000;
   return {
     msgPerSec: received / span,

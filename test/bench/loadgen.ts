@@ -112,7 +112,10 @@ async function main() {
     let topic = cam.topic;
     let payload: string;
     if (opts.mode === 'raw') {
-      topic = `${opts.topicRoot}/${cam.site}/raw`;
+      // Below the site's cameras: the broker's ACL lets a site write only its agent and cameras topics (since the
+      // config topic became the hub's, 2026-11-26 02:17, `<site>/raw` was refused and the ceiling measured nothing).
+      // `raw` is no kind the hub subscribes to.
+      topic = `${opts.topicRoot}/${cam.site}/cameras/bench-ceiling/raw`;
       payload = '{"v":1,"raw":true}';
     } else {
       cam.seq += 1;
