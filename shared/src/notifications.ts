@@ -9,6 +9,33 @@ export type NotifyChannelName = (typeof NOTIFY_CHANNELS)[number];
 export const NOTIFY_LANGUAGES = ['vi', 'en'] as const;
 export type NotifyLanguage = (typeof NOTIFY_LANGUAGES)[number];
 
+/**
+ * Why a delivery (or a target's test) failed, as a code the console words (never the hub's English): with
+ * `params` (status: HTTP or SMTP reply code; code: the service's own error code; service; chatId; ms).
+ */
+export const DELIVERY_FAILURES = [
+  'unreachable', // network, DNS, TLS, no answer in time
+  'http_status', // the receiver answered with an HTTP error status
+  'address_refused', // the address guard refused the webhook's address
+  'rate_limited', // the service asked to slow down (Telegram 429, Zalo -32)
+  'service_refused', // the service refused the request (Telegram 400/401/403, a Zalo error code)
+  'chat_moved', // the Telegram group became a supergroup: chatId must change
+  'token_expired', // the Zalo access token expired and could not be renewed here
+  'token_refresh_refused', // Zalo refused the refresh token: authorise the app again
+  'smtp_temporary', // SMTP 4xx
+  'smtp_permanent', // SMTP 5xx
+  'smtp_auth', // SMTP authentication failed
+  'smtp_message_refused', // the server refused the sender, every recipient or the message
+  'target_failing', // the target is marked failing: nothing is sent until an admin saves or tests it
+  'target_removed',
+  'unknown_channel',
+  'unexpected', // anything else (the detail is in lastError)
+] as const;
+export type DeliveryFailure = (typeof DELIVERY_FAILURES)[number];
+export const DeliveryFailureSchema = Type.Union(DELIVERY_FAILURES.map((c) => Type.Literal(c)));
+export const FailureParamsSchema = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]));
+export type FailureParams = Static<typeof FailureParamsSchema>;
+
 export const RateLimitSchema = Type.Object(
   {
     count: Type.Integer({ minimum: 1, maximum: 1000, description: 'Messages per window; the rest go into a digest' }),
@@ -62,7 +89,9 @@ export const TargetSchema = Type.Object({
     description: 'Repeated permanent failures: nothing is sent until an admin edits or tests it',
   }),
   failingSince: Nullable(IsoTimeSchema),
-  lastFailure: Nullable(Type.String()),
+  lastFailure: Nullable(Type.String({ description: 'Technical detail of the last failure (service text)' })),
+  lastFailureCode: Nullable(DeliveryFailureSchema),
+  lastFailureParams: Nullable(FailureParamsSchema),
   createdAt: IsoTimeSchema,
   updatedAt: IsoTimeSchema,
 });
@@ -70,7 +99,9 @@ export type Target = Static<typeof TargetSchema>;
 export const TargetsResponseSchema = Type.Object({ items: Type.Array(TargetSchema) });
 export const TargetTestResultSchema = Type.Object({
   ok: Type.Boolean(),
-  error: Nullable(Type.String()),
+  error: Nullable(Type.String({ description: 'Technical detail (service text)' })),
+  code: Nullable(DeliveryFailureSchema),
+  params: Nullable(FailureParamsSchema),
   status: Nullable(Type.Integer()),
 });
 

@@ -142,6 +142,15 @@ describe('notification targets in the console', () => {
       });
       expect(mail.text).toContain('Ban giám hiệu (e-mail)');
 
+      // A failing test is told in Vietnamese from the hub's code, not in the service's English: the bot was removed
+      // from the group (403).
+      telegram.kickFrom(CHAT);
+      const tgRow = page.locator('table.data tr', { hasText: 'Nhóm bảo vệ (Telegram)' });
+      await tgRow.getByRole('button', { name: 'Gửi thử' }).click();
+      await tgRow.getByText('Gửi thử thất bại: Dịch vụ từ chối yêu cầu (mã 403)').waitFor({ timeout: 15_000 });
+      expect(await tgRow.textContent()).not.toMatch(/Forbidden|bot was kicked/i);
+      telegram.readmit(CHAT);
+
       // The secrets went in and never come back: not in the page, not in the API's answer.
       const html = await page.content();
       for (const secret of [BOT_TOKEN, ZALO_APP.appSecret, 'smtp-pass-123']) expect(html).not.toContain(secret);

@@ -196,7 +196,13 @@ describe('webhook notifications', () => {
     const gone = await waitFor(async () => (await deliveriesOf(alert.id)).find((d) => d.status === 'failed'), {
       what: 'failed delivery',
     });
-    expect(gone).toMatchObject({ attempts: 1, lastStatus: 410, lastError: expect.stringContaining('410') });
+    expect(gone).toMatchObject({
+      attempts: 1,
+      lastStatus: 410,
+      lastError: expect.stringContaining('410'),
+      lastErrorCode: 'http_status',
+      lastErrorParams: { status: 410 },
+    });
     await sleep(500);
     expect(on('/gone')).toHaveLength(1);
 

@@ -310,7 +310,14 @@ export const api = {
     json<Target>('PATCH', `/notification-targets/${enc(id)}`, { body: patch }),
   deleteTarget: (id: string) => json<void>('DELETE', `/notification-targets/${enc(id)}`),
   testTarget: (id: string) =>
-    post<{ ok: boolean; error: string | null; status: number | null }>(`/notification-targets/${enc(id)}/test`),
+    post<{
+      ok: boolean;
+      /** Technical detail (service text): shown through `code`, never as it is. */
+      error: string | null;
+      code: string | null;
+      params: Record<string, string | number> | null;
+      status: number | null;
+    }>(`/notification-targets/${enc(id)}/test`),
   audit: (q: { limit?: number; before?: number } = {}) =>
     get<{ items: AuditEntry[]; nextBefore: number | null }>('/audit', q),
 

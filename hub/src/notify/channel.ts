@@ -1,3 +1,4 @@
+import type { DeliveryFailure, FailureParams } from '@camhub/shared';
 import type { RenderedMessage } from './message.js';
 
 /** The JSON form of a notification: what webhooks receive (alert changes, digests, tests). */
@@ -46,14 +47,22 @@ export interface NotificationChannel<Config = unknown> {
 
 export class DeliveryError extends Error {
   readonly code = 'delivery_failed';
+  /** Why, as a code the console words (the message is technical detail only). */
+  readonly reason: DeliveryFailure;
+  readonly status?: number;
+  /** The service said when to try again (Telegram's retry_after): the next attempt waits this long instead. */
+  readonly retryAfterMs?: number;
+  readonly params: FailureParams;
   constructor(
     message: string,
     readonly retryable: boolean,
-    readonly status?: number,
-    /** The service said when to try again (Telegram's retry_after): the next attempt waits this long instead. */
-    readonly retryAfterMs?: number,
+    why: { reason: DeliveryFailure; status?: number; retryAfterMs?: number; params?: FailureParams },
   ) {
     super(message);
     this.name = 'DeliveryError';
+    this.reason = why.reason;
+    this.status = why.status;
+    this.retryAfterMs = why.retryAfterMs;
+    this.params = { ...(why.status !== undefined ? { status: why.status } : {}), ...why.params };
   }
 }

@@ -23,10 +23,17 @@ function classify(err: Error & { responseCode?: number; code?: string }): Delive
     0,
     500,
   );
+  if (err.code === 'EAUTH') return new DeliveryError(what, false, { reason: 'smtp_auth', status: err.responseCode });
   if (err.responseCode !== undefined) {
-    return new DeliveryError(what, err.responseCode < 500, err.responseCode);
+    return new DeliveryError(what, err.responseCode < 500, {
+      reason: err.responseCode < 500 ? 'smtp_temporary' : 'smtp_permanent',
+      status: err.responseCode,
+    });
   }
-  return new DeliveryError(what, err.code !== 'EAUTH' && err.code !== 'EENVELOPE' && err.code !== 'EMESSAGE');
+  if (err.code === 'EENVELOPE' || err.code === 'EMESSAGE') {
+    return new DeliveryError(what, false, { reason: 'smtp_message_refused' });
+  }
+  return new DeliveryError(what, true, { reason: 'unreachable', params: { service: 'smtp' } });
 }
 
 export function createEmailChannel(opts: { timeoutMs: number; ca?: string }): NotificationChannel<EmailConfig> {
@@ -93,7 +100,9 @@ export function createEmailChannel(opts: { timeoutMs: number; ca?: string }): No
         });
         // Some servers accept the message but refuse some recipients: a partial delivery is still a delivery.
         if (info.accepted.length === 0)
-          throw new DeliveryError(`smtp refused every recipient: ${info.response}`, false);
+          throw new DeliveryError(`smtp refused every recipient: ${info.response}`, false, {
+            reason: 'smtp_message_refused',
+          });
         return { status: Number(/^\d{3}/.exec(info.response ?? '')?.[0] ?? 250) };
       } catch (err) {
         if (err instanceof DeliveryError) throw err;

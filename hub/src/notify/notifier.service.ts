@@ -14,7 +14,7 @@ import {
   type OutgoingNotification,
 } from './channel.js';
 import { type MessageContext, renderAlert, renderDigest, type RenderedMessage } from './message.js';
-import type { NewDelivery, NotifyRepository, TargetRow } from './notify.repository.js';
+import type { Failure, NewDelivery, NotifyRepository, TargetRow } from './notify.repository.js';
 import { quietUntil, rateWindow } from './quiet-hours.js';
 import type { TargetSecrets } from './target-secrets.js';
 import type { WebhookConfig } from './webhook.channel.js';
@@ -28,7 +28,13 @@ const EVENT_OF: Partial<Record<AlertChange['action'], AlertNotificationPayload['
   false_alarm: 'alert.resolved',
 };
 
-export const TARGET_FAILING = 'target_failing: repeated permanent failures; an admin must check and save or test it';
+export const TARGET_FAILING: Failure = {
+  code: 'target_failing',
+  params: {},
+  detail: 'target_failing: repeated permanent failures; an admin must check and save or test it',
+};
+/** What is stored of a failed attempt: its code and parameters, and the message as technical detail. */
+export const failureOf = (e: DeliveryError): Failure => ({ code: e.reason, params: e.params, detail: e.message });
 
 export interface AttemptResult {
   /** The delivery is settled (delivered, folded into a digest, or failed for good): do not retry. */
@@ -83,8 +89,8 @@ export function createNotifier(deps: NotifierDeps) {
     t: TargetRow,
     alert: AlertNotificationPayload['alert'],
     at: Date,
-  ): Pick<NewDelivery, 'status' | 'notBefore' | 'error'> {
-    if (t.failing_since) return { status: 'failed', error: TARGET_FAILING };
+  ): Pick<NewDelivery, 'status' | 'notBefore' | 'failure'> {
+    if (t.failing_since) return { status: 'failed', failure: TARGET_FAILING };
     if (t.quiet_hours && alert.severity !== 'critical') {
       const until = quietUntil(t.quiet_hours, at, t.quiet_hours.timeZone ?? deps.zoneOf(alert.site));
       if (until) return { status: 'held', notBefore: until };
@@ -110,7 +116,7 @@ export function createNotifier(deps: NotifierDeps) {
     error: DeliveryError,
   ) {
     if (!d.targetId) return;
-    await repo.targetFailed(d.targetId, error.message, deps.failureLimit, now());
+    await repo.targetFailed(d.targetId, failureOf(error), deps.failureLimit, now());
     const target = await repo.target(d.targetId);
     if (!target?.escalate_to || d.payload.fallbackFrom) return;
     const second = await repo.target(target.escalate_to);
@@ -126,7 +132,7 @@ export function createNotifier(deps: NotifierDeps) {
           alertId: d.alertId,
           event: d.event,
           payload: { ...d.payload, id, fallbackFrom: target.id },
-          ...(second.failing_since ? { status: 'failed', error: TARGET_FAILING } : { status: 'pending' }),
+          ...(second.failing_since ? { status: 'failed', failure: TARGET_FAILING } : { status: 'pending' }),
         },
       ],
       at,
@@ -176,12 +182,14 @@ export function createNotifier(deps: NotifierDeps) {
       if (d.targetId === null) config = deps.globalWebhook;
       else if (target) config = deps.secrets.open(target);
       if (!config || !channel) {
-        const error = new DeliveryError(config ? `no channel ${d.channel} in this hub` : 'target was removed', false);
-        await repo.recordAttempt(deliveryId, { status: 'failed', error: error.message, httpStatus: null }, now());
+        const error = config
+          ? new DeliveryError(`no channel ${d.channel} in this hub`, false, { reason: 'unknown_channel' })
+          : new DeliveryError('target was removed', false, { reason: 'target_removed' });
+        await repo.recordAttempt(deliveryId, { status: 'failed', failure: failureOf(error), httpStatus: null }, now());
         return { done: true, error };
       }
       if (target?.failing_since) {
-        await repo.settle(deliveryId, 'failed', { error: TARGET_FAILING }, now());
+        await repo.settle(deliveryId, 'failed', { failure: TARGET_FAILING }, now());
         return { done: true };
       }
       // The rate limit is judged when a message is about to go out (held ones too), once per delivery.
@@ -215,15 +223,22 @@ export function createNotifier(deps: NotifierDeps) {
           outgoing,
           target ? { updateConfig: deps.secrets.updater(channel, target.id) } : {},
         );
-        await repo.recordAttempt(deliveryId, { status: 'delivered', error: null, httpStatus: r.status ?? null }, now());
+        await repo.recordAttempt(
+          deliveryId,
+          { status: 'delivered', failure: null, httpStatus: r.status ?? null },
+          now(),
+        );
         if (target) await repo.targetSucceeded(target.id);
         return { done: true };
       } catch (err) {
-        const error = err instanceof DeliveryError ? err : new DeliveryError((err as Error).message, true);
+        const error =
+          err instanceof DeliveryError
+            ? err
+            : new DeliveryError((err as Error).message, true, { reason: 'unexpected' });
         const done = last || !error.retryable;
         await repo.recordAttempt(
           deliveryId,
-          { status: done ? 'failed' : 'retrying', error: error.message, httpStatus: error.status ?? null },
+          { status: done ? 'failed' : 'retrying', failure: failureOf(error), httpStatus: error.status ?? null },
           now(),
         );
         if (done) await failedForGood({ ...d, payload }, error);

@@ -1,7 +1,14 @@
-import type { Delivery, Schedule, Severity, Webhook } from '@camhub/shared';
+import type { Delivery, DeliveryFailure, FailureParams, Schedule, Severity, Webhook } from '@camhub/shared';
 import type pg from 'pg';
 import { withTransaction } from '../db/queryable.js';
 import { redactUrl } from './url-redaction.js';
+
+/** Why something failed: a code and its parameters (what the console words), and the technical detail. */
+export interface Failure {
+  code: DeliveryFailure;
+  params: FailureParams;
+  detail: string;
+}
 
 export interface TargetRow {
   id: string;
@@ -21,6 +28,8 @@ export interface TargetRow {
   consecutive_failures: number;
   failing_since: Date | null;
   last_failure: string | null;
+  last_failure_code: DeliveryFailure | null;
+  last_failure_params: FailureParams | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -49,6 +58,8 @@ interface DeliveryRow {
   status: Delivery['status'];
   attempts: number;
   last_error: string | null;
+  last_error_code: string | null;
+  last_error_params: FailureParams | null;
   last_status: number | null;
   created_at: Date;
   updated_at: Date;
@@ -64,6 +75,8 @@ const toDelivery = (r: DeliveryRow): Delivery => ({
   status: r.status,
   attempts: r.attempts,
   lastError: r.last_error,
+  lastErrorCode: r.last_error_code,
+  lastErrorParams: r.last_error_params,
   lastStatus: r.last_status,
   createdAt: r.created_at.toISOString(),
   updatedAt: r.updated_at.toISOString(),
@@ -95,7 +108,7 @@ export interface NewDelivery {
   payload: unknown;
   status: 'pending' | 'held' | 'failed';
   notBefore?: Date | null;
-  error?: string | null;
+  failure?: Failure | null;
 }
 
 const TARGET_COLUMNS = `channel, name, config, secrets, enabled, min_severity, rule_ids, site_ids, language,
@@ -222,12 +235,13 @@ export function createNotifyRepository(db: pg.Pool) {
     },
 
     /** Counts a delivery that failed for good; `limit` in a row marks the target failing. */
-    async targetFailed(id: string, error: string, limit: number, now: Date): Promise<boolean> {
+    async targetFailed(id: string, failure: Failure, limit: number, now: Date): Promise<boolean> {
       const { rows } = await db.query<{ failing: boolean }>(
         `UPDATE notification_targets SET consecutive_failures = consecutive_failures + 1, last_failure = $2,
-                failing_since = CASE WHEN consecutive_failures + 1 >= $3 THEN coalesce(failing_since, $4) END
+                failing_since = CASE WHEN consecutive_failures + 1 >= $3 THEN coalesce(failing_since, $4) END,
+                last_failure_code = $5, last_failure_params = $6
          WHERE id = $1 RETURNING failing_since IS NOT NULL AS failing`,
-        [id, error.slice(0, 1000), limit, now],
+        [id, failure.detail.slice(0, 1000), limit, now, failure.code, JSON.stringify(failure.params)],
       );
       return rows[0]?.failing ?? false;
     },
@@ -242,10 +256,10 @@ export function createNotifyRepository(db: pg.Pool) {
       if (rows.length === 0) return;
       await db.query(
         `INSERT INTO notification_deliveries (id, target_id, channel, alert_id, event, payload, status, not_before,
-                                              last_error, created_at, updated_at)
-         SELECT i, t, c, a, e, p, s, nb, le, $10, $10
+                                              last_error, last_error_code, last_error_params, created_at, updated_at)
+         SELECT i, t, c, a, e, p, s, nb, le, lc, lp, $10, $10
          FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::jsonb[], $7::text[],
-                     $8::timestamptz[], $9::text[]) AS x(i, t, c, a, e, p, s, nb, le)`,
+                     $8::timestamptz[], $9::text[], $11::text[], $12::jsonb[]) AS x(i, t, c, a, e, p, s, nb, le, lc, lp)`,
         [
           rows.map((r) => r.id),
           rows.map((r) => r.targetId),
@@ -255,8 +269,10 @@ export function createNotifyRepository(db: pg.Pool) {
           rows.map((r) => JSON.stringify(r.payload)),
           rows.map((r) => r.status),
           rows.map((r) => r.notBefore ?? null),
-          rows.map((r) => r.error ?? null),
+          rows.map((r) => r.failure?.detail ?? null),
           now,
+          rows.map((r) => r.failure?.code ?? null),
+          rows.map((r) => (r.failure ? JSON.stringify(r.failure.params) : null)),
         ],
       );
     },
@@ -268,22 +284,48 @@ export function createNotifyRepository(db: pg.Pool) {
 
     async recordAttempt(
       id: string,
-      outcome: { status: Delivery['status']; error: string | null; httpStatus: number | null },
+      outcome: { status: Delivery['status']; failure: Failure | null; httpStatus: number | null },
       now: Date,
     ): Promise<void> {
+      const f = outcome.failure;
       await db.query(
         `UPDATE notification_deliveries SET attempts = attempts + 1, status = $2, last_error = $3, last_status = $4,
-                updated_at = $5, delivered_at = CASE WHEN $2 = 'delivered' THEN $5 ELSE delivered_at END
+                updated_at = $5, delivered_at = CASE WHEN $2 = 'delivered' THEN $5 ELSE delivered_at END,
+                last_error_code = $6, last_error_params = $7
          WHERE id = $1`,
-        [id, outcome.status, outcome.error, outcome.httpStatus, now],
+        [
+          id,
+          outcome.status,
+          f?.detail ?? null,
+          outcome.httpStatus,
+          now,
+          f?.code ?? null,
+          f ? JSON.stringify(f.params) : null,
+        ],
       );
     },
 
     /** Settles a delivery without an attempt: folded into a digest, or refused before sending. */
-    async settle(id: string, status: 'digested' | 'failed', detail: { digestKey?: string; error?: string }, now: Date) {
+    async settle(
+      id: string,
+      status: 'digested' | 'failed',
+      detail: { digestKey?: string; failure?: Failure },
+      now: Date,
+    ) {
+      const f = detail.failure;
       await db.query(
-        `UPDATE notification_deliveries SET status = $2, digest_key = $3, last_error = $4, updated_at = $5 WHERE id = $1`,
-        [id, status, detail.digestKey ?? null, detail.error ?? null, now],
+        `UPDATE notification_deliveries SET status = $2, digest_key = $3, last_error = $4, updated_at = $5,
+                last_error_code = $6, last_error_params = $7
+         WHERE id = $1`,
+        [
+          id,
+          status,
+          detail.digestKey ?? null,
+          f?.detail ?? null,
+          now,
+          f?.code ?? null,
+          f ? JSON.stringify(f.params) : null,
+        ],
       );
     },
 

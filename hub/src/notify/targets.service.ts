@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Target, TargetInput, TargetPatch, Webhook, WebhookInput } from '@camhub/shared';
+import type { Static } from '@sinclair/typebox';
+import type { Target, TargetInput, TargetPatch, TargetTestResultSchema, Webhook, WebhookInput } from '@camhub/shared';
 import type { AuditActor, AuditService } from '../audit/audit.service.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import { DeliveryError, type NotificationChannel } from './channel.js';
@@ -8,6 +9,8 @@ import type { NotifyRepository, StoredTarget, TargetRow } from './notify.reposit
 import type { TargetSecrets } from './target-secrets.js';
 import { toWebhook as webhookShape } from './notify.repository.js';
 import { restoreRedactedUrl } from './url-redaction.js';
+
+type TestResult = Static<typeof TargetTestResultSchema>;
 
 /**
  * Notification targets as admins manage them: settings checked by their channel, secrets sealed and never
@@ -41,6 +44,8 @@ export function createTargetsService(deps: {
     failing: r.failing_since !== null,
     failingSince: r.failing_since ? r.failing_since.toISOString() : null,
     lastFailure: r.last_failure,
+    lastFailureCode: r.last_failure_code,
+    lastFailureParams: r.last_failure_params,
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
   });
@@ -165,13 +170,13 @@ export function createTargetsService(deps: {
     },
 
     /** Sends a test message now and says how it went; a success clears the failing mark. */
-    async test(id: string, who: AuditActor): Promise<{ ok: boolean; error: string | null; status: number | null }> {
+    async test(id: string, who: AuditActor): Promise<TestResult> {
       const row = await repo.target(id);
       if (!row) throw new NotFoundError('target');
       const channel = channelOf(row.channel);
       const deliveryId = randomUUID();
       const payload = { v: 1 as const, id: deliveryId, event: 'test', at: new Date().toISOString(), target: row.name };
-      let result: { ok: boolean; error: string | null; status: number | null };
+      let result: TestResult;
       try {
         const config = channel.parseConfig(secrets.open(row));
         const r = await Promise.race([
@@ -188,16 +193,25 @@ export function createTargetsService(deps: {
           ),
           new Promise<never>((_, reject) =>
             setTimeout(
-              () => reject(new DeliveryError(`no answer within ${deps.testTimeoutMs} ms`, true)),
+              () =>
+                reject(
+                  new DeliveryError(`no answer within ${deps.testTimeoutMs} ms`, true, {
+                    reason: 'unreachable',
+                    params: { ms: deps.testTimeoutMs },
+                  }),
+                ),
               deps.testTimeoutMs,
             ).unref(),
           ),
         ]);
-        result = { ok: true, error: null, status: r.status ?? null };
+        result = { ok: true, error: null, code: null, params: null, status: r.status ?? null };
         await repo.clearFailing(id);
       } catch (err) {
-        const e = err as Error & { status?: number };
-        result = { ok: false, error: e.message, status: e.status ?? null };
+        const e =
+          err instanceof DeliveryError
+            ? err
+            : new DeliveryError((err as Error).message, false, { reason: 'unexpected' });
+        result = { ok: false, error: e.message, code: e.reason, params: e.params, status: e.status ?? null };
       }
       await deps.audit.record(who, {
         action: 'notify.target_tested',

@@ -74,7 +74,10 @@ export function createTelegramChannel(opts: {
       } catch (err) {
         // The URL carries the token: report the cause only.
         const e = err as Error & { cause?: { code?: string } };
-        throw new DeliveryError(`telegram unreachable: ${e.cause?.code ?? e.name}`, true);
+        throw new DeliveryError(`telegram unreachable: ${e.cause?.code ?? e.name}`, true, {
+          reason: 'unreachable',
+          params: { service: 'telegram' },
+        });
       }
       const answer = (await res.json().catch(() => null)) as TelegramAnswer | null;
       if (res.ok && answer?.ok) return { status: res.status };
@@ -82,16 +85,28 @@ export function createTelegramChannel(opts: {
       const what = `telegram ${method} ${code}: ${answer?.description ?? res.statusText}`;
       if (code === 429) {
         const after = answer?.parameters?.retry_after;
-        throw new DeliveryError(what, true, res.status, after !== undefined ? after * 1000 : undefined);
+        throw new DeliveryError(what, true, {
+          reason: 'rate_limited',
+          status: res.status,
+          retryAfterMs: after !== undefined ? after * 1000 : undefined,
+          params: after !== undefined ? { retryAfterSec: after } : {},
+        });
       }
-      if (res.status >= 500) throw new DeliveryError(what, true, res.status);
+      if (res.status >= 500) throw new DeliveryError(what, true, { reason: 'http_status', status: res.status });
       const moved = answer?.parameters?.migrate_to_chat_id;
       // 400 chat not found, 401 bad token, 403 bot blocked or removed: only an admin can fix these.
-      throw new DeliveryError(
-        moved ? `${what} (the group is now chat ${moved}: change chatId)` : what,
-        false,
-        res.status,
-      );
+      if (moved !== undefined) {
+        throw new DeliveryError(`${what} (the group is now chat ${moved}: change chatId)`, false, {
+          reason: 'chat_moved',
+          status: res.status,
+          params: { chatId: String(moved) },
+        });
+      }
+      throw new DeliveryError(what, false, {
+        reason: 'service_refused',
+        status: res.status,
+        params: { service: 'telegram', code },
+      });
     },
   };
 }

@@ -76,12 +76,16 @@ export function createWebhookChannel(opts: {
         });
       } catch (err) {
         // A refused address stays refused until an admin changes the allow-list: no point retrying.
-        if (err instanceof AddressRefusedError) throw new DeliveryError(`address_refused: ${err.message}`, false);
+        if (err instanceof AddressRefusedError)
+          throw new DeliveryError(`address_refused: ${err.message}`, false, { reason: 'address_refused' });
         const e = err as Error & { code?: string };
-        throw new DeliveryError(`request failed: ${e.code ?? e.name}: ${e.message}`, true);
+        throw new DeliveryError(`request failed: ${e.code ?? e.name}: ${e.message}`, true, { reason: 'unreachable' });
       }
       if (res.status >= 200 && res.status < 300) return { status: res.status };
-      throw new DeliveryError(`receiver answered HTTP ${res.status}`, retryableStatus(res.status), res.status);
+      throw new DeliveryError(`receiver answered HTTP ${res.status}`, retryableStatus(res.status), {
+        reason: res.status === 429 ? 'rate_limited' : 'http_status',
+        status: res.status,
+      });
     },
   };
 }

@@ -25,6 +25,8 @@ export interface ZaloConfig {
 const TOKEN_ERRORS = new Set([-216, -124]);
 /** Zalo's own "try later": unknown error, too many requests. */
 const RETRYABLE_ERRORS = new Set([-1, -100, -32]);
+/** "Exceeded the rate limit": said as rate_limited. */
+const RATE_ERROR = -32;
 const TEXT_MAX = 2000;
 const FOLLOWERS_PAGE = 50;
 const cut = (s: string, max: number) => ([...s].length <= max ? s : `${[...s].slice(0, max - 1).join('')}…`);
@@ -57,18 +59,23 @@ export function createZaloChannel(opts: {
       });
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
-      throw new DeliveryError(`zalo unreachable: ${e.cause?.code ?? e.name}`, true);
+      throw new DeliveryError(`zalo unreachable: ${e.cause?.code ?? e.name}`, true, {
+        reason: 'unreachable',
+        params: { service: 'zalo' },
+      });
     }
     const answer = (await res.json().catch(() => null)) as ZaloAnswer | null;
     if (res.status >= 500 || !answer)
-      throw new DeliveryError(`zalo answered HTTP ${res.status}`, res.status >= 500 || res.ok, res.status);
+      throw new DeliveryError(`zalo answered HTTP ${res.status}`, res.status >= 500 || res.ok, {
+        reason: 'http_status',
+        status: res.status,
+      });
     if (answer.error === 0 || answer.error === undefined) return answer.data ?? {};
     if (TOKEN_ERRORS.has(answer.error)) throw new ZaloTokenError(`zalo ${answer.error}: ${answer.message ?? ''}`);
-    throw new DeliveryError(
-      `zalo ${answer.error}: ${answer.message ?? ''}`,
-      RETRYABLE_ERRORS.has(answer.error),
-      res.status,
-    );
+    throw new DeliveryError(`zalo ${answer.error}: ${answer.message ?? ''}`, RETRYABLE_ERRORS.has(answer.error), {
+      reason: answer.error === RATE_ERROR ? 'rate_limited' : 'service_refused',
+      params: { service: 'zalo', code: answer.error },
+    });
   }
 
   async function refresh(c: ZaloConfig): Promise<ZaloConfig> {
@@ -82,16 +89,27 @@ export function createZaloChannel(opts: {
       });
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
-      throw new DeliveryError(`zalo oauth unreachable: ${e.cause?.code ?? e.name}`, true);
+      throw new DeliveryError(`zalo oauth unreachable: ${e.cause?.code ?? e.name}`, true, {
+        reason: 'unreachable',
+        params: { service: 'zalo' },
+      });
     }
     const answer = (await res.json().catch(() => null)) as Record<string, unknown> | null;
-    if (res.status >= 500) throw new DeliveryError(`zalo oauth answered HTTP ${res.status}`, true, res.status);
+    if (res.status >= 500) {
+      throw new DeliveryError(`zalo oauth answered HTTP ${res.status}`, true, {
+        reason: 'http_status',
+        status: res.status,
+      });
+    }
     if (!answer || typeof answer.access_token !== 'string' || typeof answer.refresh_token !== 'string') {
       // An expired or already used refresh token: a person must authorise the app again (docs/alerts.md).
       const why = answer
         ? `${String(answer.error ?? '')} ${String(answer.error_name ?? answer.error_description ?? '')}`
         : '';
-      throw new DeliveryError(`zalo token refresh refused:${why}`.trim(), false, res.status);
+      throw new DeliveryError(`zalo token refresh refused:${why}`.trim(), false, {
+        reason: 'token_refresh_refused',
+        status: res.status,
+      });
     }
     return { ...c, accessToken: answer.access_token, refreshToken: answer.refresh_token };
   }
@@ -198,7 +216,7 @@ export function createZaloChannel(opts: {
         return {};
       } catch (err) {
         if (!(err instanceof ZaloTokenError)) throw err;
-        if (!ctx.updateConfig) throw new DeliveryError(err.message, false);
+        if (!ctx.updateConfig) throw new DeliveryError(err.message, false, { reason: 'token_expired' });
         const failed = config.accessToken;
         // Another attempt (or hub) may have refreshed already: then the stored token is newer, use it.
         const fresh = await ctx.updateConfig(async (current) =>
@@ -209,7 +227,7 @@ export function createZaloChannel(opts: {
           return {};
         } catch (again) {
           if (again instanceof ZaloTokenError)
-            throw new DeliveryError(`${again.message} (after a token refresh)`, false);
+            throw new DeliveryError(`${again.message} (after a token refresh)`, false, { reason: 'token_expired' });
           throw again;
         }
       }

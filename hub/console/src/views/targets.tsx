@@ -3,6 +3,33 @@ import { api, ApiError, type Target, type TargetInput } from '../api.js';
 import { ErrorNotice, Loading } from '../components/common.js';
 import { useAsync } from '../hooks.js';
 import { formatDateTime, label, type MessageKey, t } from '../i18n/index.js';
+import { siteName, useNames } from '../names.js';
+
+/** Why a target failed, in the reader's words: the hub sends a code and its parameters (DELIVERY_FAILURES). */
+function failureText(code: string | null | undefined, params: Record<string, string | number> | null | undefined) {
+  const key = `targets.failure.${code ?? 'unexpected'}` as MessageKey;
+  return t(key in FAILURE_KEYS ? key : 'targets.failure.unexpected', params ?? {});
+}
+const FAILURE_KEYS: Record<string, true> = Object.fromEntries(
+  [
+    'unreachable',
+    'http_status',
+    'address_refused',
+    'rate_limited',
+    'service_refused',
+    'chat_moved',
+    'token_expired',
+    'token_refresh_refused',
+    'smtp_temporary',
+    'smtp_permanent',
+    'smtp_auth',
+    'smtp_message_refused',
+    'target_failing',
+    'target_removed',
+    'unknown_channel',
+    'unexpected',
+  ].map((c) => [`targets.failure.${c}`, true]),
+);
 
 type Channel = 'telegram' | 'zalo' | 'email' | 'webhook';
 const CHANNELS: Channel[] = ['telegram', 'zalo', 'email', 'webhook'];
@@ -141,7 +168,10 @@ export function Targets() {
   const [editing, setEditing] = useState<Target | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [done, setDone] = useState<string | null>(null);
-  const [tests, setTests] = useState<Record<string, { ok: boolean; error: string | null } | 'sending'>>({});
+  const [tests, setTests] = useState<
+    Record<string, { ok: boolean; code: string | null; params: Record<string, string | number> | null } | 'sending'>
+  >({});
+  useNames();
 
   const fail = (err: unknown) => setError(err instanceof ApiError ? err : new ApiError(0, 'client_error', String(err)));
   const save = async (e: Event) => {
@@ -169,7 +199,9 @@ export function Targets() {
       setTests((s) => ({ ...s, [id]: r }));
       targets.reload();
     } catch (err) {
-      setTests((s) => ({ ...s, [id]: { ok: false, error: err instanceof Error ? err.message : String(err) } }));
+      // The request itself failed (hub out of reach, session ended): no code from a channel to word.
+      const code = err instanceof ApiError && err.status === 0 ? 'unreachable' : 'unexpected';
+      setTests((s) => ({ ...s, [id]: { ok: false, code, params: null } }));
     }
   };
   const remove = async (target: Target) => {
@@ -213,7 +245,7 @@ export function Targets() {
                     <tr key={x.id}>
                       <td>{x.name}</td>
                       <td>{t(`targets.channel.${x.channel}` as MessageKey)}</td>
-                      <td>{x.siteIds?.join(', ') ?? t('common.all')}</td>
+                      <td>{x.siteIds?.map(siteName).join(', ') ?? t('common.all')}</td>
                       <td>{label('severity', x.minSeverity)}</td>
                       <td>
                         {[
@@ -237,13 +269,15 @@ export function Targets() {
                       </td>
                       <td>
                         {x.failing ? (
-                          <span class="badge status-offline" title={x.lastFailure ?? ''}>
+                          <span class="badge status-offline">
                             {t('targets.failing', { since: x.failingSince ? formatDateTime(x.failingSince) : '' })}
                           </span>
                         ) : (
                           <span class="badge status-online">{t('targets.ok')}</span>
                         )}
-                        {x.failing && x.lastFailure && <div class="muted">{x.lastFailure}</div>}
+                        {x.failing && (x.lastFailureCode || x.lastFailure) && (
+                          <div class="muted">{failureText(x.lastFailureCode, x.lastFailureParams)}</div>
+                        )}
                       </td>
                       <td>
                         <button type="button" onClick={() => void test(x.id)} disabled={result === 'sending'}>
@@ -268,7 +302,7 @@ export function Targets() {
                               ? t('targets.testSending')
                               : result.ok
                                 ? t('targets.testOk')
-                                : t('targets.testFailed', { error: result.error ?? '' })}
+                                : t('targets.testFailed', { error: failureText(result.code, result.params) })}
                           </p>
                         )}
                       </td>
