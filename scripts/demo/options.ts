@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { DemoUsageError } from './errors.js';
+import { CYCLE_SEC } from './scenario.js';
 
 export interface DemoOptions {
   cameras: number;
@@ -15,6 +16,8 @@ export interface DemoOptions {
   /** Aedes and PGlite even when a broker or PostgreSQL already runs here (Redis: private redis-server if possible). */
   embedded: boolean;
   scenario: boolean;
+  /** Seconds into the script's cycle where the first cycle starts (0: daytime; 160: nightfall, then the intrusion). */
+  startAtSec: number;
   help: boolean;
 }
 
@@ -27,6 +30,7 @@ export const USAGE = `usage: npm run demo [-- options]
   --headless       plain log lines only (no welcome block, no periodic status)
   --embedded       use the embedded MQTT broker (Aedes) and PostgreSQL (PGlite) even if real ones run here
   --no-scenario    start everything but script nothing (cameras stay quiet)
+  --start-at SEC   begin the script's first cycle SEC seconds in (160: nightfall, the school's intrusion 20 s later)
 Environment: MQTT_URL, DATABASE_URL, REDIS_URL (use these services), MQTT_TOPIC_ROOT, QUEUE_PREFIX,
 MQTT_CLIENT_ID (keep apart from other hubs on a shared broker or Redis), CAMHUB_DEMO_DIR (default .demo).`;
 
@@ -54,6 +58,7 @@ export function parseDemoArgs(argv: string[]): DemoOptions {
         headless: { type: 'boolean', default: false },
         embedded: { type: 'boolean', default: false },
         'no-scenario': { type: 'boolean', default: false },
+        'start-at': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -73,6 +78,7 @@ export function parseDemoArgs(argv: string[]): DemoOptions {
     headless: values.headless,
     embedded: values.embedded,
     scenario: !values['no-scenario'],
+    startAtSec: integer('start-at', values['start-at'], 0, 0, CYCLE_SEC - 1),
     help: values.help,
   };
 }

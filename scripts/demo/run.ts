@@ -218,7 +218,7 @@ async function start(options: DemoOptions, env: NodeJS.ProcessEnv, demoDir: stri
   say(
     `demo: ready — hub ${hubUrl}, ${options.cameras} cameras, ${sites.length} sites${options.durationSec ? `, stopping after ${options.durationSec} s` : '; Ctrl-C stops everything'}`,
   );
-  running.scenario?.start();
+  running.scenario?.start(options.startAtSec);
   if (!options.headless) {
     const timer = setInterval(() => void printStatus(api, say), STATUS_EVERY_MS);
     running.timers.push(timer);

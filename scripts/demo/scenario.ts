@@ -4,6 +4,8 @@ import type { LinkProxy } from './link-proxy.js';
 
 /** One cycle of the script, in seconds; it then repeats. */
 export const CYCLE_SEC = 240;
+/** When night falls in the cycle (motion almost stops; the intrusion follows 20 s later). */
+const NIGHT_AT = 160;
 
 export interface ScenarioContext {
   sites: DemoSite[];
@@ -74,9 +76,10 @@ export class Scenario {
     this.roles = chooseRoles(ctx.sites);
   }
 
-  start(): void {
+  /** `atSec`: begin the first cycle that far in (the steps before it are skipped once; the cycles after are whole). */
+  start(atSec = 0): void {
     this.motionTicker = setInterval(() => this.motionTick(), 1000);
-    this.runCycle();
+    this.runCycle(atSec);
   }
 
   private after(sec: number, fn: () => void): void {
@@ -93,11 +96,12 @@ export class Scenario {
     this.ctx.say(`[scenario ${this.cycle}·${clock}] ${text}${look ? `\n      look: ${look}` : ''}`);
   }
 
-  private runCycle(): void {
+  private runCycle(atSec = 0): void {
     this.cycle += 1;
-    this.cycleStart = Date.now();
-    for (const step of this.steps()) this.after(step.at, () => step.run());
-    this.after(CYCLE_SEC, () => this.runCycle());
+    this.cycleStart = Date.now() - atSec * 1000;
+    this.phase = atSec >= NIGHT_AT ? 'night' : 'day';
+    for (const step of this.steps()) if (step.at >= atSec) this.after(step.at - atSec, () => step.run());
+    this.after(CYCLE_SEC - atSec, () => this.runCycle());
   }
 
   private steps(): Step[] {
@@ -180,7 +184,7 @@ export class Scenario {
         },
       },
       {
-        at: 160,
+        at: NIGHT_AT,
         run: () => {
           this.phase = 'night';
           this.say('night falls: motion almost stops, the school is empty');

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../edge-agent/src/agent.js';
 import { parseConfig } from '../../edge-agent/src/config.js';
@@ -13,6 +13,7 @@ import { uniqueToken } from '../support/ids.js';
 import { freePortBlock } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 import { ensureConsoleBuilt, launchChromium } from './browser.js';
+import { assertPlaying } from './video-checks.js';
 
 // Live video in the console: headless Chromium plays, through Media Source Extensions, what the real agent's ffmpeg
 // copies from the simulator's real RTSP stream, relayed by the hub (in this process, listening).
@@ -41,61 +42,6 @@ async function openAs(user: TestUser) {
   await page.getByRole('button', { name: 'Đăng nhập' }).click();
   await page.locator('header.top nav').waitFor();
   return { context, page, errors };
-}
-
-type VideoLike = { currentTime: number; videoWidth: number; videoHeight: number };
-/** Just the DOM this test touches in the page (the test's TypeScript has no DOM library). */
-type PageGlobals = {
-  document: {
-    createElement(tag: 'canvas'): {
-      width: number;
-      height: number;
-      getContext(kind: '2d'): {
-        drawImage(source: unknown, x: number, y: number): void;
-        getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
-      };
-    };
-  };
-};
-
-/** In the page: the frame on screen drawn to a canvas; the spread of its luma over a sample of pixels. */
-function frameCheck(v: VideoLike) {
-  const canvas = (globalThis as unknown as PageGlobals).document.createElement('canvas');
-  canvas.width = v.videoWidth;
-  canvas.height = v.videoHeight;
-  const ctx = canvas.getContext('2d');
-  ctx.drawImage(v, 0, 0);
-  const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-  let min = 255;
-  let max = 0;
-  for (let i = 0; i < data.length; i += 4 * 97) {
-    const luma = (data[i]! + data[i + 1]! + data[i + 2]!) / 3;
-    min = Math.min(min, luma);
-    max = Math.max(max, luma);
-  }
-  return { width: v.videoWidth, height: v.videoHeight, spread: max - min };
-}
-
-/**
- * Proof of a decoded, moving picture in `selector`'s <video>: its time advances, and a frame drawn to a canvas is not
- * one uniform colour.
- */
-async function assertPlaying(page: Page, selector: string) {
-  const video = page.locator(selector);
-  await video.waitFor({ state: 'attached', timeout: 20_000 });
-  const t0 = await waitFor(async () => video.evaluate((v: VideoLike) => (v.currentTime > 0 ? v.currentTime : 0)), {
-    timeoutMs: 20_000,
-    what: `${selector} to start playing`,
-  });
-  await waitFor(async () => (await video.evaluate((v: VideoLike) => v.currentTime)) > t0 + 1, {
-    timeoutMs: 10_000,
-    what: `${selector}'s time to advance`,
-  });
-  const frame = await video.evaluate(frameCheck as (v: unknown) => ReturnType<typeof frameCheck>);
-  expect(frame.width).toBeGreaterThan(0);
-  expect(frame.height).toBeGreaterThan(0);
-  // The simulator's colour bars: a blank (black or grey) frame would have no spread at all.
-  expect(frame.spread).toBeGreaterThan(50);
 }
 
 const upstreams = (camera: string, profile: 'main' | 'sub') =>
