@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHubPool } from '../../hub/src/db/pool.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createAuditRepository } from '../../hub/src/audit/audit.repository.js';
 import { createAuditService } from '../../hub/src/audit/audit.service.js';
 import { createUser, type TestUser } from '../support/auth.js';
 import { runHubCli } from '../support/cli.js';
 import { makeEvent } from '../support/factories.js';
-import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
+import { type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { insertEvents, jpeg } from '../support/security.js';
 import { waitFor } from '../support/wait.js';
 
@@ -16,17 +17,12 @@ let police: TestUser;
 let operator: TestUser;
 let admin: TestUser;
 
+const fixture = useTestHub();
 beforeAll(async () => {
-  env = await createHubEnv();
-  hub = await buildHub(env.config);
+  ({ env, hub } = fixture);
   police = await createUser(hub, ['police']);
   operator = await createUser(hub, ['operator']);
   admin = await createUser(hub, ['admin']);
-});
-
-afterAll(async () => {
-  await hub?.close();
-  await env?.cleanup();
 });
 
 interface Entry {
@@ -115,7 +111,7 @@ describe('the audit trail', () => {
 
   it('keeps one unforked chain when two hub processes append at once', async () => {
     // A second pool plays a second hub process: both append through the same head row lock.
-    const other = new pg.Pool({ connectionString: env.db.url, max: 5 });
+    const other = createHubPool({ url: env.db.url, max: 5, applicationName: 'camhub-test-second-hub' });
     try {
       const a = createAuditService(createAuditRepository(hub.pg));
       const b = createAuditService(createAuditRepository(other));

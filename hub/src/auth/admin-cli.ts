@@ -4,7 +4,7 @@ import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import pg from 'pg';
+import { createHubPool } from '../db/pool.js';
 import { ROLES, type Role } from './access.js';
 import type { AuditActor } from '../audit/audit.service.js';
 import type { HubConfig } from '../config.js';
@@ -73,7 +73,7 @@ function roles(v: string | undefined): Role[] | undefined {
  * which none does, so the connection is lazy.
  */
 async function withServices<T>(config: HubConfig, fn: (s: Services) => Promise<T>): Promise<T> {
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2, application_name: 'camhub-cli' });
+  const pool = createHubPool({ url: config.DATABASE_URL, max: 2, applicationName: 'camhub-cli' });
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     const keys = await loadOrCreateHubKey(config.HUB_KEY_FILE, (m) => console.error(m));

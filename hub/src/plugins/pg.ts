@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
-import pg from 'pg';
+import type pg from 'pg';
+import { createHubPool } from '../db/pool.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -7,16 +8,12 @@ declare module 'fastify' {
   }
 }
 
-// bigint (int8) as JS number: seq values stay far below 2^53.
-pg.types.setTypeParser(20, (v) => Number(v));
-
 export default fp(
   async (app) => {
-    const pool = new pg.Pool({
-      connectionString: app.config.DATABASE_URL,
+    const pool = createHubPool({
+      url: app.config.DATABASE_URL,
       max: app.config.DB_POOL_MAX,
-      connectionTimeoutMillis: 5000,
-      application_name: 'camhub-hub',
+      applicationName: 'camhub-hub',
     });
     // An idle client losing its server (PostgreSQL restart) must not crash the hub; the next query reconnects.
     pool.on('error', (err) => app.log.warn({ err }, 'idle PostgreSQL client error'));

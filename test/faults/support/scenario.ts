@@ -78,7 +78,12 @@ export async function runLoadWithFault(stack: Stack, opts: LoadFaultOptions): Pr
   notes.push(`${opts.ratePerSec} ev/s`);
   if (load.retries > 0) notes.push(`${load.retries} publish retries`);
   if (redelivered > 0) notes.push(`${redelivered} redeliveries absorbed`);
-  if (!settled) notes.push('DID NOT SETTLE');
+  if (!settled) {
+    notes.push('DID NOT SETTLE');
+    // What the hubs said is the first thing to read when a case does not settle.
+    for (const h of stack.hubs)
+      process.stderr.write(`[faults] hub ${h.pid} output (tail):\n${h.output().slice(-4000)}\n`);
+  }
   if (missing.length > 0) notes.push(`missing e.g. ${missing.slice(0, 2).join(', ')}`);
   return {
     fault: opts.fault,
