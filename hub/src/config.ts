@@ -18,6 +18,11 @@ export const HubConfigSchema = Type.Object({
   HOST: Type.String({ default: '0.0.0.0', description: 'HTTP bind address' }),
   DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/camhub', pattern: '^postgres(ql)?://' }),
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379', pattern: '^rediss?://' }),
+  REDIS_CLUSTER: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'false',
+    description:
+      'REDIS_URL names one node of a Redis Cluster (the others are discovered); needs QUEUE_PREFIX in braces, a hash tag',
+  }),
   MQTT_URL: Type.String({ default: 'mqtt://127.0.0.1:1883', pattern: '^(mqtts?|wss?|tcp|ssl)://' }),
   MQTT_USERNAME: Type.Optional(Type.String()),
   MQTT_PASSWORD: Type.Optional(Type.String()),
@@ -297,6 +302,10 @@ function crossChecks(c: HubConfig): string[] {
       problems.push(...err.problems);
     }
   };
+  // BullMQ's scripts and the hub's own MULTI/EVAL touch several keys at once: in a cluster they must share a slot.
+  if (c.REDIS_CLUSTER === 'true' && !/^\{[^{}]+\}/.test(c.QUEUE_PREFIX)) {
+    problems.push('QUEUE_PREFIX: with REDIS_CLUSTER=true it must start with a hash tag in braces, e.g. {camhub}');
+  }
   if (Boolean(c.WEBHOOK_URL) !== Boolean(c.WEBHOOK_SECRET)) {
     problems.push('WEBHOOK_URL and WEBHOOK_SECRET: set both or neither');
   }

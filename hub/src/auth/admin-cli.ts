@@ -3,8 +3,8 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import { createHubPool } from '../db/pool.js';
+import { createRedis } from '../plugins/redis-client.js';
 import { ROLES, type Role } from './access.js';
 import type { AuditActor } from '../audit/audit.service.js';
 import type { HubConfig } from '../config.js';
@@ -74,7 +74,7 @@ function roles(v: string | undefined): Role[] | undefined {
  */
 async function withServices<T>(config: HubConfig, fn: (s: Services) => Promise<T>): Promise<T> {
   const pool = createHubPool({ url: config.DATABASE_URL, max: 2, applicationName: 'camhub-cli' });
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const redis = createRedis(config, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     const keys = await loadOrCreateHubKey(config.HUB_KEY_FILE, (m) => console.error(m));
     const container = buildContainer({ config, pg: pool, redis, log: cliLog, keys, metrics: createMetrics() });

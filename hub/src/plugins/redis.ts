@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedis } from './redis-client.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -14,7 +15,7 @@ export default fp(
     const made: Redis[] = [];
     // BullMQ needs maxRetriesPerRequest: null on connections it blocks on; we use the same settings everywhere.
     const connect = () => {
-      const r = new Redis(app.config.REDIS_URL, { maxRetriesPerRequest: null, enableReadyCheck: true });
+      const r = createRedis(app.config, { maxRetriesPerRequest: null, enableReadyCheck: true });
       r.on('error', (err) => app.log.warn({ err: err.message }, 'redis connection error'));
       made.push(r);
       return r;
