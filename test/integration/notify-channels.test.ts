@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { type Alert, createTopics, type Delivery, type Target } from '@camhub/shared';
 import type { FastifyInstance } from 'fastify';
 import type { MqttClient } from 'mqtt';
@@ -170,8 +170,18 @@ describe('notifications through Telegram, Zalo and e-mail', () => {
       async () => (await hub.pg.query(`SELECT 1 FROM cameras WHERE site = 'nc-1' AND name = 'Cổng chính'`)).rowCount,
       { what: 'camera name' },
     );
+    // The gate camera keeps clips (one from earlier today): its alerts' messages link the event's clip.
+    await hub.pg.query(
+      `INSERT INTO event_clips (event_id, site, camera, ref, start_at, duration_ms, bytes, cut_at, received_at)
+       VALUES ($1, 'nc-1', 'gate', $2, now() - interval '2 hours', 15000, 1000, now(), now())`,
+      [randomUUID(), `sha256:${'a'.repeat(64)}`],
+    );
     const snap = await storedSnapshot();
     const alert = await openAlert('nc-1', 'gate', { snapshot: snap.ref });
+    const eventId = (
+      await hub.pg.query<{ event_id: string }>('SELECT event_id FROM alert_events WHERE alert_id = $1', [alert.id])
+    ).rows[0]!.event_id;
+    const clipLink = `${CONSOLE}/#/camera/nc-1/gate?clip=${eventId}`;
     // The 5 s figure is asserted end to end from the simulator (notify-simulator.test.ts); here only what arrives.
     await waitFor(() => telegram.sent.length >= 1 && zalo.sent.length >= 2 && smtp.messages.length >= 1, {
       what: 'all three channels',
@@ -189,6 +199,7 @@ describe('notifications through Telegram, Zalo and e-mail', () => {
       expect(text).toContain('Mức độ: Nghiêm trọng');
       expect(text).toMatch(/Thời gian: .*\(Asia\/Ho_Chi_Minh\)/);
       expect(text).toContain(link);
+      expect(text).toContain(`Xem video: ${clipLink}`);
     }
     // The site's wall clock: the alert's opening time in UTC+7.
     const local = new Intl.DateTimeFormat('vi-VN', {
@@ -248,6 +259,8 @@ describe('notifications through Telegram, Zalo and e-mail', () => {
     expect(msg.text).toContain('New alert: Intrusion into a restricted area');
     expect(msg.text).toContain('Where: yard – nc-en');
     expect(msg.text).toContain('Severity: Critical');
+    // A camera that keeps no clips: no video link.
+    expect(msg.text).not.toContain('Video:');
   });
 
   it("honours Telegram's 429 retry_after instead of its own backoff", async () => {

@@ -13,6 +13,8 @@ export interface MessageContext {
   /** The console's public address (CONSOLE_URL); no link without it. */
   consoleUrl: string | null;
   eventType: string | null;
+  /** The event whose clip the message links to (on the camera's page, which plays it once it is at the hub). */
+  clip?: { event: string; camera: string } | null;
 }
 
 /** A message for people: a subject (e-mail, first line) and a plain-text body (every channel). */
@@ -69,6 +71,13 @@ export function alertLink(consoleUrl: string | null, alertId: string): string | 
   return consoleUrl ? `${consoleUrl.replace(/\/+$/, '')}/#/alerts/${encodeURIComponent(alertId)}` : null;
 }
 
+/** The camera's page in the console with the event's clip chosen (it plays once the clip is at the hub). */
+export function clipLink(consoleUrl: string | null, site: string, clip: { event: string; camera: string }) {
+  if (!consoleUrl) return null;
+  const path = [site, clip.camera].map(encodeURIComponent).join('/');
+  return `${consoleUrl.replace(/\/+$/, '')}/#/camera/${path}?clip=${encodeURIComponent(clip.event)}`;
+}
+
 /** One alert change, in the target's language, on the site's wall clock. */
 export function renderAlert(p: AlertNotificationPayload, ctx: MessageContext): RenderedMessage {
   const { t, word } = translator(ctx.language);
@@ -91,6 +100,8 @@ export function renderAlert(p: AlertNotificationPayload, ctx: MessageContext): R
   }
   const link = alertLink(ctx.consoleUrl, a.id);
   if (link) lines.push(t('line.link', { url: link }));
+  const clip = ctx.clip ? clipLink(ctx.consoleUrl, a.site, ctx.clip) : null;
+  if (clip) lines.push(t('line.clip', { url: clip }));
   const time = formatTime(p.event === 'alert.opened' ? a.openedAt : p.at, ctx.language, ctx.timeZone);
   return {
     subject: t('subject', { severity, what, where }),

@@ -81,6 +81,7 @@ export function createNotifier(deps: NotifierDeps) {
       timeZone: deps.zoneOf(alert.site),
       consoleUrl: deps.consoleUrl,
       eventType: ctx.type,
+      clip: ctx.clip_event && ctx.clip_camera ? { event: ctx.clip_event, camera: ctx.clip_camera } : null,
     };
     return { message, snapshotRef: ctx.snapshot };
   }

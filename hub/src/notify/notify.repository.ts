@@ -339,17 +339,37 @@ export function createNotifyRepository(db: pg.Pool) {
       return rows;
     },
 
-    /** The alert's newest event with a snapshot, and the newest event's type (what the message says happened). */
+    /**
+     * The alert's newest event with a snapshot, the newest event's type (what the message says happened), and the
+     * event whose clip to link: the newest with a clip, else the newest of a camera that keeps clips (one in the
+     * last day). A clip is cut after its event (post-roll), so an alert's first message comes before its clip.
+     */
     async alertContext(alertId: string, site: string, camera: string | null) {
-      const { rows } = await db.query<{ type: string | null; snapshot: string | null; camera_name: string | null }>(
+      const { rows } = await db.query<{
+        type: string | null;
+        snapshot: string | null;
+        camera_name: string | null;
+        clip_event: string | null;
+        clip_camera: string | null;
+      }>(
         `SELECT (SELECT e.type FROM alert_events ae JOIN events e ON e.id = ae.event_id
                   WHERE ae.alert_id = $1 ORDER BY ae.at DESC LIMIT 1) AS type,
                 (SELECT e.snapshot FROM alert_events ae JOIN events e ON e.id = ae.event_id
                   WHERE ae.alert_id = $1 AND e.snapshot IS NOT NULL ORDER BY ae.at DESC LIMIT 1) AS snapshot,
-                (SELECT coalesce(c.name, c.camera) FROM cameras c WHERE c.site = $2 AND c.camera = $3) AS camera_name`,
+                (SELECT coalesce(c.name, c.camera) FROM cameras c WHERE c.site = $2 AND c.camera = $3) AS camera_name,
+                clip.event_id AS clip_event, clip.camera AS clip_camera
+         FROM (SELECT 1) one
+         LEFT JOIN LATERAL (
+           SELECT e.id AS event_id, e.camera FROM alert_events ae JOIN events e ON e.id = ae.event_id
+           WHERE ae.alert_id = $1 AND e.site = $2
+             AND (EXISTS (SELECT 1 FROM event_clips k WHERE k.event_id = e.id AND k.purged_at IS NULL)
+                  OR EXISTS (SELECT 1 FROM event_clips k WHERE k.site = e.site AND k.camera = e.camera
+                               AND k.start_at > now() - interval '1 day'))
+           ORDER BY (EXISTS (SELECT 1 FROM event_clips k WHERE k.event_id = e.id)) DESC, ae.at DESC LIMIT 1
+         ) clip ON true`,
         [alertId, site, camera],
       );
-      return rows[0] ?? { type: null, snapshot: null, camera_name: null };
+      return rows[0] ?? { type: null, snapshot: null, camera_name: null, clip_event: null, clip_camera: null };
     },
 
     async deliveries(f: { status?: string; alertId?: string; targetId?: string; limit: number }): Promise<Delivery[]> {

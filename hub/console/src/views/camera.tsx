@@ -8,7 +8,7 @@ import { useConsole } from '../context.js';
 import { useAsync } from '../hooks.js';
 import { formatDateTime, formatNumber, label, t } from '../i18n/index.js';
 import { siteName, useNames } from '../names.js';
-import { href } from '../router.js';
+import { href, useRoute } from '../router.js';
 import { measuring } from './health.js';
 
 /** One camera for operators: latest snapshot, latest events with thumbnails, current health. */
@@ -111,6 +111,14 @@ function ClipTimeline({ site, camera }: { site: string; camera: string }) {
   const [chosen, setChosen] = useState<CameraClip | null>(null);
   const now = Date.now();
   const items = clips.data ?? [];
+  // A notification's video link (`?clip=<event>`) chooses that event's clip as soon as it is at the hub.
+  const wanted = useRoute().query.get('clip');
+  useEffect(() => {
+    if (!wanted || chosen) return;
+    const c = items.find((x) => x.event === wanted && x.available);
+    if (c) setChosen(c);
+  }, [wanted, clips.data]);
+  const waiting = !!wanted && !chosen && !items.some((x) => x.event === wanted && x.available);
   return (
     <>
       <h2>{t('clip.timelineTitle')}</h2>
@@ -143,6 +151,7 @@ function ClipTimeline({ site, camera }: { site: string; camera: string }) {
           <span>{t('clip.dayAgo')}</span>
           <span>{t('clip.now')}</span>
         </div>
+        {waiting && <p class="muted small clip-pending">{t('clip.pending')}</p>}
         {chosen && (
           <div class="clip-chosen">
             <p class="small">

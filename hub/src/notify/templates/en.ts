@@ -39,6 +39,7 @@ export const en: Record<TemplateKey, string> = {
   'line.acknowledged': 'Acknowledged by: {user}',
   'line.resolved': 'Outcome: {resolution} ({user})',
   'line.link': 'Details: {url}',
+  'line.clip': 'Video: {url}',
   'digest.subject': '[{severity}] {count} alerts in {minutes} min – {target}',
   'digest.latest': 'Latest:',
   'digest.more': 'and {count} more events',

@@ -37,6 +37,7 @@ export const vi = {
   'line.acknowledged': 'Người tiếp nhận: {user}',
   'line.resolved': 'Kết quả: {resolution} ({user})',
   'line.link': 'Xem chi tiết: {url}',
+  'line.clip': 'Xem video: {url}',
   'digest.subject': '[{severity}] {count} cảnh báo trong {minutes} phút – {target}',
   'digest.latest': 'Mới nhất:',
   'digest.more': 'và {count} sự kiện khác',
