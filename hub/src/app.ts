@@ -160,7 +160,11 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
       await api.register(camerasRoutes, { cameras: s.cameras, status: s.status });
       await api.register(ingestRoutes, { rejections: s.rejections });
       await api.register(mediaRoutes, { media: s.media });
-      await api.register(clipsRoutes, { clips: s.clips, maxBytes: instance.config.CLIP_MAX_BYTES });
+      await api.register(clipsRoutes, {
+        clips: s.clips,
+        maxBytes: instance.config.CLIP_MAX_BYTES,
+        checkRate: (site) => s.media.checkRate(site, 'clip'),
+      });
       await api.register(alertsRoutes, { alerts: s.alerts, audit: s.audit });
       await api.register(rulesRoutes, { rules: s.rules });
       await api.register(webhooksRoutes, { notifyTargets: s.notifyTargets, notifier: s.notifier });

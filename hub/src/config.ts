@@ -91,6 +91,13 @@ export const HubConfigSchema = Type.Object({
     1_000_000,
     'Snapshot uploads per minute per site (beyond: 429 media_rate_limited)',
   ),
+  MEDIA_CLIP_SITE_MB_PER_DAY: Int(
+    4096,
+    1,
+    10_000_000,
+    'Clip MiB one site may upload in any 24 hours (beyond: 413 media_quota_exceeded)',
+  ),
+  MEDIA_CLIP_SITE_PER_MIN: Int(120, 1, 1_000_000, 'Clip uploads per minute per site (beyond: 429 media_rate_limited)'),
   MEDIA_SWEEP_AFTER_HOURS: Int(24, 1, 8760, 'Uploaded media that no event refers to after this many hours is deleted'),
   MEDIA_SWEEP_INTERVAL_SEC: Int(3600, 10, 86_400, 'How often the sweep of unreferenced uploads runs'),
   AGENT_TOKENS: Type.Optional(

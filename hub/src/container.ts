@@ -215,6 +215,21 @@ export function buildContainer(deps: ContainerDeps) {
   });
 
   const rateLimiter = createRateLimiter(deps.redis, cfg.QUEUE_PREFIX);
+  const media = createMediaService({
+    repo: r.media,
+    snapshots,
+    clips: clipStore,
+    rateLimiter,
+    limits: {
+      snapshot: {
+        bytesPerDay: cfg.MEDIA_SNAPSHOT_SITE_MB_PER_DAY * 1024 * 1024,
+        perMinute: cfg.MEDIA_SNAPSHOT_SITE_PER_MIN,
+      },
+      clip: { bytesPerDay: cfg.MEDIA_CLIP_SITE_MB_PER_DAY * 1024 * 1024, perMinute: cfg.MEDIA_CLIP_SITE_PER_MIN },
+    },
+    sweepAfterHours: cfg.MEDIA_SWEEP_AFTER_HOURS,
+    batch: cfg.RETENTION_BATCH,
+  });
 
   const services = {
     alerts: createAlertsService({
@@ -228,7 +243,13 @@ export function buildContainer(deps: ContainerDeps) {
     audit,
     auth,
     cameras: createCamerasService({ cameras: r.cameras, health: r.health }),
-    clips: createClipsService({ repo: r.clips, store: clipStore, audit, quotaBytes: cfg.CLIP_SITE_QUOTA_BYTES }),
+    clips: createClipsService({
+      repo: r.clips,
+      store: clipStore,
+      audit,
+      media,
+      quotaBytes: cfg.CLIP_SITE_QUOTA_BYTES,
+    }),
     events: createEventsService(r.events),
     exports: createExportsService({
       repo: r.exports,
@@ -274,19 +295,7 @@ export function buildContainer(deps: ContainerDeps) {
         healthBatch: cfg.HEALTH_RETENTION_BATCH,
       },
     }),
-    media: createMediaService({
-      repo: r.media,
-      snapshots,
-      rateLimiter,
-      limits: {
-        snapshot: {
-          bytesPerDay: cfg.MEDIA_SNAPSHOT_SITE_MB_PER_DAY * 1024 * 1024,
-          perMinute: cfg.MEDIA_SNAPSHOT_SITE_PER_MIN,
-        },
-      },
-      sweepAfterHours: cfg.MEDIA_SWEEP_AFTER_HOURS,
-      batch: cfg.RETENTION_BATCH,
-    }),
+    media,
     rateLimiter,
     refusedLogins,
     // Camera passwords are sealed like notification targets' secrets: the same box, the same hub-derived key.

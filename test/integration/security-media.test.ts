@@ -1,6 +1,8 @@
 // Issue 19, finding 6: a site token could fill the disk (any bytes starting FFD8 stored; files no event refers to
 // never deleted). Uploads are now recorded per site, held to a rate and a daily quota per site, and swept when no
-// event has referred to them for MEDIA_SWEEP_AFTER_HOURS. Real hub, PostgreSQL and Redis.
+// event has referred to them for MEDIA_SWEEP_AFTER_HOURS. Event clips (issue 14) are held to a rate and a daily quota
+// of their own through the same ledger, beside their stored total (CLIP_SITE_QUOTA_BYTES). Real hub, PostgreSQL and
+// Redis.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +17,8 @@ const RATE_SITE = 'media-rate';
 const SWEEP_SITE = 'media-sweep';
 const OTHER_SITE = 'media-other';
 const PARALLEL_SITE = 'media-parallel';
+const CLIP_SITE = 'media-clip';
+const CLIP_RATE_SITE = 'media-clip-rate';
 const token = (site: string) => `${site}-token-0123456789`;
 
 let env: TestHubEnv;
@@ -22,11 +26,13 @@ let hub: FastifyInstance;
 
 beforeAll(async () => {
   env = await createHubEnv({
-    AGENT_TOKENS: [QUOTA_SITE, RATE_SITE, SWEEP_SITE, OTHER_SITE, PARALLEL_SITE]
+    AGENT_TOKENS: [QUOTA_SITE, RATE_SITE, SWEEP_SITE, OTHER_SITE, PARALLEL_SITE, CLIP_SITE, CLIP_RATE_SITE]
       .map((s) => `${s}=${token(s)}`)
       .join(','),
     MEDIA_SNAPSHOT_SITE_MB_PER_DAY: 3,
     MEDIA_SNAPSHOT_SITE_PER_MIN: 10,
+    MEDIA_CLIP_SITE_MB_PER_DAY: 3,
+    MEDIA_CLIP_SITE_PER_MIN: 12,
     MEDIA_SWEEP_AFTER_HOURS: 6,
   });
   // No scheduled runs: the sweep is run by the test (runNow), not by a tick racing it.
@@ -51,6 +57,26 @@ const upload = (site: string, img: { ref: string; bytes: Buffer }) =>
     headers: { authorization: `Bearer ${token(site)}`, 'content-type': 'image/jpeg' },
     payload: img.bytes,
   });
+
+/** A random body the clip store takes for an MP4 (an `ftyp` box, then noise), with its reference. */
+function noiseMp4(size: number) {
+  const head = Buffer.from([0, 0, 0, 16, ...Buffer.from('ftypisom'), 0, 0, 2, 0]);
+  const bytes = Buffer.concat([head, randomBytes(size - head.length)]);
+  return { bytes, ref: `sha256:${createHash('sha256').update(bytes).digest('hex')}` };
+}
+
+const uploadClip = (site: string, clip: { ref: string; bytes: Buffer }) =>
+  hub.inject({
+    method: 'PUT',
+    url: `/api/v1/clips/${clip.ref}`,
+    headers: { authorization: `Bearer ${token(site)}`, 'content-type': 'video/mp4' },
+    payload: clip.bytes,
+  });
+
+const clipFileOf = (ref: string) => {
+  const hex = ref.slice('sha256:'.length);
+  return join(env.config.CLIP_DIR, hex.slice(0, 2), `${hex}.mp4`);
+};
 
 const fileOf = (ref: string) => {
   const hex = ref.slice('sha256:'.length);
@@ -147,5 +173,55 @@ describe('finding 6: disk filling with a site token', () => {
     expect(later.forgotten).toBe(1);
     expect(existsSync(fileOf(used.ref))).toBe(true);
     expect((await ledger(SWEEP_SITE)).map((r) => r.ref)).toEqual([recent.ref]);
+  });
+
+  it('holds clips to their own daily quota and rate in the same ledger, never sweeping them (clip retention does)', async () => {
+    const MB = 1_000_000;
+    const clips = Array.from({ length: 5 }, () => noiseMp4(MB));
+    const codes: number[] = [];
+    for (const c of clips) codes.push((await uploadClip(CLIP_SITE, c)).statusCode);
+    // 3 MiB of clips a day: three of 1 MB fit (the stored total, 10 GiB by default, is far away).
+    expect(codes).toEqual([201, 201, 201, 413, 413]);
+    const refused = await uploadClip(CLIP_SITE, noiseMp4(MB));
+    expect(refused.json().error.code).toBe('media_quota_exceeded');
+    expect(existsSync(clipFileOf(clips[3]!.ref))).toBe(false);
+    const rows = await ledger(CLIP_SITE);
+    expect(rows.map((r) => r.ref)).toEqual(clips.slice(0, 3).map((c) => c.ref));
+    expect(rows.every((r) => r.kind === 'clip' && Number(r.bytes) === MB)).toBe(true);
+    // A retry of a stored clip is answered without counting; the site's snapshots have their own quota.
+    expect((await uploadClip(CLIP_SITE, clips[0]!)).statusCode).toBe(200);
+    expect((await upload(CLIP_SITE, noise(MB))).statusCode).toBe(201);
+    // A refused body never reaches the ledger.
+    const bad = noiseMp4(1000);
+    bad.bytes.write('moov', 4, 'latin1');
+    const notMp4 = await uploadClip(CLIP_SITE, {
+      bytes: bad.bytes,
+      ref: `sha256:${createHash('sha256').update(bad.bytes).digest('hex')}`,
+    });
+    expect(notMp4.json().error.code).toBe('not_mp4');
+    expect(await ledger(CLIP_SITE)).toHaveLength(4);
+
+    // The sweep never deletes a clip nobody links yet (its link may come later; clip retention decides), and forgets
+    // the ledger rows once the quota's day is over for them, which gives the site its room back.
+    await hub.pg.query(`UPDATE media_uploads SET uploaded_at = now() - interval '25 hours' WHERE site = $1`, [
+      CLIP_SITE,
+    ]);
+    const swept = (await hub.maintenance.runNow('media-sweep')) as { forgotten: number };
+    expect(swept.forgotten).toBeGreaterThanOrEqual(3);
+    for (const c of clips.slice(0, 3)) expect(existsSync(clipFileOf(c.ref))).toBe(true);
+    expect((await ledger(CLIP_SITE)).filter((r) => r.kind === 'clip')).toEqual([]);
+    expect((await uploadClip(CLIP_SITE, clips[3]!)).statusCode).toBe(201);
+
+    // 12 clip uploads a minute per site (the site above made 9); another site has its own allowance.
+    const rate: number[] = [];
+    let last: Awaited<ReturnType<typeof uploadClip>> | null = null;
+    for (let i = 0; i < 14; i++) {
+      last = await uploadClip(CLIP_RATE_SITE, noiseMp4(2000));
+      rate.push(last.statusCode);
+    }
+    expect(rate).toEqual([...Array<number>(12).fill(201), 429, 429]);
+    expect(last!.json().error.code).toBe('media_rate_limited');
+    expect(Number(last!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect((await uploadClip(OTHER_SITE, noiseMp4(2000))).statusCode).toBe(201);
   });
 });

@@ -29,15 +29,21 @@ export function createClipStore(dir: string) {
       () => true,
       () => false,
     );
+  /** Throws unless `bytes` are an MP4 whose digest is `ref` (the reference the uploader claims). */
+  const check = (ref: string, bytes: Buffer): void => {
+    if (!REF.test(ref)) throw new BadRequestError('invalid_reference', 'reference must be sha256:<64 hex digits>');
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    if (`sha256:${digest}` !== ref) {
+      throw new BadRequestError('digest_mismatch', `body has sha256:${digest}, not ${ref}`);
+    }
+    if (!isMp4(bytes)) throw new BadRequestError('not_mp4', 'body is not an MP4 file');
+  };
   return {
+    check,
+
     /** Checks and writes the bytes; `created` false when the file was already there. */
     async put(ref: string, bytes: Buffer): Promise<{ created: boolean }> {
-      if (!REF.test(ref)) throw new BadRequestError('invalid_reference', 'reference must be sha256:<64 hex digits>');
-      const digest = createHash('sha256').update(bytes).digest('hex');
-      if (`sha256:${digest}` !== ref) {
-        throw new BadRequestError('digest_mismatch', `body has sha256:${digest}, not ${ref}`);
-      }
-      if (!isMp4(bytes)) throw new BadRequestError('not_mp4', 'body is not an MP4 file');
+      check(ref, bytes);
       const target = pathOf(ref);
       if (await exists(ref)) return { created: false };
       await mkdir(join(target, '..'), { recursive: true, mode: 0o750 });

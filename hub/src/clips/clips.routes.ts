@@ -10,7 +10,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { EVENT_READERS } from '../auth/access.js';
 import { auditActor } from '../auth/request-auth.js';
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, UnauthorizedError } from '../errors.js';
 import { SNAPSHOT_REF_PATTERN } from '../media/snapshot-store.js';
 import { type ClipsService, RangeNotSatisfiableError } from './clips.service.js';
 
@@ -20,7 +20,18 @@ const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema };
  * Event clips: agents upload them with their site's token; people who may read events play them (HTTP Range, so a
  * `<video>` element seeks without downloading the whole file) and list a camera's recent ones.
  */
-const clipsRoutes: FastifyPluginAsyncTypebox<{ clips: ClipsService; maxBytes: number }> = async (app, deps) => {
+const clipsRoutes: FastifyPluginAsyncTypebox<{
+  clips: ClipsService;
+  maxBytes: number;
+  /** Counts an upload attempt of the site against its clip rate (throws past it: 429). */
+  checkRate: (site: string) => Promise<void>;
+}> = async (app, deps) => {
+  const siteOf = (req: { agent?: { site: string } }) => {
+    // The access hook (roles: 'agent') lets no request through without it; this only narrows the type.
+    if (!req.agent) throw new UnauthorizedError('site token required');
+    return req.agent.site;
+  };
+
   app.addContentTypeParser('video/mp4', { parseAs: 'buffer', bodyLimit: deps.maxBytes }, (_req, body, done) =>
     done(null, body),
   );
@@ -30,9 +41,11 @@ const clipsRoutes: FastifyPluginAsyncTypebox<{ clips: ClipsService; maxBytes: nu
     {
       bodyLimit: deps.maxBytes,
       config: { access: { roles: 'agent' } },
+      // The rate counts attempts before the body is read, as for snapshots (media.routes.ts).
+      onRequest: async (req) => deps.checkRate(siteOf(req)),
       schema: {
         tags: ['media'],
-        summary: "Upload an event clip (MP4) under its sha256 reference (idempotent; agent token; the site's quota)",
+        summary: "Upload an event clip (MP4) under its sha256 reference (idempotent; agent token; the site's quotas)",
         params: Type.Object({ ref: Type.String({ pattern: SNAPSHOT_REF_PATTERN }) }),
         response: {
           200: Type.Object({ ref: Type.String(), created: Type.Boolean() }),
@@ -40,6 +53,7 @@ const clipsRoutes: FastifyPluginAsyncTypebox<{ clips: ClipsService; maxBytes: nu
           400: ErrorResponseSchema,
           401: ErrorResponseSchema,
           413: ErrorResponseSchema,
+          429: ErrorResponseSchema,
           507: ErrorResponseSchema,
         },
       },
@@ -47,7 +61,7 @@ const clipsRoutes: FastifyPluginAsyncTypebox<{ clips: ClipsService; maxBytes: nu
     async (req, reply) => {
       const body = req.body as Buffer | undefined;
       if (!Buffer.isBuffer(body)) throw new BadRequestError('invalid_body', 'send the clip as video/mp4');
-      const { created } = await deps.clips.upload(req.agent!.site, req.params.ref, body);
+      const { created } = await deps.clips.upload(siteOf(req), req.params.ref, body);
       return reply.code(created ? 201 : 200).send({ ref: req.params.ref, created });
     },
   );

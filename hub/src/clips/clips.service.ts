@@ -1,6 +1,7 @@
 import type { CameraClip } from '@camhub/shared';
 import type { Readable } from 'node:stream';
 import type { AuditActor, AuditService } from '../audit/audit.service.js';
+import type { MediaService } from '../media/media.service.js';
 import { AppError, NotFoundError } from '../errors.js';
 import type { ClipStore } from './clip-store.js';
 import type { ClipsRepository } from './clips.repository.js';
@@ -31,20 +32,35 @@ export function createClipsService(deps: {
   repo: ClipsRepository;
   store: ClipStore;
   audit: AuditService;
+  /** The upload ledger: clips count against the site's daily clip quota there, like snapshots against theirs. */
+  media: Pick<MediaService, 'admit' | 'forget'>;
+  /** Clip bytes the site may keep (the stored total, freed by retention). */
   quotaBytes: number;
 }) {
   const { repo, store, audit } = deps;
   return {
-    /** An agent's upload: checked and stored by the store, counted against its site's quota. */
+    /**
+     * An agent's upload: checked, then held to its site's stored total (CLIP_SITE_QUOTA_BYTES) and daily quota (the
+     * media ledger), stored. A file already stored is answered without counting, so retries never use quota up.
+     */
     async upload(site: string, ref: string, bytes: Buffer): Promise<{ created: boolean }> {
+      // Digest and format first: the ledger only ever holds what the store would accept.
+      store.check(ref, bytes);
+      let counted = false;
       if (!(await repo.fileKnown(ref))) {
         const used = await repo.siteBytes(site);
         if (used + bytes.length > deps.quotaBytes) throw new ClipQuotaError(site, deps.quotaBytes);
+        ({ counted } = await deps.media.admit(site, 'clip', ref, bytes.length));
       }
-      const { created } = await store.put(ref, bytes);
-      // After the file: a row is the promise that the file is there.
-      await repo.recordFile(ref, site, bytes.length);
-      return { created };
+      try {
+        const { created } = await store.put(ref, bytes);
+        // After the file: a row is the promise that the file is there.
+        await repo.recordFile(ref, site, bytes.length);
+        return { created };
+      } catch (err) {
+        if (counted) await deps.media.forget(ref);
+        throw err;
+      }
     },
 
     /**

@@ -2,14 +2,17 @@ import type pg from 'pg';
 import { withTransaction } from '../db/queryable.js';
 
 /** Kinds of uploaded media, each with its own per-site quota and rate. */
-export type MediaKind = 'snapshot';
+export type MediaKind = 'snapshot' | 'clip';
 
 /**
- * What makes an upload of a kind wanted, against the ledger row `m`: something refers to it. A kind without an entry
- * is never swept. (Clips: `EXISTS (SELECT 1 FROM event_clips c WHERE c.ref = m.ref)`.)
+ * What makes an upload of a kind wanted, against the ledger row `m`: something refers to it. Unwanted uploads are
+ * swept (file and row); wanted ones leave the ledger once the quota's day is over for them.
  */
 const REFERENCED: Record<MediaKind, string> = {
   snapshot: 'EXISTS (SELECT 1 FROM events e WHERE e.snapshot = m.ref)',
+  // A clip's file is clip retention's (clip_files: its link may come after it, and a file nothing links is removed
+  // there after a grace): the ledger holds clips for the daily quota only, so it never sweeps one.
+  clip: 'true',
 };
 
 export interface SweptUpload {

@@ -3,6 +3,11 @@ import { AppError } from '../errors.js';
 import type { MediaKind, MediaRepository } from './media.repository.js';
 import type { SnapshotStore } from './snapshot-store.js';
 
+/** What the sweep needs of a kind's files. */
+interface MediaFiles {
+  remove(ref: string): Promise<void>;
+}
+
 /** What one site may upload of one kind. */
 export interface MediaLimits {
   /** Bytes stored in any 24 hours (a rolling day, not a calendar day: no burst at midnight). */
@@ -37,19 +42,33 @@ export class MediaRateLimitedError extends AppError {
  * Uploads from edge agents, held to a quota and a rate per site and per kind of media, and the sweep of uploads
  * nothing refers to. A site token can thus fill neither the disk nor the hub's time: with the token alone an
  * attacker gets at most the site's daily quota, and anything no event names is deleted after `sweepAfterHours`.
- * New kinds (clips) add their limits and their ledger's "referenced" test; the route stays the same shape.
+ * Each kind has its limits and its ledger's "referenced" test (media.repository.ts); clips are admitted here by the
+ * clips service, which stores them.
  */
 export function createMediaService(deps: {
   repo: MediaRepository;
   snapshots: SnapshotStore;
+  /** The clip store (clip retention deletes clips; the ledger only counts them, see media.repository.ts). */
+  clips: MediaFiles;
   rateLimiter: RateLimiter;
   limits: Record<MediaKind, MediaLimits>;
   sweepAfterHours: number;
   batch: number;
 }) {
   const { repo, limits } = deps;
+  /**
+   * Counts a new upload of `kind` against the site's quota of the last 24 hours; throws MediaQuotaError past it.
+   * `counted` is false for a reference the ledger already holds (not counted twice): a caller whose file then cannot
+   * be written gives a counted admission back with `forget`.
+   */
+  async function admit(site: string, kind: MediaKind, ref: string, bytes: number): Promise<{ counted: boolean }> {
+    const admission = await repo.admit({ ref, site, kind, bytes }, limits[kind].bytesPerDay);
+    if (!admission.admitted) throw new MediaQuotaError(kind, limits[kind].bytesPerDay);
+    return { counted: admission.counted };
+  }
+
   /** Where each kind's files are. */
-  const files: Record<MediaKind, { remove(ref: string): Promise<void> }> = { snapshot: deps.snapshots };
+  const files: Record<MediaKind, MediaFiles> = { snapshot: deps.snapshots, clip: deps.clips };
 
   return {
     /** Counts one upload attempt of the site before its body is read; throws MediaRateLimitedError over the rate. */
@@ -57,6 +76,10 @@ export function createMediaService(deps: {
       const r = await deps.rateLimiter.hit(`media:${kind}:${site}`, limits[kind].perMinute, 60);
       if (!r.ok) throw new MediaRateLimitedError(kind, r.retryAfterSec);
     },
+
+    admit,
+
+    forget: (ref: string): Promise<void> => repo.forget(ref),
 
     /**
      * Stores a snapshot for `site` if it is new and fits the site's quota. Bytes already stored (same digest) are
@@ -66,15 +89,11 @@ export function createMediaService(deps: {
       // Digest and format first (throws on a mismatch): the ledger only ever holds what the store would accept.
       deps.snapshots.check(ref, bytes);
       if (await deps.snapshots.has(ref)) return { created: false };
-      const admission = await repo.admit(
-        { ref, site, kind: 'snapshot', bytes: bytes.length },
-        limits.snapshot.bytesPerDay,
-      );
-      if (!admission.admitted) throw new MediaQuotaError('snapshot', limits.snapshot.bytesPerDay);
+      const { counted } = await admit(site, 'snapshot', ref, bytes.length);
       try {
         return await deps.snapshots.put(ref, bytes);
       } catch (err) {
-        if (admission.counted) await repo.forget(ref);
+        if (counted) await repo.forget(ref);
         throw err;
       }
     },
