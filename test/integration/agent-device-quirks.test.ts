@@ -306,6 +306,7 @@ describe('devices we did not write (issue 18)', () => {
     const s = await collector.waitFor(() => samples('auth401').at(-1), 5000, 'sample');
     expect(s.onvif).toMatchObject({ reachable: true, authFailed: false });
     expect(codes(s)).not.toContain('auth_failed');
+    await expectNothingLost('auth401');
   });
 
   it('people/vehicle/animal and MotionDetector rule topics are typed, with the object class in data', async () => {
@@ -321,6 +322,7 @@ describe('devices we did not write (issue 18)', () => {
       ['object', 'start', 'vehicle'],
       ['object', 'start', 'animal'],
     ]);
+    await expectNothingLost('topics');
   });
 
   it('broken PullPoint: falls back to base notification (Subscribe to our endpoint), nothing lost, renewed', async () => {
@@ -370,6 +372,7 @@ describe('devices we did not write (issue 18)', () => {
     }
     expect(withSnapshot, 'a start after the reboot with a snapshot from the new address').toBeDefined();
     await collector.waitFor(() => media.uploads.some((u) => u.ref === withSnapshot!.snapshot), 5000, 'upload');
+    await expectNothingLost('uris');
   });
 
   it('reboot whose first answer is a fault: re-subscribed at once, not after the built-up backoff', async () => {
@@ -406,5 +409,7 @@ describe('devices we did not write (issue 18)', () => {
     const since = Date.now();
     const s = await collector.waitFor(() => samples('reboot', since).at(-1), 5000, 'sample');
     expect(s.onvif.resubscriptions).toBe(1);
+    // What the camera sent before and after its reboot was all published (while it was down it sent nothing).
+    await expectNothingLost('reboot');
   });
 });
