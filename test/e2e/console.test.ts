@@ -230,8 +230,8 @@ describe('web console in a real browser', () => {
   it('gives technicians the health board: sort, filter, and a camera page with charts and uptime', async () => {
     const { context, page, errors } = await openAs('technician');
     try {
-      // Technicians land on the health board: the only view their role opens.
-      expect(await navLinks(page)).toEqual(['Tình trạng camera']);
+      // Technicians land on the health board; of administration they open the cameras registry only.
+      expect(await navLinks(page)).toEqual(['Tình trạng camera', 'Quản trị']);
       await page.getByRole('heading', { name: 'Tình trạng camera' }).waitFor();
       const rows = page.locator('table.data tbody tr');
       await waitFor(async () => (await rows.count()) === CAMERAS.length, { what: 'health rows' });

@@ -15,12 +15,21 @@ const VIEW_ROLES: Record<ViewName, readonly Role[]> = {
   history: ['admin', 'operator', 'police'],
   // The committee's figures: aggregates, no footage (hub: REPORT_READERS).
   reports: ['admin', 'operator', 'police'],
-  admin: ['admin'],
+  // Technicians install and maintain cameras: of administration they open the cameras registry only (the hub's
+  // /sites/:site/cameras allows admins and technicians, each limited to their sites).
+  admin: ['admin', 'technician'],
 };
 
 export const EVENT_READERS: readonly Role[] = ['admin', 'operator', 'police'];
 export const HEALTH_READERS: readonly Role[] = ['admin', 'operator', 'technician'];
 export const ALERT_HANDLERS: readonly Role[] = ['admin', 'operator'];
+
+/** The administration tabs each role opens; a tab not listed is for admins only. */
+const ADMIN_TAB_ROLES: Record<string, readonly Role[]> = { cameras: ['admin', 'technician'] };
+
+export function canOpenAdminTab(user: User, tab: string): boolean {
+  return hasAnyRole(user, ADMIN_TAB_ROLES[tab] ?? ['admin']);
+}
 
 export function hasAnyRole(user: User, roles: readonly Role[]): boolean {
   return user.roles.some((r) => roles.includes(r));

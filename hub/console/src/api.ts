@@ -282,6 +282,11 @@ export const api = {
   users: () => get<{ items: UserItem[] }>('/users').then((r) => r.items),
   createUser: (u: { username: string; password: string; roles: Role[]; sites: string[] | null }) =>
     post<UserItem>('/users', u),
+  /** Roles, sites, a new password or locking: a new password or a lock ends the user's sessions. */
+  updateUser: (
+    username: string,
+    changes: { roles?: Role[]; sites?: string[] | null; password?: string; disabled?: boolean },
+  ) => patch<UserItem>(`/users/${enc(username)}`, changes),
   /** The sites registry: registered units and the ones the hub only heard from (`registered: false`). */
   sites: () => get<{ items: Site[] }>('/sites').then((r) => r.items),
   createSite: (site: SiteInput) => post<Site>('/sites', site),

@@ -1,6 +1,8 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError, ROLES, type Role, type Site, type SiteKind } from '../api.js';
+import { canOpenAdminTab } from '../access.js';
+import { api, ApiError, type Site, type SiteKind } from '../api.js';
 import { ErrorNotice, Loading } from '../components/common.js';
+import { useConsole } from '../context.js';
 import { useAsync } from '../hooks.js';
 import {
   DEFAULT_TIME_ZONE,
@@ -11,11 +13,12 @@ import {
   type MessageKey,
   t,
 } from '../i18n/index.js';
-import { rememberSites, siteName } from '../names.js';
+import { rememberSites } from '../names.js';
 import { href, type Route } from '../router.js';
 import { actorText, auditActionText } from '../words.js';
 import { Cameras } from './cameras.js';
 import { Rules } from './rules.js';
+import { Users } from './users.js';
 import { Targets } from './targets.js';
 
 const TABS: { id: string; key: MessageKey }[] = [
@@ -29,12 +32,14 @@ const TABS: { id: string; key: MessageKey }[] = [
 
 /** Administration: users and roles, sites, rules, notification targets, audit log. */
 export function AdminView({ route }: { route: Route }) {
-  const tab = TABS.find((x) => x.id === route.parts[1]) ?? TABS[0]!;
+  const { user } = useConsole();
+  const tabs = TABS.filter((x) => canOpenAdminTab(user, x.id));
+  const tab = tabs.find((x) => x.id === route.parts[1]) ?? tabs[0]!;
   return (
     <section aria-labelledby="admin-title">
       <h1 id="admin-title">{t('admin.title')}</h1>
       <nav class="tabs" aria-label={t('admin.title')}>
-        {TABS.map((x) => (
+        {tabs.map((x) => (
           <a key={x.id} href={href(['admin', x.id])} aria-current={x.id === tab.id ? 'page' : undefined}>
             {t(x.key)}
           </a>
@@ -47,115 +52,6 @@ export function AdminView({ route }: { route: Route }) {
       {tab.id === 'targets' && <Targets />}
       {tab.id === 'audit' && <Audit />}
     </section>
-  );
-}
-
-function Users() {
-  const users = useAsync(() => api.users(), []);
-  const [form, setForm] = useState({ username: '', password: '', roles: [] as Role[], sites: '' });
-  const [error, setError] = useState<ApiError | null>(null);
-  const [done, setDone] = useState<string | null>(null);
-  const create = async (e: Event) => {
-    e.preventDefault();
-    setError(null);
-    setDone(null);
-    try {
-      const sites = form.sites
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-      await api.createUser({
-        username: form.username,
-        password: form.password,
-        roles: form.roles,
-        sites: sites.length ? sites : null,
-      });
-      setDone(t('admin.userCreated', { user: form.username }));
-      setForm({ username: '', password: '', roles: [], sites: '' });
-      users.reload();
-    } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, 'client_error', String(err)));
-    }
-  };
-  return (
-    <>
-      <ErrorNotice error={users.error} what="GET /users" />
-      <Loading when={users.loading && !users.data}>
-        {users.data && (
-          <table class="data">
-            <thead>
-              <tr>
-                <th scope="col">{t('auth.username')}</th>
-                <th scope="col">{t('admin.roles')}</th>
-                <th scope="col">{t('admin.sites')}</th>
-                <th scope="col">{t('common.status')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {users.data.map((u) => (
-                <tr key={u.id}>
-                  <td>{u.username}</td>
-                  <td>{u.roles.map((r) => label('role', r)).join(', ')}</td>
-                  <td>{u.sites?.map(siteName).join(', ') ?? t('common.all')}</td>
-                  <td>{u.disabled ? t('admin.disabled') : '✓'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </Loading>
-      {!users.error?.missingRoute && (
-        <form class="search" onSubmit={(e) => void create(e)}>
-          <h2>{t('admin.newUser')}</h2>
-          <label>
-            {t('auth.username')}
-            <input
-              required
-              value={form.username}
-              onInput={(e) => setForm({ ...form, username: e.currentTarget.value })}
-            />
-          </label>
-          <label>
-            {t('auth.password')}
-            <input
-              required
-              type="password"
-              autocomplete="new-password"
-              minLength={8}
-              value={form.password}
-              onInput={(e) => setForm({ ...form, password: e.currentTarget.value })}
-            />
-          </label>
-          <fieldset>
-            <legend>{t('admin.roles')}</legend>
-            {ROLES.map((r) => (
-              <label key={r} class="check">
-                <input
-                  type="checkbox"
-                  checked={form.roles.includes(r)}
-                  onChange={(e) =>
-                    setForm({
-                      ...form,
-                      roles: e.currentTarget.checked ? [...form.roles, r] : form.roles.filter((x) => x !== r),
-                    })
-                  }
-                />{' '}
-                {label('role', r)}
-              </label>
-            ))}
-          </fieldset>
-          <label>
-            {t('admin.sitesLimit')}
-            <input value={form.sites} onInput={(e) => setForm({ ...form, sites: e.currentTarget.value })} />
-          </label>
-          <button type="submit" class="primary">
-            {t('common.create')}
-          </button>
-          {done && <p role="status">{done}</p>}
-          <ErrorNotice error={error} what="POST /users" />
-        </form>
-      )}
-    </>
   );
 }
 

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError, type DiscoveredCamera, type RegistryCamera } from '../api.js';
+import { api, ApiError, type CameraPatch, type DiscoveredCamera, type RegistryCamera } from '../api.js';
 import { ErrorNotice, Loading } from '../components/common.js';
 import { useAsync } from '../hooks.js';
 import { formatDateTime, label, t } from '../i18n/index.js';
@@ -38,6 +38,7 @@ function address(d: DiscoveredCamera): { host: string; port: number } | null {
 }
 
 interface AdoptForm {
+  /** The WS-Discovery endpoint it was found as; empty for a camera added by its address. */
   endpoint: string;
   id: string;
   name: string;
@@ -46,6 +47,21 @@ interface AdoptForm {
   port: string;
   username: string;
   password: string;
+}
+
+interface EditForm {
+  camera: string;
+  name: string;
+  location: string;
+  /** An adopted camera's connection (the hub holds it); null for a camera of the agent's YAML. */
+  connection: {
+    host: string;
+    port: string;
+    username: string;
+    /** A new password; empty: unchanged (the old one is never shown). */
+    password: string;
+    was: { host: string; port: number; username: string };
+  } | null;
 }
 
 /**
@@ -59,7 +75,7 @@ export function Cameras() {
   const chosen = site || sites.data?.[0]?.id || '';
   const registry = useAsync(() => (chosen ? api.siteCameras(chosen) : Promise.resolve(null)), [chosen]);
   const [adopt, setAdopt] = useState<AdoptForm | null>(null);
-  const [edit, setEdit] = useState<{ camera: string; name: string; location: string } | null>(null);
+  const [edit, setEdit] = useState<EditForm | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [done, setDone] = useState<string | null>(null);
 
@@ -92,6 +108,21 @@ export function Cameras() {
     });
   };
 
+  /** A camera WS-Discovery cannot see (another subnet, discovery off): added by its address. */
+  const startManual = () => {
+    setEdit(null);
+    setAdopt({
+      endpoint: '',
+      id: '',
+      name: '',
+      location: '',
+      host: '',
+      port: '80',
+      username: '',
+      password: '',
+    });
+  };
+
   const submitAdopt = async (e: Event) => {
     e.preventDefault();
     if (!adopt) return;
@@ -105,7 +136,7 @@ export function Cameras() {
           port: Number(adopt.port),
           username: adopt.username,
           password: adopt.password,
-          endpoint: adopt.endpoint,
+          ...(adopt.endpoint ? { endpoint: adopt.endpoint } : {}),
         }),
       t('cameras.adopted', { camera: adopt.name }),
     );
@@ -115,8 +146,17 @@ export function Cameras() {
   const submitEdit = async (e: Event) => {
     e.preventDefault();
     if (!edit) return;
+    const changes: CameraPatch = { name: edit.name, location: edit.location };
+    // The connection of a camera the hub holds: only what changed, the password only when a new one is typed.
+    if (edit.connection) {
+      const c = edit.connection;
+      if (c.host !== c.was.host) changes.host = c.host;
+      if (Number(c.port) !== c.was.port) changes.port = Number(c.port);
+      if (c.username !== c.was.username) changes.username = c.username;
+      if (c.password) changes.password = c.password;
+    }
     const ok = await run(
-      () => api.updateCamera(chosen, edit.camera, { name: edit.name, location: edit.location }),
+      () => api.updateCamera(chosen, edit.camera, changes),
       t('cameras.saved', { camera: edit.name }),
     );
     if (ok) setEdit(null);
@@ -183,7 +223,20 @@ export function Cameras() {
                           type="button"
                           onClick={() => {
                             setAdopt(null);
-                            setEdit({ camera: c.camera, name: c.name, location: c.location });
+                            setEdit({
+                              camera: c.camera,
+                              name: c.name,
+                              location: c.location,
+                              connection: c.adopted
+                                ? {
+                                    host: c.host ?? '',
+                                    port: String(c.port ?? 80),
+                                    username: c.username ?? '',
+                                    password: '',
+                                    was: { host: c.host ?? '', port: c.port ?? 80, username: c.username ?? '' },
+                                  }
+                                : null,
+                            });
                           }}
                         >
                           {t('admin.edit')}
@@ -220,6 +273,11 @@ export function Cameras() {
                 </tbody>
               </table>
             </div>
+            <p>
+              <button type="button" onClick={startManual}>
+                {t('cameras.addManual')}
+              </button>
+            </p>
             <h2>{t('cameras.discovered')}</h2>
             {data.discovered.length === 0 ? (
               <p class="muted">{t('cameras.noneDiscovered')}</p>
@@ -259,7 +317,11 @@ export function Cameras() {
       </Loading>
       {adopt && (
         <form class="search" onSubmit={(e) => void submitAdopt(e)} aria-labelledby="adopt-title">
-          <h2 id="adopt-title">{t('cameras.adoptTitle', { address: `${adopt.host}:${adopt.port}` })}</h2>
+          <h2 id="adopt-title">
+            {adopt.endpoint
+              ? t('cameras.adoptTitle', { address: `${adopt.host}:${adopt.port}` })
+              : t('cameras.manualTitle')}
+          </h2>
           <label>
             {t('cameras.id')}
             <input
@@ -288,6 +350,28 @@ export function Cameras() {
             />
           </label>
           <label>
+            {t('cameras.host')}
+            <input
+              required
+              maxLength={255}
+              pattern="[A-Za-z0-9.:_\[\]\-]+"
+              title={t('cameras.hostHint')}
+              value={adopt.host}
+              onInput={(e) => setAdopt({ ...adopt, host: e.currentTarget.value })}
+            />
+          </label>
+          <label>
+            {t('cameras.port')}
+            <input
+              required
+              type="number"
+              min={1}
+              max={65535}
+              value={adopt.port}
+              onInput={(e) => setAdopt({ ...adopt, port: e.currentTarget.value })}
+            />
+          </label>
+          <label>
             {t('cameras.username')}
             <input
               required
@@ -308,7 +392,7 @@ export function Cameras() {
           </label>
           <p class="small muted">{t('cameras.passwordOnce')}</p>
           <button type="submit" class="primary">
-            {t('cameras.adopt')}
+            {adopt.endpoint ? t('cameras.adopt') : t('cameras.addManualSubmit')}
           </button>
           <button type="button" onClick={() => setAdopt(null)}>
             {t('admin.cancel')}
@@ -335,6 +419,56 @@ export function Cameras() {
               onInput={(e) => setEdit({ ...edit, location: e.currentTarget.value })}
             />
           </label>
+          {edit.connection && (
+            <>
+              <label>
+                {t('cameras.host')}
+                <input
+                  required
+                  maxLength={255}
+                  value={edit.connection.host}
+                  onInput={(e) =>
+                    setEdit({ ...edit, connection: { ...edit.connection!, host: e.currentTarget.value } })
+                  }
+                />
+              </label>
+              <label>
+                {t('cameras.port')}
+                <input
+                  required
+                  type="number"
+                  min={1}
+                  max={65535}
+                  value={edit.connection.port}
+                  onInput={(e) =>
+                    setEdit({ ...edit, connection: { ...edit.connection!, port: e.currentTarget.value } })
+                  }
+                />
+              </label>
+              <label>
+                {t('cameras.username')}
+                <input
+                  required
+                  autocomplete="off"
+                  value={edit.connection.username}
+                  onInput={(e) =>
+                    setEdit({ ...edit, connection: { ...edit.connection!, username: e.currentTarget.value } })
+                  }
+                />
+              </label>
+              <label>
+                {t('cameras.newPassword')}
+                <input
+                  type="password"
+                  autocomplete="new-password"
+                  value={edit.connection.password}
+                  onInput={(e) =>
+                    setEdit({ ...edit, connection: { ...edit.connection!, password: e.currentTarget.value } })
+                  }
+                />
+              </label>
+            </>
+          )}
           <button type="submit" class="primary">
             {t('common.save')}
           </button>
