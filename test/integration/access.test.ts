@@ -2,12 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import app, { fastifyOptions } from '../../hub/src/app.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, type Role } from '../../hub/src/auth/access.js';
 import { API_PREFIX, type RouteTableEntry } from '../../hub/src/auth/auth.plugin.js';
 import { createUser, type TestUser } from '../support/auth.js';
 import { makeEvent } from '../support/factories.js';
-import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
+import { hubUrl, type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { REPO_ROOT } from '../support/processes.js';
 import { insertEvents, jpeg } from '../support/security.js';
 
@@ -16,16 +17,11 @@ let hub: FastifyInstance;
 let base: string;
 const users = {} as Record<Role, TestUser>;
 
+const fixture = useTestHub({ AGENT_TOKENS: 'env-site=env-token-0123456789' }, { listen: true });
 beforeAll(async () => {
-  env = await createHubEnv({ AGENT_TOKENS: 'env-site=env-token-0123456789' });
-  hub = await buildHub(env.config, { listen: true });
+  ({ env, hub } = fixture);
   base = hubUrl(hub);
   for (const role of ROLES) users[role] = await createUser(hub, [role]);
-});
-
-afterAll(async () => {
-  await hub?.close();
-  await env?.cleanup();
 });
 
 const apiRoutes = () =>

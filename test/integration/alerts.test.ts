@@ -4,7 +4,8 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../support/auth.js';
 import { makeEvent, makeHealth } from '../support/factories.js';
-import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
+import { type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { connectPublisher, publishJson } from '../support/mqtt.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { ALERTS_TEST_ADMIN_PASSWORD, type ApiClient, apiClient } from './alerts-support.js';
@@ -38,13 +39,13 @@ async function createRule(rule: Record<string, unknown>): Promise<AlertRule> {
   return res.body;
 }
 
+const fixture = useTestHub({
+  ALERT_TICK_SEC: 1,
+  SITE_TIME_ZONES: 'tz-ny=America/New_York',
+  CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD,
+});
 beforeAll(async () => {
-  env = await createHubEnv({
-    ALERT_TICK_SEC: 1,
-    SITE_TIME_ZONES: 'tz-ny=America/New_York',
-    CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD,
-  });
-  hub = await buildHub(env.config);
+  ({ env, hub } = fixture);
   api = apiClient(hub);
   t = createTopics(env.config.MQTT_TOPIC_ROOT);
   await waitFor(() => hub.ingest.mqtt?.connected, { what: 'hub mqtt connection' });
@@ -53,8 +54,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pub?.endAsync();
-  await hub?.close();
-  await env?.cleanup();
 });
 
 describe('alert rules', () => {

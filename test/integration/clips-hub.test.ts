@@ -12,7 +12,8 @@ import { createRetentionService } from '../../hub/src/retention/retention.servic
 import { createUser, type TestUser } from '../support/auth.js';
 import { onPath, requireDependency } from '../support/dependencies.js';
 import { makeEvent, makeEventClip } from '../support/factories.js';
-import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
+import { type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { uniqueToken } from '../support/ids.js';
 import { connectPublisher, publishJson } from '../support/mqtt.js';
 import { waitFor } from '../support/wait.js';
@@ -102,20 +103,18 @@ async function eventWithClip(clip: Buffer, at = new Date(), site = SITE) {
   return { event, link };
 }
 
+const fixture = useTestHub({
+  AGENT_TOKENS: `${SITE}=${AGENT_TOKEN}`,
+  CLIP_SITE_QUOTA_BYTES: 400_000,
+});
 beforeAll(async () => {
-  env = await createHubEnv({
-    AGENT_TOKENS: `${SITE}=${AGENT_TOKEN}`,
-    CLIP_SITE_QUOTA_BYTES: 400_000,
-  });
-  hub = await buildHub(env.config);
+  ({ env, hub } = fixture);
   pub = await connectPublisher();
   operator = await createUser(hub, ['operator']);
 }, 60_000);
 
 afterAll(async () => {
   await pub?.endAsync();
-  await hub?.close();
-  await env?.cleanup();
 });
 
 describe('event clips at the hub', () => {

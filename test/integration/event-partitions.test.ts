@@ -1,33 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import type { CameraEvent } from '@camhub/shared';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { eventWhere } from '../../hub/src/events/events.repository.js';
 import { orderedPage } from '../../hub/src/events/id-window.js';
 import { makeEvent } from '../support/factories.js';
-import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { daysAgo, insertEvents, jpeg } from '../support/security.js';
 import { ALERTS_TEST_ADMIN_PASSWORD, apiClient } from './alerts-support.js';
 
-let env: TestHubEnv;
 let hub: FastifyInstance;
 
 const DAY_MS = 86_400_000;
 
-beforeAll(async () => {
-  env = await createHubEnv({
+// No scheduled runs: the tests run maintenance themselves (runNow).
+const fixture = useTestHub(
+  {
     RETENTION_EVENTS_DAYS: 30,
     RETENTION_SNAPSHOTS_DAYS: 7,
     RETENTION_BATCH: 10,
     CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD,
-  });
-  // No scheduled runs: the tests run maintenance themselves (runNow).
-  hub = await buildHub(env.config, { maintenance: false });
-});
-
-afterAll(async () => {
-  await hub?.close();
-  await env?.cleanup();
+  },
+  { maintenance: false },
+);
+beforeAll(() => {
+  ({ hub } = fixture);
 });
 
 /** A UUIDv7 whose time is `ms` (random tail): the id an agent would have made at that instant. */

@@ -7,13 +7,14 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CameraEvent, EventItem } from '@camhub/shared';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { verifyExport } from '../../hub/src/exports/verify-export.js';
 import { openZipEntry, readZipEntries, readZipEntry } from '../../hub/src/exports/zip-reader.js';
 import { createUser, type TestUser } from '../support/auth.js';
 import { runHubCli } from '../support/cli.js';
 import { makeEvent } from '../support/factories.js';
-import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
+import { hubUrl, type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { insertEvents, jpeg } from '../support/security.js';
 
 let env: TestHubEnv;
@@ -25,9 +26,9 @@ const WEEK_END = WEEK_START + 7 * 86_400_000;
 const PER_DAY = 288; // one event every 5 minutes
 let week: CameraEvent[];
 
+const fixture = useTestHub({}, { listen: true });
 beforeAll(async () => {
-  env = await createHubEnv();
-  hub = await buildHub(env.config, { listen: true });
+  ({ env, hub } = fixture);
   police = await createUser(hub, ['police']);
   week = [];
   for (let i = 0; i < 7 * PER_DAY; i++) {
@@ -44,11 +45,6 @@ beforeAll(async () => {
   ];
   await insertEvents(hub.pg, [...week, ...noise]);
 }, 120_000);
-
-afterAll(async () => {
-  await hub?.close();
-  await env?.cleanup();
-});
 
 const filters = {
   site: 'exp',

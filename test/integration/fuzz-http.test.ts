@@ -4,27 +4,22 @@
 import { connect, type Socket } from 'node:net';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { login } from '../support/auth.js';
-import { buildHub, createHubEnv, hubUrl, TEST_ADMIN_PASSWORD, type TestHubEnv } from '../support/hub.js';
+import { hubUrl, TEST_ADMIN_PASSWORD } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 
-let env: TestHubEnv;
 let hub: FastifyInstance;
 let admin: { authorization: string };
 
+const fixture = useTestHub({}, { ingest: { subscribe: false }, listen: true });
 beforeAll(async () => {
-  env = await createHubEnv();
-  hub = await buildHub(env.config, { ingest: { subscribe: false }, listen: true });
+  ({ hub } = fixture);
 });
 // A fresh session per test: the body fuzz may well hit logout with it.
 beforeEach(async () => {
   admin = { authorization: `Bearer ${await login(hub, 'admin', TEST_ADMIN_PASSWORD)}` };
 });
-afterAll(async () => {
-  await hub?.close();
-  await env?.cleanup();
-});
-
 /** Values attackers and broken clients send. */
 const NASTY = [
   "' OR 1=1--",

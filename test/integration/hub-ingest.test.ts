@@ -4,7 +4,8 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeAgentStatus, makeCameraStatus, makeEvent, makeHealth } from '../support/factories.js';
 import { authHeaders, createUser } from '../support/auth.js';
-import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
+import { type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { connectPublisher, publishJson } from '../support/mqtt.js';
 import { waitFor } from '../support/wait.js';
 
@@ -22,9 +23,9 @@ const countEvents = async (site: string) => {
   return r.rows[0].n as number;
 };
 
+const fixture = useTestHub();
 beforeAll(async () => {
-  env = await createHubEnv();
-  hub = await buildHub(env.config);
+  ({ env, hub } = fixture);
   t = createTopics(env.config.MQTT_TOPIC_ROOT);
   await waitFor(() => hub.ingest.mqtt?.connected, { what: 'hub mqtt connection' });
   pub = await connectPublisher();
@@ -32,8 +33,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pub?.endAsync();
-  await hub?.close();
-  await env?.cleanup();
 });
 
 describe('hub ingest over real MQTT, Redis and PostgreSQL', () => {

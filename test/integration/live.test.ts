@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareIds } from '../../hub/src/live/live-feed.js';
 import { createUser } from '../support/auth.js';
 import { makeEvent, makeHealth } from '../support/factories.js';
-import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
+import { buildHub, hubUrl, type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { connectPublisher, publishJson } from '../support/mqtt.js';
 import { openSse, type SseMessage } from '../support/sse.js';
 import { sleep, waitFor } from '../support/wait.js';
@@ -18,10 +19,13 @@ let pub: MqttClient;
 let headers: Record<string, string>;
 let t: ReturnType<typeof createTopics>;
 
+// One writer so that storage order is publication order, which the test checks end to end.
+const fixture = useTestHub(
+  { INGEST_WORKER_CONCURRENCY: 1, CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD },
+  { listen: true },
+);
 beforeAll(async () => {
-  // One writer so that storage order is publication order, which the test checks end to end.
-  env = await createHubEnv({ INGEST_WORKER_CONCURRENCY: 1, CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD });
-  writer = await buildHub(env.config, { listen: true });
+  ({ env, hub: writer } = fixture);
   // A second hub process that takes no MQTT at all: its SSE clients see what the writer stored, through Redis.
   reader = await buildHub(env.config, { listen: true, ingest: { subscribe: false, work: false } });
   headers = await apiClient(reader).headers();
@@ -33,8 +37,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await pub?.endAsync();
   await reader?.close();
-  await writer?.close();
-  await env?.cleanup();
 });
 
 const eventsOf = (msgs: SseMessage[]) =>
@@ -159,16 +161,14 @@ describe('live feed with nobody listening', () => {
   const stored = async (site: string) =>
     (await hub.pg.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE site = $1', [site])).rows[0]!.n;
 
+  const idle = useTestHub(
+    { LIVE_IDLE_GRACE_SEC: 1, CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD },
+    { listen: true },
+  );
   beforeAll(async () => {
-    idleEnv = await createHubEnv({ LIVE_IDLE_GRACE_SEC: 1, CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD });
-    hub = await buildHub(idleEnv.config, { listen: true });
+    ({ env: idleEnv, hub } = idle);
     idleHeaders = await apiClient(hub).headers();
     await waitFor(() => hub.ingest.mqtt?.connected, { what: 'hub mqtt connection' });
-  });
-
-  afterAll(async () => {
-    await hub?.close();
-    await idleEnv?.cleanup();
   });
 
   it('writes no entry while no hub has a client; a client resuming across that time is told of the gap', async () => {

@@ -1,19 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { authHeaders } from '../support/auth.js';
-import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 
-let env: TestHubEnv;
 let hub: FastifyInstance;
 
+const fixture = useTestHub();
 beforeAll(async () => {
-  env = await createHubEnv();
-  hub = await buildHub(env.config);
-});
-
-afterAll(async () => {
-  await hub?.close();
-  await env?.cleanup();
+  ({ hub } = fixture);
 });
 
 const scrape = async () => {

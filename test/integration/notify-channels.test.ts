@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCameraStatus, makeEvent } from '../support/factories.js';
-import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
+import { type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { connectPublisher, publishJson } from '../support/mqtt.js';
 import { startSmtpServer, type SmtpTestServer } from '../support/smtp.js';
 import { startTelegramStandIn, type TelegramStandIn } from '../support/telegram-stand-in.js';
@@ -85,20 +86,22 @@ beforeAll(async () => {
   telegram = await startTelegramStandIn({ token: BOT_TOKEN, chats: [CHAT, CHAT_2] });
   zalo = await startZaloStandIn({ ...ZALO_APP, followers: FOLLOWERS });
   smtp = await startSmtpServer({ username: SMTP_USER, password: SMTP_PASSWORD });
-  env = await createHubEnv({
-    ALERT_TICK_SEC: 1,
-    WEBHOOK_BACKOFF_MS: 150,
-    WEBHOOK_ATTEMPTS: 4,
-    WEBHOOK_TIMEOUT_MS: 3000,
-    TELEGRAM_API_URL: telegram.url,
-    ZALO_API_URL: zalo.url,
-    ZALO_OAUTH_URL: zalo.url,
-    ZALO_ZNS_URL: zalo.url,
-    SMTP_CA_FILE: smtp.caFile,
-    CONSOLE_URL: CONSOLE,
-    CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD,
-  });
-  hub = await buildHub(env.config);
+});
+const fixture = useTestHub(() => ({
+  ALERT_TICK_SEC: 1,
+  WEBHOOK_BACKOFF_MS: 150,
+  WEBHOOK_ATTEMPTS: 4,
+  WEBHOOK_TIMEOUT_MS: 3000,
+  TELEGRAM_API_URL: telegram.url,
+  ZALO_API_URL: zalo.url,
+  ZALO_OAUTH_URL: zalo.url,
+  ZALO_ZNS_URL: zalo.url,
+  SMTP_CA_FILE: smtp.caFile,
+  CONSOLE_URL: CONSOLE,
+  CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD,
+}));
+beforeAll(async () => {
+  ({ env, hub } = fixture);
   // The site's name for people comes from the sites registry.
   await hub.container.services.sites.create(
     { id: 'nc-1', name: 'Trường Tiểu học Tân Dân', kind: 'school' },
@@ -113,8 +116,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pub?.endAsync();
-  await hub?.close();
-  await env?.cleanup();
   await telegram?.close();
   await zalo?.close();
   await smtp?.close();

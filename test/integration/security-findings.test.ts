@@ -4,11 +4,12 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createSecretBox, type SecretBox } from '../../hub/src/notify/secrets.js';
 import { createUser, type TestUser } from '../support/auth.js';
 import { makeEvent } from '../support/factories.js';
-import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
+import { hubUrl, type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { insertEvents, jpeg } from '../support/security.js';
 import { openSse } from '../support/sse.js';
 import { waitFor } from '../support/wait.js';
@@ -19,17 +20,12 @@ let admin: TestUser;
 let operator: TestUser;
 let box: SecretBox;
 
+const fixture = useTestHub({}, { listen: true });
 beforeAll(async () => {
-  env = await createHubEnv();
-  hub = await buildHub(env.config, { listen: true });
+  ({ env, hub } = fixture);
   admin = await createUser(hub, ['admin']);
   operator = await createUser(hub, ['operator']);
   box = createSecretBox(hub.container.keys.secretsKey);
-});
-
-afterAll(async () => {
-  await hub?.close();
-  await env?.cleanup();
 });
 
 const auditRows = async (action: string, actor: string) =>

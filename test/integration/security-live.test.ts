@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signAccessToken } from '../../hub/src/auth/tokens.js';
 import { createUser, type TestUser } from '../support/auth.js';
-import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
+import { buildHub, hubUrl, type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { uniqueToken } from '../support/ids.js';
 import { openSse } from '../support/sse.js';
 import { waitFor } from '../support/wait.js';
@@ -14,14 +15,17 @@ let a: FastifyInstance;
 let b: FastifyInstance;
 let admin: TestUser;
 
-beforeAll(async () => {
-  env = await createHubEnv({
+const fixture = useTestHub(
+  {
     LIVE_HEARTBEAT_SEC: 1,
     LIVE_MAX_STREAMS_PER_SESSION: 2,
     LIVE_MAX_STREAMS_PER_USER: 3,
     LIVE_CONNECTS_PER_MIN: 8,
-  });
-  a = await buildHub(env.config, { listen: true });
+  },
+  { listen: true },
+);
+beforeAll(async () => {
+  ({ env, hub: a } = fixture);
   // The second hub takes no MQTT: it only serves HTTP, as a scaled-out hub behind a load balancer would.
   b = await buildHub(
     { ...env.config, MQTT_CLIENT_ID: `camhub-test-${uniqueToken()}` },
@@ -32,8 +36,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await b?.close();
-  await a?.close();
-  await env?.cleanup();
 });
 
 const live = (hub: FastifyInstance, headers: Record<string, string>, query = '') =>

@@ -7,9 +7,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent } from '../support/factories.js';
-import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
+import type { TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { insertEvents, jpeg } from '../support/security.js';
 
 const QUOTA_SITE = 'media-quota';
@@ -24,8 +25,9 @@ const token = (site: string) => `${site}-token-0123456789`;
 let env: TestHubEnv;
 let hub: FastifyInstance;
 
-beforeAll(async () => {
-  env = await createHubEnv({
+// No scheduled runs: the sweep is run by the test (runNow), not by a tick racing it.
+const fixture = useTestHub(
+  {
     AGENT_TOKENS: [QUOTA_SITE, RATE_SITE, SWEEP_SITE, OTHER_SITE, PARALLEL_SITE, CLIP_SITE, CLIP_RATE_SITE]
       .map((s) => `${s}=${token(s)}`)
       .join(','),
@@ -34,14 +36,11 @@ beforeAll(async () => {
     MEDIA_CLIP_SITE_MB_PER_DAY: 3,
     MEDIA_CLIP_SITE_PER_MIN: 12,
     MEDIA_SWEEP_AFTER_HOURS: 6,
-  });
-  // No scheduled runs: the sweep is run by the test (runNow), not by a tick racing it.
-  hub = await buildHub(env.config, { maintenance: false });
-});
-
-afterAll(async () => {
-  await hub?.close();
-  await env?.cleanup();
+  },
+  { maintenance: false },
+);
+beforeAll(() => {
+  ({ env, hub } = fixture);
 });
 
 /** A random JPEG-looking body of `size` bytes (the attack: FFD8 then noise), with its reference. */

@@ -11,7 +11,8 @@ import { Cleanup, track } from '../faults/support/cleanup.js';
 import { ProductionMosquitto } from '../support/mosquitto.js';
 import { createUser, type TestUser } from '../support/auth.js';
 import { makeEvent } from '../support/factories.js';
-import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
+import type { TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { connectPublisher } from '../support/mqtt.js';
 import { insertEvents } from '../support/security.js';
 import { sleep, waitFor } from '../support/wait.js';
@@ -28,17 +29,20 @@ const theirs = makeEvent({ site: 'site-b', camera: 'cam-1' });
 beforeAll(async () => {
   broker = await ProductionMosquitto.start(['site-a', 'site-b'], { onSpawn: track });
   processes.defer('mosquitto', () => broker.remove());
-  env = await createHubEnv();
-  hub = await buildHub(
-    {
-      ...env.config,
-      MQTT_URL: broker.url,
-      MQTT_USERNAME: 'camhub.hub',
-      MQTT_PASSWORD: broker.hubPassword,
-      MQTT_TOPIC_ROOT: ROOT,
-    },
-    { listen: true },
-  );
+});
+// Registered before the hub's: the broker goes last, after the hub has closed and ended its session on it.
+afterAll(() => processes.run());
+const fixture = useTestHub(
+  () => ({
+    MQTT_URL: broker.url,
+    MQTT_USERNAME: 'camhub.hub',
+    MQTT_PASSWORD: broker.hubPassword,
+    MQTT_TOPIC_ROOT: ROOT,
+  }),
+  { listen: true },
+);
+beforeAll(async () => {
+  ({ env, hub } = fixture);
   db = new pg.Pool({ connectionString: env.db.url, max: 2 });
   // Every role at once, limited to site-a: the strongest user an attacker at one site could hold.
   siteA = await createUser(hub, ['admin', 'operator', 'technician', 'police'], { sites: ['site-a'] });
@@ -48,10 +52,7 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  await hub?.close();
   await db?.end();
-  await env?.cleanup();
-  await processes.run();
 });
 
 describe('cross-site reads (IDOR)', () => {

@@ -1,23 +1,17 @@
 import type { Site } from '@camhub/shared';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { authHeaders, createUser } from '../support/auth.js';
-import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 
-let env: TestHubEnv;
 let hub: FastifyInstance;
 let admin: { authorization: string };
 
+// SITE_TIME_ZONES is the bootstrap: the listed site is registered at start, named by its id.
+const fixture = useTestHub({ SITE_TIME_ZONES: 'seeded-site=Asia/Bangkok' });
 beforeAll(async () => {
-  // SITE_TIME_ZONES is the bootstrap: the listed site is registered at start, named by its id.
-  env = await createHubEnv({ SITE_TIME_ZONES: 'seeded-site=Asia/Bangkok' });
-  hub = await buildHub(env.config);
+  ({ hub } = fixture);
   admin = await authHeaders(hub, 'admin');
-});
-
-afterAll(async () => {
-  await hub?.close();
-  await env?.cleanup();
 });
 
 const sites = async (headers: { authorization: string }) => {

@@ -13,7 +13,8 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhook } from '../../hub/src/notify/webhook.channel.js';
 import { makeEvent } from '../support/factories.js';
-import { buildHub, createHubEnv, removeMqttSession, type TestHubEnv } from '../support/hub.js';
+import { buildHub, removeMqttSession, type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { connectPublisher, publishJson } from '../support/mqtt.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { ALERTS_TEST_ADMIN_PASSWORD, type ApiClient, apiClient } from './alerts-support.js';
@@ -82,18 +83,19 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-
-  env = await createHubEnv({
-    ALERT_TICK_SEC: 1,
-    WEBHOOK_URL: `${base}/global`,
-    WEBHOOK_SECRET: GLOBAL_SECRET,
-    WEBHOOK_BACKOFF_MS: 150,
-    WEBHOOK_ATTEMPTS: 4,
-    // The receiver is on loopback, which webhooks may only reach when an admin allows it.
-    WEBHOOK_ALLOWED_ADDRESSES: '127.0.0.1',
-    CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD,
-  });
-  hub = await buildHub(env.config);
+});
+const fixture = useTestHub(() => ({
+  ALERT_TICK_SEC: 1,
+  WEBHOOK_URL: `${base}/global`,
+  WEBHOOK_SECRET: GLOBAL_SECRET,
+  WEBHOOK_BACKOFF_MS: 150,
+  WEBHOOK_ATTEMPTS: 4,
+  // The receiver is on loopback, which webhooks may only reach when an admin allows it.
+  WEBHOOK_ALLOWED_ADDRESSES: '127.0.0.1',
+  CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD,
+}));
+beforeAll(async () => {
+  ({ env, hub } = fixture);
   api = apiClient(hub);
   t = createTopics(env.config.MQTT_TOPIC_ROOT);
   await waitFor(() => hub.ingest.mqtt?.connected, { what: 'hub mqtt connection' });
@@ -102,8 +104,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pub?.endAsync();
-  await hub?.close();
-  await env?.cleanup();
   await new Promise((r) => receiver?.close(r));
 });
 

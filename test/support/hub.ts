@@ -86,10 +86,15 @@ export function hubUrl(server: FastifyInstance): string {
 export { deleteQueueKeys };
 
 /** Ends the hub's persistent MQTT session so the broker stops queueing for a client id nobody will reuse. */
-export async function removeMqttSession(config: Pick<HubConfig, 'MQTT_URL' | 'MQTT_CLIENT_ID'>) {
+export async function removeMqttSession(
+  config: Pick<HubConfig, 'MQTT_URL' | 'MQTT_CLIENT_ID' | 'MQTT_USERNAME' | 'MQTT_PASSWORD'>,
+) {
   const { default: mqtt } = await import('mqtt');
   const c = await mqtt.connectAsync(config.MQTT_URL, {
     clientId: config.MQTT_CLIENT_ID,
+    // A test that points its hub at a private broker (with an ACL) gives the hub's credentials with it.
+    username: config.MQTT_USERNAME,
+    password: config.MQTT_PASSWORD,
     protocolVersion: 5,
     clean: true,
     properties: { sessionExpiryInterval: 0 },
