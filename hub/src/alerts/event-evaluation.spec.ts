@@ -1,44 +1,13 @@
-import type { AlertRule, EventItem } from '@camhub/shared';
+import type { EventItem } from '@camhub/shared';
 import { describe, expect, it } from 'vitest';
 import { groupEvents } from './event-evaluation.js';
+import { testEvent, testRule } from './spec-fixtures.js';
 
-const rule = (over: Partial<AlertRule>): AlertRule => ({
-  id: '00000000-0000-4000-8000-000000000001',
-  kind: 'event',
-  name: 'r',
-  description: null,
-  enabled: true,
-  severity: 'warning',
-  sites: null,
-  cameras: null,
-  eventTypes: null,
-  schedule: null,
-  threshold: null,
-  groupBy: 'camera',
-  cooldownSec: 0,
-  condition: null,
-  forSec: 0,
-  boundMs: null,
-  escalateAfterSec: null,
-  escalateTo: [],
-  createdAt: '2026-01-01T00:00:00.000Z',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-  ...over,
-});
+const rule = testRule;
 let n = 0;
-const event = (over: Partial<EventItem>): EventItem => ({
-  v: 1,
-  id: `00000000-0000-7000-8000-${String(++n).padStart(12, '0')}`,
-  site: 'td-01',
-  camera: 'cam-1',
-  seq: n,
-  type: 'motion',
-  state: 'start',
-  at: '2026-11-22T16:00:00.000Z',
-  source: { kind: 'onvif' },
-  receivedAt: '2026-11-22T16:00:00.100Z',
-  ...over,
-});
+/** Each event its own id and seq. */
+const event = (over: Partial<EventItem>): EventItem =>
+  testEvent({ id: `00000000-0000-7000-8000-${String(++n).padStart(12, '0')}`, seq: n, ...over });
 const zoneOf = () => 'Asia/Ho_Chi_Minh';
 
 describe(groupEvents.name, () => {

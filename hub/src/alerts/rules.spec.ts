@@ -1,4 +1,3 @@
-import type { AlertRule, EventItem } from '@camhub/shared';
 import { describe, expect, it } from 'vitest';
 import {
   agentCondition,
@@ -10,43 +9,10 @@ import {
   groupKeyOf,
   raiseSeverity,
 } from './rules.js';
+import { testEvent, testRule } from './spec-fixtures.js';
 
-const rule = (over: Partial<AlertRule>): AlertRule => ({
-  id: '00000000-0000-4000-8000-000000000001',
-  kind: 'event',
-  name: 'r',
-  description: null,
-  enabled: true,
-  severity: 'warning',
-  sites: null,
-  cameras: null,
-  eventTypes: null,
-  schedule: null,
-  threshold: null,
-  groupBy: 'camera',
-  cooldownSec: 0,
-  condition: null,
-  forSec: 0,
-  boundMs: null,
-  escalateAfterSec: null,
-  escalateTo: [],
-  createdAt: '2026-01-01T00:00:00.000Z',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-  ...over,
-});
-const event = (over: Partial<EventItem>): EventItem => ({
-  v: 1,
-  id: '00000000-0000-7000-8000-000000000001',
-  site: 'td-01',
-  camera: 'cam-1',
-  seq: 1,
-  type: 'motion',
-  state: 'start',
-  at: '2026-11-22T16:00:00.000Z',
-  source: { kind: 'onvif' },
-  receivedAt: '2026-11-22T16:00:00.100Z',
-  ...over,
-});
+const rule = testRule;
+const event = testEvent;
 const facts = (over: Partial<CameraHealthFacts>): CameraHealthFacts => ({
   site: 'td-01',
   camera: 'cam-1',
