@@ -225,6 +225,10 @@ export const fastifyOptions = {
   // Header/connection timeouts protect against slow clients holding sockets.
   requestTimeout: 30_000,
   connectionTimeout: 60_000,
+  // A plugin's start (Redis, BullMQ queues, the MQTT session, the container) may take longer than Fastify's 10 s
+  // default on a loaded machine: a hub restarted there must come up late, not fail with "Plugin did not start in time"
+  // (the fault case two-hubs-one-killed, load 14-17).
+  pluginTimeout: 60_000,
 } as const;
 
 export type HubApp = FastifyInstance;
