@@ -73,6 +73,12 @@ export const HubConfigSchema = Type.Object({
   SNAPSHOT_MAX_BYTES: Int(5 * 1024 * 1024, 1024, 100 * 1024 * 1024, 'Largest accepted snapshot upload'),
   CLIP_DIR: Type.String({ default: './data/clips', description: 'Where event clips (MP4) are stored' }),
   CLIP_MAX_BYTES: Int(64 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024, 'Largest accepted clip upload'),
+  CLIP_VIEW_AUDIT_WINDOW_SEC: Int(
+    600,
+    0,
+    86_400,
+    "A session's requests for one clip within this many seconds of its first are one clip.view audit row (0: one per request)",
+  ),
   CLIP_SITE_QUOTA_BYTES: Int(
     10 * 1024 * 1024 * 1024,
     1024,

@@ -21,6 +21,7 @@ import { createCamerasService } from './cameras/cameras.service.js';
 import { createClipStore } from './clips/clip-store.js';
 import { createClipsRepository } from './clips/clips.repository.js';
 import { createClipsService } from './clips/clips.service.js';
+import { createViewWindows } from './audit/view-windows.js';
 import { createHealthRepository } from './cameras/health.repository.js';
 import { createRegistryRepository } from './cameras/registry.repository.js';
 import { createRegistryService } from './cameras/registry.service.js';
@@ -249,6 +250,8 @@ export function buildContainer(deps: ContainerDeps) {
       audit,
       media,
       quotaBytes: cfg.CLIP_SITE_QUOTA_BYTES,
+      views: createViewWindows(deps.redis, cfg.QUEUE_PREFIX),
+      viewWindowSec: cfg.CLIP_VIEW_AUDIT_WINDOW_SEC,
     }),
     events: createEventsService(r.events),
     exports: createExportsService({

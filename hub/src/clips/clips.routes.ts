@@ -85,13 +85,19 @@ const clipsRoutes: FastifyPluginAsyncTypebox<{
     async (req, reply) => {
       const sites = req.user?.sites;
       const clip = await deps.clips
-        .open(req.params.id, req.headers.range, auditActor(req), (site) => !sites || sites.includes(site))
+        .open(
+          req.params.id,
+          req.headers.range,
+          auditActor(req),
+          req.user?.sessionId ?? null,
+          (site) => !sites || sites.includes(site),
+        )
         .catch((err: unknown) => {
           // RFC 9110: a 416 says how long the file is, so the player can ask again.
           if (err instanceof RangeNotSatisfiableError) reply.header('content-range', `bytes */${err.size}`);
           throw err;
         });
-      // Never cached: every view, each seek included, reaches the hub and its trail.
+      // Never cached: every request, each seek included, reaches the hub (and a new view its trail).
       reply.header('content-type', 'video/mp4').header('accept-ranges', 'bytes').header('cache-control', 'no-store');
       if (!clip.range) return reply.header('content-length', clip.size).send(clip.stream);
       const { start, end } = clip.range;

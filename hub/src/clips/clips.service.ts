@@ -1,6 +1,7 @@
 import type { CameraClip } from '@camhub/shared';
 import type { Readable } from 'node:stream';
 import type { AuditActor, AuditService } from '../audit/audit.service.js';
+import type { ViewWindows } from '../audit/view-windows.js';
 import type { MediaService } from '../media/media.service.js';
 import { AppError, NotFoundError } from '../errors.js';
 import type { ClipStore } from './clip-store.js';
@@ -36,6 +37,9 @@ export function createClipsService(deps: {
   media: Pick<MediaService, 'admit' | 'forget'>;
   /** Clip bytes the site may keep (the stored total, freed by retention). */
   quotaBytes: number;
+  /** One clip.view row per session, clip and `viewWindowSec` (0: one per request). */
+  views: ViewWindows;
+  viewWindowSec: number;
 }) {
   const { repo, store, audit } = deps;
   return {
@@ -65,12 +69,14 @@ export function createClipsService(deps: {
 
     /**
      * The clip of an event, whole or the range asked for, audited before the first byte leaves. `visible` decides
-     * whether the caller may see the event's site (not found otherwise, like the event itself).
+     * whether the caller may see the event's site (not found otherwise, like the event itself). `session`: the
+     * caller's login session, whose requests for this clip within the view window are one view.
      */
     async open(
       eventId: string,
       rangeHeader: string | undefined,
       who: AuditActor,
+      session: string | null,
       visible: (site: string) => boolean,
     ): Promise<ClipStream> {
       const clip = await repo.forEvent(eventId);
@@ -79,17 +85,24 @@ export function createClipsService(deps: {
       if (size === null) throw new NotFoundError('clip file (not uploaded yet, or expired)', 'clip_pending');
       const range = parseRange(rangeHeader, size);
       if (range === 'unsatisfiable') throw new RangeNotSatisfiableError(size);
-      // Every request is a view (a player seeking asks again): each is in the trail, with what it read.
-      await audit.record(who, {
-        action: 'clip.view',
-        target: eventId,
-        detail: {
-          site: clip.site,
-          camera: clip.camera,
-          clip: clip.ref,
-          ...(range ? { range: `${range.start}-${range.end}` } : {}),
-        },
-      });
+      // A player asks again for every seek: its session's first request for the clip opens a view, audited with
+      // what it read; the rest of the window is the same view. Without a session, every request is a view.
+      const opens =
+        deps.viewWindowSec === 0 || session === null
+          ? true
+          : await deps.views.opens(`clip:${session}:${eventId}`, deps.viewWindowSec);
+      if (opens) {
+        await audit.record(who, {
+          action: 'clip.view',
+          target: eventId,
+          detail: {
+            site: clip.site,
+            camera: clip.camera,
+            clip: clip.ref,
+            ...(range ? { range: `${range.start}-${range.end}` } : {}),
+          },
+        });
+      }
       return { stream: store.open(clip.ref, range ?? undefined), size, range };
     },
 
