@@ -13,7 +13,7 @@ import { type BenchBroker, HUB_MQTT_USER } from './lib/broker.js';
 import { runLoadgen } from './lib/children.js';
 import { type BenchHub, startHub } from './lib/hub.js';
 import { createBenchDatabase } from './lib/db.js';
-import { loadAverage, machineTicks, type ProcUsage, ProcSampler } from './lib/proc.js';
+import { cpuSeconds, loadAverage, machineTicks, type ProcUsage, ProcSampler } from './lib/proc.js';
 import { round } from './lib/stats.js';
 import type { LoadgenResult } from './loadgen.js';
 
@@ -54,6 +54,8 @@ export interface IngestResult {
   drainCapped: boolean;
   latencyMs: { p50: number; p95: number; p99: number; max: number };
   hubCpuPct: number[];
+  /** Each hub's CPU at rest (3 s before the first message), % of a core. */
+  hubIdleCpuPct: number[];
   /** Unique events stored per CPU second of all hubs together (the cost per event, less sensitive to the load). */
   eventsPerHubCpuSec: number;
   /** Share of the machine's CPU time left idle while the load generator ran and the hubs drained, %. */
@@ -168,6 +170,13 @@ export async function runIngest(
             .catch((err: Error) => log(`  (pg activity sample failed: ${err.message})`));
         }, 100)
       : null;
+    // What each hub costs doing nothing (timers, BullMQ's stalled-job checks and schedulers, queue-depth reads, the
+    // live feed's listener check, metrics), measured before the first message: the fixed share of events per
+    // hub-CPU-second, which weighs twice with two hubs on the same input.
+    const idleSec = 3;
+    const idle0 = hubs.map((h) => cpuSeconds(h.pid));
+    await new Promise((r) => setTimeout(r, idleSec * 1000));
+    const hubIdleCpuPct = hubs.map((h, i) => round((100 * (cpuSeconds(h.pid) - idle0[i]!)) / idleSec, 1));
     const ticks0 = machineTicks();
     const brokerSampler = new ProcSampler(broker.pid).start();
     for (const h of hubs) samplers.push(new ProcSampler(h.pid).start());
@@ -261,6 +270,7 @@ export async function runIngest(
       drainSeconds: round((r.last_stored - lg.endedAt) / 1000, 2),
       latencyMs: { p50: round(r.p50), p95: round(r.p95), p99: round(r.p99), max: round(r.max) },
       hubCpuPct: usage.map((u) => round(u.cpuPct, 0)),
+      hubIdleCpuPct,
       eventsPerHubCpuSec: round(r.n / usage.reduce((a, u) => a + u.cpuSeconds, 0), 0),
       machineIdlePct: round((100 * (ticks1.idle - ticks0.idle)) / Math.max(1, ticks1.total - ticks0.total), 1),
       hubRssMaxMiB: usage.map((u) => round(u.rssMaxMiB, 0)),

@@ -156,6 +156,7 @@ async function main() {
             metric: 'hub CPU % of a core / RSS max MiB',
             value: `${r.hubCpuPct.join('+')} / ${r.hubRssMaxMiB.join('+')}`,
           },
+          { section: label, metric: 'hub CPU at rest, % of a core', value: r.hubIdleCpuPct.join('+') },
           { section: label, metric: 'broker CPU % of a core', value: fmt(r.brokerCpuPct) },
         );
       };
