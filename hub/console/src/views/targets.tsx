@@ -164,6 +164,8 @@ const fieldLabel = (key: string) => t(`targets.field.${key}` as MessageKey);
 /** Notification targets: Telegram, Zalo, e-mail and webhooks, each with a "send a test" button (admins only). */
 export function Targets() {
   const targets = useAsync(() => api.targets(), []);
+  // Sites by their names: a target is limited to sites chosen in a list, never typed as ids.
+  const sites = useAsync(() => api.sites(), []);
   const [form, setForm] = useState<Form>(EMPTY);
   const [editing, setEditing] = useState<Target | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
@@ -353,10 +355,29 @@ export function Targets() {
               )}
             </label>
           ))}
-        <label>
-          {t('admin.sitesLimit')}
-          <input value={form.sites} onInput={set('sites')} />
-        </label>
+        <fieldset class="wide">
+          <legend>{t('admin.sitesLimit')}</legend>
+          {(sites.data ?? []).map((x) => {
+            const chosen = list(form.sites ?? '');
+            return (
+              <label key={x.id} class="check" title={x.id}>
+                <input
+                  type="checkbox"
+                  checked={chosen.includes(x.id)}
+                  onChange={(e) =>
+                    setForm({
+                      ...form,
+                      sites: (e.currentTarget.checked ? [...chosen, x.id] : chosen.filter((id) => id !== x.id)).join(
+                        ', ',
+                      ),
+                    })
+                  }
+                />{' '}
+                {x.name ?? x.id}
+              </label>
+            );
+          })}
+        </fieldset>
         <label>
           {t('targets.minSeverity')}
           <select value={form.minSeverity} onChange={set('minSeverity')}>
