@@ -8,6 +8,7 @@ import { parseConfig } from '../../edge-agent/src/config.js';
 import { Collector, startMediaReceiver, tempDir } from '../support/agent-harness.js';
 import { startSimulator, type Simulator } from '@camhub/simulator';
 import { uniqueToken, uniqueTopicRoot } from '../support/ids.js';
+import { simCameras, testAgentConfig } from '../support/agent-config.js';
 
 // The agent in-process against the real simulator (SOAP over HTTP) and the real Mosquitto on 1883.
 // A free block in this file's own band (test/support/processes.ts: freePortBlock).
@@ -27,25 +28,18 @@ beforeAll(async () => {
   receiver = await startMediaReceiver();
   collector = await Collector.connect('mqtt://127.0.0.1:1883', ROOT);
   dataDir = tempDir('agent-events-');
-  const config = parseConfig({
-    site: SITE,
-    mqtt: { url: 'mqtt://127.0.0.1:1883', topicRoot: ROOT },
-    hub: { url: receiver.url, token: 'site-token-123' },
-    dataDir,
-    outbox: { maxBytes: 4 * 1024 * 1024 },
-    motionTimeoutSec: 3,
-    onvif: { pullTimeoutSec: 1, requestTimeoutMs: 2000, backoffMinMs: 100, backoffMaxMs: 1000 },
-    // The simulator runs without RTSP here and says so in GetCapabilities: the stream probe must not call that broken.
-    health: { intervalSec: 2 },
-    cameras: sim.cameras.map((c, i) => ({
-      id: `cam-${i}`,
-      name: `Camera ${i}`,
-      host: c.host,
-      port: c.port,
-      username: c.username,
-      password: c.password,
-    })),
-  });
+  const config = parseConfig(
+    testAgentConfig({
+      site: SITE,
+      mqtt: { url: 'mqtt://127.0.0.1:1883', topicRoot: ROOT },
+      hub: { url: receiver.url, token: 'site-token-123' },
+      dataDir,
+      motionTimeoutSec: 3,
+      // The simulator runs without RTSP here and says so in GetCapabilities: the stream probe must not call that broken.
+      health: { intervalSec: 2 },
+      cameras: simCameras(sim.cameras),
+    }),
+  );
   agent = new Agent(config, pino({ level: process.env.AGENT_TEST_LOG ?? 'silent' }));
   agent.start();
   // Subscribed on both cameras before any test triggers anything.

@@ -1,9 +1,9 @@
 import type { Report } from '@camhub/shared';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { authHeaders, createUser } from '../support/auth.js';
 import { makeEvent } from '../support/factories.js';
-import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { insertEvents } from '../support/security.js';
 
 /**
@@ -20,7 +20,6 @@ const CAMERAS = SITES.flatMap((site) => ['cam-1', 'cam-2', 'cam-3'].map((camera)
 const TYPES = ['motion', 'tamper', 'intrusion'] as const;
 const STATUSES = ['online', 'degraded', 'offline', 'unknown'] as const;
 
-let env: TestHubEnv;
 let hub: FastifyInstance;
 let admin: { authorization: string };
 
@@ -83,9 +82,9 @@ const seedTransitions = CAMERAS.flatMap(({ site, camera }, index) => {
   return out;
 });
 
+const fixture = useTestHub();
 beforeAll(async () => {
-  env = await createHubEnv();
-  hub = await buildHub(env.config);
+  ({ hub } = fixture);
   admin = await authHeaders(hub, 'admin');
   await insertEvents(hub.pg, seedEvents);
   for (const c of CAMERAS) {
@@ -122,11 +121,6 @@ beforeAll(async () => {
     );
   }
 }, 120_000);
-
-afterAll(async () => {
-  await hub?.close();
-  await env?.cleanup();
-});
 
 /** percentile_cont: linear interpolation between the closest ranks. */
 function percentile(values: number[], p: number): number | null {
