@@ -8,10 +8,12 @@ import { tempDir } from '../support/agent-harness.js';
 import { type Fmp4Part, Fmp4Splitter } from '../../hub/src/video/fmp4.js';
 import { startSimulator, type Simulator } from '@camhub/simulator';
 import { createUser, type TestUser } from '../support/auth.js';
-import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
+import { hubUrl, type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { uniqueToken } from '../support/ids.js';
 import { freePortBlock } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
+import { simCameras, testAgentConfig } from '../support/agent-config.js';
 
 // Live view end to end without a browser: the simulator's real RTSP (GStreamer), the real agent with real ffmpeg,
 // the hub's relay over a real WebSocket, real Mosquitto for the commands; a viewer is a plain HTTP client.
@@ -58,35 +60,31 @@ function watch(user: TestUser, camera: string, profile: 'main' | 'sub' = 'sub') 
   return { parts, state, done, close: () => abort.abort() };
 }
 
-beforeAll(async () => {
-  // The periodic session check is far away: a logout must end the stream through the published session change.
-  env = await createHubEnv({
+// The periodic session check is far away: a logout must end the stream through the published session change.
+const fixture = useTestHub(
+  {
     AGENT_TOKENS: `${SITE}=${AGENT_TOKEN}`,
     VIDEO_IDLE_STOP_SEC: 3,
     VIDEO_SESSION_CHECK_SEC: 60,
-  });
-  hub = await buildHub(env.config, { listen: true });
+  },
+  { listen: true },
+);
+beforeAll(async () => {
+  ({ env, hub } = fixture);
   url = hubUrl(hub);
   sim = await startSimulator({ cameras: 2, basePort: BASE_PORT, rtsp: { port: 0 }, discovery: false });
   expect(sim.rtspAvailable, sim.rtspUnavailableReason ?? '').toBe(true);
   agent = new Agent(
-    parseConfig({
-      site: SITE,
-      mqtt: { url: env.config.MQTT_URL, topicRoot: env.config.MQTT_TOPIC_ROOT },
-      hub: { url, token: AGENT_TOKEN },
-      dataDir: tempDir('video-live-'),
-      outbox: { maxBytes: 4 * 1024 * 1024 },
-      onvif: { pullTimeoutSec: 1, requestTimeoutMs: 2000, backoffMinMs: 100, backoffMaxMs: 1000 },
-      health: { intervalSec: 2 },
-      cameras: sim.cameras.map((c, i) => ({
-        id: `cam-${i}`,
-        name: `Camera ${i}`,
-        host: c.host,
-        port: c.port,
-        username: c.username,
-        password: c.password,
-      })),
-    }),
+    parseConfig(
+      testAgentConfig({
+        site: SITE,
+        mqtt: { url: env.config.MQTT_URL, topicRoot: env.config.MQTT_TOPIC_ROOT },
+        hub: { url, token: AGENT_TOKEN },
+        dataDir: tempDir('video-live-'),
+        health: { intervalSec: 2 },
+        cameras: simCameras(sim.cameras),
+      }),
+    ),
     pino({ level: process.env.TEST_AGENT_LOG ?? 'silent' }),
   );
   agent.start();
@@ -100,9 +98,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await agent?.stop();
-  await hub?.close();
   await sim?.close();
-  await env?.cleanup();
 });
 
 describe('live view', () => {
