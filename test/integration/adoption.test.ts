@@ -14,11 +14,13 @@ import { Agent } from '../../edge-agent/src/agent.js';
 import { parseConfig } from '../../edge-agent/src/config.js';
 import { tempDir } from '../support/agent-harness.js';
 import { authHeaders, createUser } from '../support/auth.js';
-import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
+import { type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { uniqueToken } from '../support/ids.js';
 import { MQTT_URL } from '../support/mqtt.js';
 import { freePortBlock } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
+import { testAgentConfig } from '../support/agent-config.js';
 
 const BASE_PORT = await freePortBlock(16, 30000);
 const SITE = `adopt-${uniqueToken()}`.slice(0, 40);
@@ -32,26 +34,26 @@ let admin: { authorization: string };
 
 function agentConfig(mqttUrl = MQTT_URL) {
   const local = sim.cameras[0]!;
-  return parseConfig({
-    site: SITE,
-    mqtt: { url: mqttUrl, topicRoot: env.config.MQTT_TOPIC_ROOT },
-    dataDir,
-    discovery: true,
-    outbox: { maxBytes: 4 * 1024 * 1024 },
-    motionTimeoutSec: 3,
-    onvif: { pullTimeoutSec: 1, requestTimeoutMs: 2000, backoffMinMs: 100, backoffMaxMs: 1000 },
-    health: { intervalSec: 2, stream: false },
-    cameras: [
-      {
-        id: 'cong-chinh',
-        name: 'Cổng chính',
-        host: local.host,
-        port: local.port,
-        username: local.username,
-        password: local.password,
-      },
-    ],
-  });
+  return parseConfig(
+    testAgentConfig({
+      site: SITE,
+      mqtt: { url: mqttUrl, topicRoot: env.config.MQTT_TOPIC_ROOT },
+      dataDir,
+      discovery: true,
+      motionTimeoutSec: 3,
+      health: { intervalSec: 2, stream: false },
+      cameras: [
+        {
+          id: 'cong-chinh',
+          name: 'Cổng chính',
+          host: local.host,
+          port: local.port,
+          username: local.username,
+          password: local.password,
+        },
+      ],
+    }),
+  );
 }
 const startAgent = (mqttUrl?: string) => {
   agent = new Agent(agentConfig(mqttUrl), pino({ level: process.env.AGENT_TEST_LOG ?? 'silent' }));
@@ -68,8 +70,10 @@ const siteCameras = async (headers = admin): Promise<SiteCameras> => {
 beforeAll(async () => {
   sim = await startSimulator({ cameras: 2, basePort: BASE_PORT, rtsp: false });
   dataDir = tempDir('adoption-');
-  env = await createHubEnv();
-  hub = await buildHub(env.config);
+}, 60_000);
+const fixture = useTestHub();
+beforeAll(async () => {
+  ({ env, hub } = fixture);
   admin = await authHeaders(hub, 'admin');
   await hub.inject({
     method: 'POST',
@@ -82,8 +86,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await agent?.stop();
-  await hub?.close();
-  await env?.cleanup();
   await sim?.close();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
