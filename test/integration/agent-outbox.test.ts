@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentProcess, Collector, freePort, MosquittoProcess, sleep, tempDir } from '../support/agent-harness.js';
 import { type SimCamera, startSimulator, type Simulator } from '@camhub/simulator';
 import { uniqueToken, uniqueTopicRoot } from '../support/ids.js';
+import { simCameras, testAgentConfig } from '../support/agent-config.js';
 
 // The agent as a real child process (npm run agent's entry) with a Mosquitto of our own that we stop and start,
 // and a SIGKILL in the middle: nothing may be lost, duplicated or reordered within a camera.
@@ -28,22 +29,16 @@ beforeAll(async () => {
   configFile = join(dir, 'agent.yaml');
   writeFileSync(
     configFile,
-    JSON.stringify({
-      site: SITE,
-      mqtt: { url: `mqtt://127.0.0.1:${broker.port}`, topicRoot: ROOT },
-      dataDir: join(dir, 'data'),
-      outbox: { maxBytes: 8 * 1024 * 1024 },
-      onvif: { pullTimeoutSec: 1, requestTimeoutMs: 1000, backoffMinMs: 100, backoffMaxMs: 1000 },
-      cameras: sim.cameras.map((c, i) => ({
-        id: `cam-${i}`,
-        name: `Camera ${i}`,
-        host: c.host,
-        port: c.port,
-        username: c.username,
-        password: c.password,
-        snapshot: 'off',
-      })),
-    }),
+    JSON.stringify(
+      testAgentConfig({
+        site: SITE,
+        mqtt: { url: `mqtt://127.0.0.1:${broker.port}`, topicRoot: ROOT },
+        dataDir: join(dir, 'data'),
+        outbox: { maxBytes: 8 * 1024 * 1024 },
+        onvif: { requestTimeoutMs: 1000 },
+        cameras: simCameras(sim.cameras, () => ({ snapshot: 'off' })),
+      }),
+    ),
   );
 });
 
