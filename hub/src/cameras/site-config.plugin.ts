@@ -1,8 +1,9 @@
 import { SITE_CONFIG_QOS, siteConfigTopic } from '@camhub/shared';
 import { Queue, Worker } from 'bullmq';
 import fp from 'fastify-plugin';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { UnavailableError } from '../errors.js';
+import { lazyMqttPublisher } from '../plugins/mqtt-publisher.js';
 
 export const SITE_CONFIG_QUEUE = 'site-config';
 /** A publication waits this long for the broker before the job is retried. */
@@ -33,19 +34,9 @@ export default fp<{ work?: boolean }>(
       await queue.add('publish', { site });
     });
 
-    let client: MqttClient | null = null;
+    const publisher = lazyMqttPublisher(cfg, { role: 'config', label: 'site-config', log: app.log });
     const connected = async (): Promise<MqttClient> => {
-      client ??= mqtt.connect(cfg.MQTT_URL, {
-        clientId: `${cfg.MQTT_CLIENT_ID.slice(0, 40)}-config-${process.pid}`,
-        username: cfg.MQTT_USERNAME,
-        password: cfg.MQTT_PASSWORD,
-        protocolVersion: cfg.MQTT_PROTOCOL_VERSION === 4 ? 4 : 5,
-        clean: true,
-        reconnectPeriod: 1000,
-        connectTimeout: 10_000,
-      });
-      client.on('error', (err) => app.log.warn({ err: err.message }, 'site-config mqtt error'));
-      const c = client;
+      const c = publisher.client();
       if (c.connected) return c;
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -92,7 +83,7 @@ export default fp<{ work?: boolean }>(
     app.addHook('onClose', async () => {
       await worker?.close();
       await queue.close();
-      await client?.endAsync().catch((err: Error) => app.log.warn({ err: err.message }, 'site-config mqtt end failed'));
+      await publisher.end();
     });
   },
   { name: 'site-config', dependencies: ['config', 'pg', 'redis'] },

@@ -2,8 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type AgentCommand, commandErrors, commandTopic, COMMAND_QOS, STREAM_ID_PATTERN } from '@camhub/shared';
 import fp from 'fastify-plugin';
-import mqtt, { type MqttClient } from 'mqtt';
 import { WebSocketServer } from 'ws';
+import { lazyMqttPublisher } from '../plugins/mqtt-publisher.js';
 import { createRelay, type Relay } from './relay.js';
 
 declare module 'fastify' {
@@ -29,24 +29,11 @@ function refuse(socket: Duplex, status: number, text: string): void {
 export default fp(
   async (app) => {
     const cfg = app.config;
-    let client: MqttClient | null = null;
-    const mqttClient = () => {
-      client ??= mqtt.connect(cfg.MQTT_URL, {
-        clientId: `${cfg.MQTT_CLIENT_ID.slice(0, 40)}-video-${process.pid}`,
-        username: cfg.MQTT_USERNAME,
-        password: cfg.MQTT_PASSWORD,
-        protocolVersion: cfg.MQTT_PROTOCOL_VERSION === 4 ? 4 : 5,
-        clean: true,
-        reconnectPeriod: 1000,
-        connectTimeout: 10_000,
-      });
-      client.on('error', (err) => app.log.warn({ err: err.message }, 'video command mqtt error'));
-      return client;
-    };
+    const publisher = lazyMqttPublisher(cfg, { role: 'video', label: 'video command', log: app.log });
     const send = async (command: AgentCommand) => {
       const problem = commandErrors(command);
       if (problem) throw new Error(`command does not match the contract: ${problem}`);
-      await mqttClient().publishAsync(commandTopic(command.site, cfg.MQTT_TOPIC_ROOT), JSON.stringify(command), {
+      await publisher.client().publishAsync(commandTopic(command.site, cfg.MQTT_TOPIC_ROOT), JSON.stringify(command), {
         qos: COMMAND_QOS.qos,
         retain: COMMAND_QOS.retain,
       });
@@ -94,7 +81,7 @@ export default fp(
       wss.close();
     });
     app.addHook('onClose', async () => {
-      await client?.endAsync().catch((err: Error) => app.log.warn({ err: err.message }, 'video mqtt end failed'));
+      await publisher.end();
     });
   },
   { name: 'video', dependencies: ['config', 'auth'] },
