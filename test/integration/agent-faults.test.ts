@@ -7,6 +7,7 @@ import { parseConfig } from '../../edge-agent/src/config.js';
 import { Collector, sleep, tempDir } from '../support/agent-harness.js';
 import { type SimCamera, startSimulator, type Simulator } from '@camhub/simulator';
 import { uniqueToken, uniqueTopicRoot } from '../support/ids.js';
+import { simCameras, testAgentConfig } from '../support/agent-config.js';
 
 // Every fault mode of the simulator, survived by the agent running in-process against real SOAP/HTTP and Mosquitto.
 // Timings are shortened (pull 1 s, request timeout 1 s, backoff 0.1-1 s, renew every 2 s) so this runs in seconds;
@@ -30,30 +31,15 @@ beforeAll(async () => {
   [cam0, cam1] = sim.cameras as [SimCamera, SimCamera];
   collector = await Collector.connect('mqtt://127.0.0.1:1883', ROOT);
   dataDir = tempDir('agent-faults-');
-  const config = parseConfig({
-    site: SITE,
-    mqtt: { url: 'mqtt://127.0.0.1:1883', topicRoot: ROOT },
-    dataDir,
-    outbox: { maxBytes: 4 * 1024 * 1024 },
-    onvif: {
-      pullTimeoutSec: 1,
-      requestTimeoutMs: 1000,
-      backoffMinMs: 100,
-      backoffMaxMs: 1000,
-      leaseSec: 10,
-      renewSec: 2,
-      clockCheckSec: 60,
-    },
-    cameras: sim.cameras.map((c, i) => ({
-      id: `cam-${i}`,
-      name: `Camera ${i}`,
-      host: c.host,
-      port: c.port,
-      username: c.username,
-      password: c.password,
-      snapshot: 'off',
-    })),
-  });
+  const config = parseConfig(
+    testAgentConfig({
+      site: SITE,
+      mqtt: { url: 'mqtt://127.0.0.1:1883', topicRoot: ROOT },
+      dataDir,
+      onvif: { requestTimeoutMs: 1000, leaseSec: 10, renewSec: 2, clockCheckSec: 60 },
+      cameras: simCameras(sim.cameras, () => ({ snapshot: 'off' })),
+    }),
+  );
   agent = new Agent(config, pino({ level: process.env.AGENT_TEST_LOG ?? 'silent' }));
   agent.start();
   await collector.waitFor(() => sim.cameras.every((c) => c.stats().activeSubscriptions === 1), 10_000, 'subscriptions');

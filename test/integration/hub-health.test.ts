@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CameraStatusChange } from '../../hub/src/bus.js';
 import { makeAgentStatus, makeHealth } from '../support/factories.js';
 import { authHeaders } from '../support/auth.js';
-import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
+import { type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { connectPublisher, publishJson } from '../support/mqtt.js';
 import { sleep, waitFor } from '../support/wait.js';
 
@@ -27,10 +28,10 @@ const camera = async (site: string, cam: string) => {
   return (res.json().items as Cam[]).find((c) => c.camera === cam);
 };
 
+// A 2-second heartbeat timeout and a 1-second sweep keep the test short; production uses 90 s and 10 s.
+const fixture = useTestHub({ HEALTH_STALE_SEC: 2, HEALTH_SWEEP_SEC: 1, ALERT_TICK_SEC: 1 });
 beforeAll(async () => {
-  // A 2-second heartbeat timeout and a 1-second sweep keep the test short; production uses 90 s and 10 s.
-  env = await createHubEnv({ HEALTH_STALE_SEC: 2, HEALTH_SWEEP_SEC: 1, ALERT_TICK_SEC: 1 });
-  hub = await buildHub(env.config);
+  ({ env, hub } = fixture);
   hub.container.bus.on('camera.status', (c) => changes.push(c));
   t = createTopics(env.config.MQTT_TOPIC_ROOT);
   await waitFor(() => hub.ingest.mqtt?.connected);
@@ -39,8 +40,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pub?.endAsync();
-  await hub?.close();
-  await env?.cleanup();
 });
 
 describe('camera status at the hub', () => {

@@ -8,7 +8,8 @@ import { Agent } from '../../edge-agent/src/agent.js';
 import { parseConfig } from '../../edge-agent/src/config.js';
 import { tempDir } from '../support/agent-harness.js';
 import { startSimulator, type Simulator } from '@camhub/simulator';
-import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
+import { hubUrl, type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { uniqueToken } from '../support/ids.js';
 import { freePortBlock } from '../support/processes.js';
 import { startSmtpServer, type SmtpTestServer } from '../support/smtp.js';
@@ -16,6 +17,7 @@ import { startTelegramStandIn, type TelegramStandIn } from '../support/telegram-
 import { waitFor } from '../support/wait.js';
 import { startZaloStandIn, type ZaloStandIn } from '../support/zalo-stand-in.js';
 import { ALERTS_TEST_ADMIN_PASSWORD, type ApiClient, apiClient } from './alerts-support.js';
+import { testAgentConfig } from '../support/agent-config.js';
 
 // End to end on loopback: the ONVIF simulator's door contact (SOAP over HTTP) → the real edge agent (snapshot over
 // ONVIF, upload to the hub) → Mosquitto → the hub's rule → Telegram and Zalo stand-ins and a real SMTP server.
@@ -42,7 +44,9 @@ beforeAll(async () => {
   telegram = await startTelegramStandIn({ token: BOT_TOKEN, chats: [CHAT] });
   zalo = await startZaloStandIn({ ...ZALO_APP, followers: [FOLLOWER] });
   smtp = await startSmtpServer({ username: 'bv@example.vn', password: 'smtp-pass-456' });
-  env = await createHubEnv({
+});
+const fixture = useTestHub(
+  () => ({
     AGENT_TOKENS: `${SITE}=${AGENT_TOKEN}`,
     CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD,
     TELEGRAM_API_URL: telegram.url,
@@ -50,8 +54,11 @@ beforeAll(async () => {
     ZALO_OAUTH_URL: zalo.url,
     ZALO_ZNS_URL: zalo.url,
     SMTP_CA_FILE: smtp.caFile,
-  });
-  hub = await buildHub(env.config, { listen: true });
+  }),
+  { listen: true },
+);
+beforeAll(async () => {
+  ({ env, hub } = fixture);
   // The site's name for people comes from the sites registry.
   await hub.container.services.sites.create(
     { id: SITE, name: 'Kho Hà Nội', kind: 'business' },
@@ -63,23 +70,23 @@ beforeAll(async () => {
   sim = await startSimulator({ cameras: 1, basePort: BASE_PORT, rtsp: false, discovery: false });
   dataDir = tempDir('notify-sim-');
   agent = new Agent(
-    parseConfig({
-      site: SITE,
-      mqtt: { url: env.config.MQTT_URL, topicRoot: env.config.MQTT_TOPIC_ROOT },
-      hub: { url: hubUrl(hub), token: AGENT_TOKEN },
-      dataDir,
-      outbox: { maxBytes: 4 * 1024 * 1024 },
-      onvif: { pullTimeoutSec: 1, requestTimeoutMs: 2000, backoffMinMs: 100, backoffMaxMs: 1000 },
-      health: { intervalSec: 2, stream: false },
-      cameras: sim.cameras.map((c) => ({
-        id: 'cua-kho',
-        name: 'Cửa kho',
-        host: c.host,
-        port: c.port,
-        username: c.username,
-        password: c.password,
-      })),
-    }),
+    parseConfig(
+      testAgentConfig({
+        site: SITE,
+        mqtt: { url: env.config.MQTT_URL, topicRoot: env.config.MQTT_TOPIC_ROOT },
+        hub: { url: hubUrl(hub), token: AGENT_TOKEN },
+        dataDir,
+        health: { intervalSec: 2, stream: false },
+        cameras: sim.cameras.map((c) => ({
+          id: 'cua-kho',
+          name: 'Cửa kho',
+          host: c.host,
+          port: c.port,
+          username: c.username,
+          password: c.password,
+        })),
+      }),
+    ),
     pino({ level: process.env.AGENT_TEST_LOG ?? 'silent' }),
   );
   agent.start();
@@ -100,8 +107,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await agent?.stop();
   await sim?.close();
-  await hub?.close();
-  await env?.cleanup();
   await telegram?.close();
   await zalo?.close();
   await smtp?.close();
