@@ -18,7 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeAgentStatus, makeCameraStatus, makeEvent, makeEventClip, makeHealth } from '../support/factories.js';
 import { Cleanup, track } from '../faults/support/cleanup.js';
 import { ProductionMosquitto } from '../support/mosquitto.js';
-import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
+import { hubUrl, type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { connectPublisher } from '../support/mqtt.js';
 import { sleep, waitFor } from '../support/wait.js';
 
@@ -139,25 +140,26 @@ describe('the real hub under bad input and a flood from one client', () => {
   beforeAll(async () => {
     broker = await ProductionMosquitto.start(['fz-bad', 'fz-good'], { onSpawn: track });
     processes.defer('mosquitto', () => broker.remove());
-    env = await createHubEnv({ INGEST_BATCH_MS: 20 });
-    hub = await buildHub(
-      {
-        ...env.config,
-        MQTT_URL: broker.url,
-        MQTT_USERNAME: 'camhub.hub',
-        MQTT_PASSWORD: broker.hubPassword,
-        MQTT_TOPIC_ROOT: ROOT,
-      },
-      { listen: true },
-    );
+  });
+  // Registered before the hub's: the broker goes last, after the hub has closed and ended its session on it.
+  afterAll(() => processes.run());
+  const fixture = useTestHub(
+    () => ({
+      INGEST_BATCH_MS: 20,
+      MQTT_URL: broker.url,
+      MQTT_USERNAME: 'camhub.hub',
+      MQTT_PASSWORD: broker.hubPassword,
+      MQTT_TOPIC_ROOT: ROOT,
+    }),
+    { listen: true },
+  );
+  beforeAll(() => {
+    ({ env, hub } = fixture);
     db = new pg.Pool({ connectionString: env.db.url, max: 2 });
   });
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.endAsync(true)));
-    await hub?.close();
     await db?.end();
-    await env?.cleanup();
-    await processes.run();
   });
 
   it('rejects each kind of bad message with its reason, counts them, and keeps storing good events fast', async () => {

@@ -2,7 +2,8 @@ import { createTopics } from '@camhub/shared';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent } from '../support/factories.js';
-import { createHubEnv, type TestHubEnv } from '../support/hub.js';
+import { type TestHubEnv } from '../support/hub.js';
+import { useTestHubEnv } from '../support/hub-fixture.js';
 import { connectPublisher } from '../support/mqtt.js';
 import { type HubProcess, spawnHub } from '../support/processes.js';
 import { sleep, waitFor } from '../support/wait.js';
@@ -11,15 +12,15 @@ let env: TestHubEnv;
 let db: pg.Pool;
 const hubs: HubProcess[] = [];
 
-beforeAll(async () => {
-  env = await createHubEnv({ INGEST_BATCH_MS: 100 });
+const fixture = useTestHubEnv({ INGEST_BATCH_MS: 100 });
+beforeAll(() => {
+  ({ env } = fixture);
   db = new pg.Pool({ connectionString: env.db.url });
 });
 
 afterAll(async () => {
   await Promise.all(hubs.map((h) => h.stop('SIGKILL')));
   await db?.end();
-  await env?.cleanup();
 });
 
 /**

@@ -3,7 +3,8 @@
 // PostgreSQL and Redis; the summary is written by the maintenance job, as in production.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
+import { buildHub, type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { uniqueToken } from '../support/ids.js';
 import { sleep } from '../support/wait.js';
 
@@ -12,11 +13,11 @@ let env: TestHubEnv;
 let a: FastifyInstance;
 let b: FastifyInstance;
 
+// Past 3 failures an IP is refused before any password check (429): a burst that fits in one window.
+// No scheduled ticks: the test runs the job itself, on both hubs at once, when the window has ended.
+const fixture = useTestHub({ AUTH_AUDIT_WINDOW_SEC: WINDOW_SEC, AUTH_IP_MAX_FAILURES: 3 }, { maintenance: false });
 beforeAll(async () => {
-  // Past 3 failures an IP is refused before any password check (429): a burst that fits in one window.
-  env = await createHubEnv({ AUTH_AUDIT_WINDOW_SEC: WINDOW_SEC, AUTH_IP_MAX_FAILURES: 3 });
-  // No scheduled ticks: the test runs the job itself, on both hubs at once, when the window has ended.
-  a = await buildHub(env.config, { maintenance: false });
+  ({ env, hub: a } = fixture);
   b = await buildHub(
     { ...env.config, MQTT_CLIENT_ID: `camhub-test-${uniqueToken()}` },
     { maintenance: false, ingest: { subscribe: false, work: false } },
@@ -25,8 +26,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await b?.close();
-  await a?.close();
-  await env?.cleanup();
 });
 
 const refuse = (hub: FastifyInstance, ip: string, username: string) =>
