@@ -1,22 +1,18 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createUser, login } from '../support/auth.js';
-import { buildHub, createHubEnv, TEST_ADMIN_PASSWORD, type TestHubEnv } from '../support/hub.js';
+import { buildHub, TEST_ADMIN_PASSWORD, type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { REPO_ROOT } from '../support/processes.js';
 
 let env: TestHubEnv;
 let hub: FastifyInstance;
 
+const fixture = useTestHub({ AUTH_USER_MAX_FAILURES: 3, AUTH_IP_MAX_FAILURES: 6, AUTH_COOKIE_SECURE: 'false' });
 beforeAll(async () => {
-  env = await createHubEnv({ AUTH_USER_MAX_FAILURES: 3, AUTH_IP_MAX_FAILURES: 6, AUTH_COOKIE_SECURE: 'false' });
-  hub = await buildHub(env.config);
-});
-
-afterAll(async () => {
-  await hub?.close();
-  await env?.cleanup();
+  ({ env, hub } = fixture);
 });
 
 const loginFrom = (ip: string, username: string, password: string) =>

@@ -1,31 +1,27 @@
 // Issue 19, findings 1, 4 and 7: the login throttle attacked as a penetration tester did (parallel guesses, a flood
 // of refused logins, a NAT address full of failures), each reproduced against a real hub, PostgreSQL and Redis.
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../support/auth.js';
-import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
+import { buildHub, type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
 import { sleep } from '../support/wait.js';
 
 let env: TestHubEnv;
 let hub: FastifyInstance;
 
-beforeAll(async () => {
-  env = await createHubEnv({
-    AUTH_USER_MAX_FAILURES: 5,
-    AUTH_IP_MAX_FAILURES: 20,
-    AUTH_LOGIN_RATE_PER_MIN: 45,
-    AUTH_LOGIN_CONCURRENT_USER: 2,
-    AUTH_LOGIN_CONCURRENT_IP: 8,
-    AUTH_PAIR_FREE_FAILURES: 3,
-    AUTH_AUDIT_WINDOW_SEC: 600,
-    TRUST_PROXY: '127.0.0.1',
-  });
-  hub = await buildHub(env.config);
+const fixture = useTestHub({
+  AUTH_USER_MAX_FAILURES: 5,
+  AUTH_IP_MAX_FAILURES: 20,
+  AUTH_LOGIN_RATE_PER_MIN: 45,
+  AUTH_LOGIN_CONCURRENT_USER: 2,
+  AUTH_LOGIN_CONCURRENT_IP: 8,
+  AUTH_PAIR_FREE_FAILURES: 3,
+  AUTH_AUDIT_WINDOW_SEC: 600,
+  TRUST_PROXY: '127.0.0.1',
 });
-
-afterAll(async () => {
-  await hub?.close();
-  await env?.cleanup();
+beforeAll(async () => {
+  ({ env, hub } = fixture);
 });
 
 const loginFrom = (ip: string, username: string, password: string, headers: Record<string, string> = {}) =>
