@@ -192,9 +192,19 @@ describe('cameras from the console', () => {
       await form.getByLabel('Mã camera').fill('ngo-12');
       await form.getByLabel('Tên camera').fill('Ngõ 12');
       await form.getByLabel('Vị trí').fill('Cột điện số 3');
-      await form.getByLabel('Địa chỉ IP hoặc tên máy').fill('10.20.0.64');
+      // A web address where the host goes, and no password: the console names both in Vietnamese and sends nothing.
+      await form.getByLabel('Địa chỉ IP hoặc tên máy').fill('http://10.20.0.64/onvif');
       await form.getByLabel('Cổng ONVIF').fill('8080');
       await form.getByLabel('Tên đăng nhập camera').fill('onvif');
+      await form.getByRole('button', { name: 'Thêm camera' }).click();
+      const problems = form.locator('[data-testid="camera-problems"]');
+      await problems.waitFor();
+      expect(await problems.locator('li').allTextContents()).toEqual([
+        'Nhập địa chỉ IP hoặc tên máy của camera, ví dụ 192.168.1.64 (không có khoảng trắng, "http://" hay "/").',
+        'Nhập mật khẩu camera.',
+      ]);
+      expect((await api<SiteCameras>(`/sites/${SITE}/cameras`)).body.version).toBeNull();
+      await form.getByLabel('Địa chỉ IP hoặc tên máy').fill('10.20.0.64');
       await form.getByLabel('Mật khẩu camera').fill('mat-khau-cu');
       await form.getByRole('button', { name: 'Thêm camera' }).click();
       await page.getByRole('status').filter({ hasText: 'Đã nhận Ngõ 12' }).waitFor();

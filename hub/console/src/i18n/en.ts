@@ -478,4 +478,15 @@ export const en: Record<keyof typeof vi, string> = {
   'cameras.hostHint': 'For example: 192.168.1.64 or cam-gate.local',
   'cameras.port': 'ONVIF port',
   'cameras.newPassword': 'New camera password (empty: unchanged)',
+  'cameras.invalid': 'The camera was not saved; please fix:',
+  'cameras.v.id':
+    'A camera id has only lower-case letters without accents, digits, "-" or "_" (up to 64), starting with a letter or digit.',
+  'cameras.v.name': 'Enter a name for the camera.',
+  'cameras.v.nameLong': 'The camera name is longer than {max} characters.',
+  'cameras.v.locationLong': 'The location is longer than {max} characters.',
+  'cameras.v.host': 'Enter the camera\'s IP address or host name, e.g. 192.168.1.64 (no spaces, "http://" or "/").',
+  'cameras.v.port': 'The ONVIF port is a number from 1 to 65535.',
+  'cameras.v.username': "Enter the camera's user name (up to 128 characters).",
+  'cameras.v.password': "Enter the camera's password.",
+  'cameras.v.passwordLong': 'The password is longer than {max} characters.',
 };

@@ -479,4 +479,16 @@ export const vi = {
   'cameras.hostHint': 'Ví dụ: 192.168.1.64 hoặc cam-cong.local',
   'cameras.port': 'Cổng ONVIF',
   'cameras.newPassword': 'Mật khẩu camera mới (để trống: giữ nguyên)',
+  'cameras.invalid': 'Chưa lưu được camera, cần sửa:',
+  'cameras.v.id':
+    'Mã camera chỉ gồm chữ thường không dấu, số, "-" hoặc "_" (tối đa 64 ký tự), bắt đầu bằng chữ hoặc số.',
+  'cameras.v.name': 'Nhập tên camera.',
+  'cameras.v.nameLong': 'Tên camera dài quá {max} ký tự.',
+  'cameras.v.locationLong': 'Vị trí dài quá {max} ký tự.',
+  'cameras.v.host':
+    'Nhập địa chỉ IP hoặc tên máy của camera, ví dụ 192.168.1.64 (không có khoảng trắng, "http://" hay "/").',
+  'cameras.v.port': 'Cổng ONVIF là một số từ 1 đến 65535.',
+  'cameras.v.username': 'Nhập tên đăng nhập camera (tối đa 128 ký tự).',
+  'cameras.v.password': 'Nhập mật khẩu camera.',
+  'cameras.v.passwordLong': 'Mật khẩu dài quá {max} ký tự.',
 };

@@ -2,8 +2,10 @@ import { useState } from 'preact/hooks';
 import { api, ApiError, type CameraPatch, type DiscoveredCamera, type RegistryCamera } from '../api.js';
 import { ErrorNotice, Loading } from '../components/common.js';
 import { useAsync } from '../hooks.js';
-import { formatDateTime, label, t } from '../i18n/index.js';
+import { formatDateTime, label, t, type MessageKey } from '../i18n/index.js';
 import { siteName, useNames } from '../names.js';
+import { cameraProblems } from './camera-form.js';
+import type { Problem } from './rule-form.js';
 
 const asError = (err: unknown) => (err instanceof ApiError ? err : new ApiError(0, 'client_error', String(err)));
 
@@ -78,6 +80,7 @@ export function Cameras() {
   const [edit, setEdit] = useState<EditForm | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  const [problems, setProblems] = useState<Problem[]>([]);
 
   const run = async (what: () => Promise<unknown>, message: string) => {
     setError(null);
@@ -96,6 +99,7 @@ export function Cameras() {
   const startAdopt = (d: DiscoveredCamera) => {
     const a = address(d);
     setEdit(null);
+    setProblems([]);
     setAdopt({
       endpoint: d.endpoint,
       id: suggestId(d, registry.data?.cameras.map((c) => c.camera) ?? []),
@@ -111,6 +115,7 @@ export function Cameras() {
   /** A camera WS-Discovery cannot see (another subnet, discovery off): added by its address. */
   const startManual = () => {
     setEdit(null);
+    setProblems([]);
     setAdopt({
       endpoint: '',
       id: '',
@@ -126,6 +131,14 @@ export function Cameras() {
   const submitAdopt = async (e: Event) => {
     e.preventDefault();
     if (!adopt) return;
+    const found = cameraProblems({
+      id: adopt.id,
+      name: adopt.name,
+      location: adopt.location,
+      connection: { ...adopt, passwordRequired: true },
+    });
+    setProblems(found);
+    if (found.length > 0) return;
     const ok = await run(
       () =>
         api.adoptCamera(chosen, {
@@ -146,6 +159,13 @@ export function Cameras() {
   const submitEdit = async (e: Event) => {
     e.preventDefault();
     if (!edit) return;
+    const found = cameraProblems({
+      name: edit.name,
+      location: edit.location,
+      ...(edit.connection ? { connection: { ...edit.connection, passwordRequired: false } } : {}),
+    });
+    setProblems(found);
+    if (found.length > 0) return;
     const changes: CameraPatch = { name: edit.name, location: edit.location };
     // The connection of a camera the hub holds: only what changed, the password only when a new one is typed.
     if (edit.connection) {
@@ -223,6 +243,7 @@ export function Cameras() {
                           type="button"
                           onClick={() => {
                             setAdopt(null);
+                            setProblems([]);
                             setEdit({
                               camera: c.camera,
                               name: c.name,
@@ -316,12 +337,13 @@ export function Cameras() {
         )}
       </Loading>
       {adopt && (
-        <form class="search" onSubmit={(e) => void submitAdopt(e)} aria-labelledby="adopt-title">
+        <form class="search" noValidate onSubmit={(e) => void submitAdopt(e)} aria-labelledby="adopt-title">
           <h2 id="adopt-title">
             {adopt.endpoint
               ? t('cameras.adoptTitle', { address: `${adopt.host}:${adopt.port}` })
               : t('cameras.manualTitle')}
           </h2>
+          <FormProblems problems={problems} />
           <label>
             {t('cameras.id')}
             <input
@@ -400,8 +422,9 @@ export function Cameras() {
         </form>
       )}
       {edit && (
-        <form class="search" onSubmit={(e) => void submitEdit(e)} aria-labelledby="camera-edit-title">
+        <form class="search" noValidate onSubmit={(e) => void submitEdit(e)} aria-labelledby="camera-edit-title">
           <h2 id="camera-edit-title">{t('cameras.editTitle', { camera: edit.camera })}</h2>
+          <FormProblems problems={problems} />
           <label>
             {t('cameras.name')}
             <input
@@ -480,5 +503,20 @@ export function Cameras() {
       {done && <p role="status">{done}</p>}
       <ErrorNotice error={error} what="/sites/:site/cameras" />
     </>
+  );
+}
+
+/** Why a camera form was not sent, in the console's words (the browser's own validation is off). */
+function FormProblems({ problems }: { problems: Problem[] }) {
+  if (problems.length === 0) return null;
+  return (
+    <div class="notice error" role="alert" data-testid="camera-problems">
+      <p>{t('cameras.invalid')}</p>
+      <ul>
+        {problems.map((p) => (
+          <li key={p.key}>{t(p.key as MessageKey, p.params)}</li>
+        ))}
+      </ul>
+    </div>
   );
 }
