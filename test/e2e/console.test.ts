@@ -149,6 +149,12 @@ beforeAll(async () => {
   ).catch((err: Error) => {
     throw new Error(`${err.message}; cameras: ${lastCameras}`);
   });
+  // And every camera's event subscription live at the simulator: "online" comes from health probes, which run
+  // before the agent's first PullPoint is up, and a motion before it would time the subscription, not the hub.
+  await waitFor(() => sim.cameras.every((c) => c.stats().activeSubscriptions >= 1), {
+    timeoutMs: 30_000,
+    what: 'every camera subscribed by the agent',
+  });
   sim.cameras[0]!.setMotion(true);
   await new Promise((r) => setTimeout(r, 800));
   sim.cameras[0]!.setMotion(false);
