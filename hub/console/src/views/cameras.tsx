@@ -1,13 +1,12 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError, type CameraPatch, type DiscoveredCamera, type RegistryCamera } from '../api.js';
+import { api, type ApiError, type CameraPatch, type DiscoveredCamera, type RegistryCamera } from '../api.js';
 import { ErrorNotice, Loading } from '../components/common.js';
 import { useAsync } from '../hooks.js';
 import { formatDateTime, label, t, type MessageKey } from '../i18n/index.js';
 import { siteName, useNames } from '../names.js';
 import { cameraProblems } from './camera-form.js';
 import type { Problem } from './rule-form.js';
-
-const asError = (err: unknown) => (err instanceof ApiError ? err : new ApiError(0, 'client_error', String(err)));
+import { asError } from './form-helpers.js';
 
 /** A free camera id for a discovered camera: from its ONVIF name when it has one, else cam-N. */
 function suggestId(d: DiscoveredCamera, taken: string[]): string {

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { type AlertRule, api, ApiError, EVENT_TYPES } from '../api.js';
+import { type AlertRule, api, type ApiError, EVENT_TYPES } from '../api.js';
 import { ErrorNotice, Loading, SeverityBadge } from '../components/common.js';
 import { useAsync } from '../hooks.js';
 import { formatNumber, label, type MessageKey, t } from '../i18n/index.js';
@@ -15,8 +15,7 @@ import {
   SEVERITIES,
   toggled,
 } from './rule-form.js';
-
-const asError = (err: unknown) => (err instanceof ApiError ? err : new ApiError(0, 'client_error', String(err)));
+import { asError, toggle } from './form-helpers.js';
 
 /** Whether the browser knows a time zone (the hub checks again with its own list). */
 function zoneKnown(zone: string): boolean {
@@ -46,9 +45,6 @@ function ruleScope(r: AlertRule): string {
   if (r.sites) return r.sites.map(siteName).join(', ');
   return t('admin.everywhere');
 }
-
-const toggle = <T,>(list: T[], item: T, on: boolean): T[] =>
-  on ? (list.includes(item) ? list : [...list, item]) : list.filter((x) => x !== item);
 
 /**
  * Alert rules: the list in words, and an editor for every field (event types, sites and cameras, schedule windows,

@@ -1,11 +1,11 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError, ROLES, type Role, type UserItem } from '../api.js';
+import { api, type ApiError, ROLES, type Role, type UserItem } from '../api.js';
 import { ErrorNotice, Loading } from '../components/common.js';
 import { useAsync } from '../hooks.js';
 import { label, type MessageKey, t } from '../i18n/index.js';
 import { siteName, useNames } from '../names.js';
+import { asError, toggle } from './form-helpers.js';
 
-const asError = (err: unknown) => (err instanceof ApiError ? err : new ApiError(0, 'client_error', String(err)));
 const USERNAME = /^[a-z0-9][a-z0-9._-]{1,63}$/;
 const PASSWORD_MIN = 12;
 
@@ -28,9 +28,6 @@ function userProblems(f: UserForm, creating: boolean): MessageKey[] {
   if (f.roles.length === 0) out.push('users.v.roles');
   return out;
 }
-
-const toggle = <T,>(list: T[], item: T, on: boolean): T[] =>
-  on ? (list.includes(item) ? list : [...list, item]) : list.filter((x) => x !== item);
 
 /**
  * People and what they may do: create, change roles and sites, reset a password, lock and unlock. A new password or
