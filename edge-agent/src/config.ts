@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { CameraIdSchema, DEFAULT_TOPIC_ROOT, SiteIdSchema } from '@camhub/shared';
+import { CameraIdSchema, compileSchema, DEFAULT_TOPIC_ROOT, SiteIdSchema } from '@camhub/shared';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import { TypeCompiler, type ValueError, ValueErrorType } from '@sinclair/typebox/compiler';
+import { type ValueError, ValueErrorType } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, errorMessage } from './errors.js';
@@ -179,7 +179,7 @@ export type CameraConfig = Static<typeof CameraConfigSchema>;
 export type ClipConfig = Static<typeof ClipConfigSchema>;
 export type HealthConfig = AgentConfig['health'];
 
-const compiled = TypeCompiler.Compile(AgentConfigSchema);
+const compiled = compileSchema(AgentConfigSchema);
 
 /** `/cameras/2/port` → `cameras[2].port`, the way people read their config file. */
 export function fieldName(path: string): string {

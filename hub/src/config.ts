@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { type Static, Type } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { compileSchema } from '@camhub/shared';
 import { Value } from '@sinclair/typebox/value';
 import { parseSiteTimeZones } from './alerts/time-zones.js';
 import { checkHubKeyFile } from './auth/keys.js';
@@ -251,7 +251,7 @@ export const HubConfigSchema = Type.Object({
 });
 export type HubConfig = Static<typeof HubConfigSchema>;
 
-const compiled = TypeCompiler.Compile(HubConfigSchema);
+const compiled = compileSchema(HubConfigSchema);
 const INTEGER_KEYS = new Set(
   Object.entries(HubConfigSchema.properties)
     .filter(([, s]) => (s as { type?: string }).type === 'integer')

@@ -1,5 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { compileSchema } from './compile.js';
 import { isValidIsoTime } from './ids.js';
 import {
   AgentStatusSchema,
@@ -35,11 +35,11 @@ export type Decoded = {
 export type DecodeResult = Decoded | { ok: false; reason: RejectionReason; detail: string };
 
 const compiled = {
-  agent: TypeCompiler.Compile(AgentStatusSchema),
-  events: TypeCompiler.Compile(CameraEventSchema),
-  health: TypeCompiler.Compile(HealthSampleSchema),
-  status: TypeCompiler.Compile(CameraStatusSchema),
-  clips: TypeCompiler.Compile(EventClipSchema),
+  agent: compileSchema(AgentStatusSchema),
+  events: compileSchema(CameraEventSchema),
+  health: compileSchema(HealthSampleSchema),
+  status: compileSchema(CameraStatusSchema),
+  clips: compileSchema(EventClipSchema),
 };
 
 /** Compiled validators for each payload kind (TypeBox compiler: no Ajv, no per-call schema walk). */
@@ -124,6 +124,6 @@ export function decodeMessage(topic: string, raw: Uint8Array, root: string = DEF
 
 /** Checks a value against a schema and returns every error, for config files and tests. */
 export function schemaErrors(schema: TSchema, value: unknown): string[] {
-  const c = TypeCompiler.Compile(schema);
+  const c = compileSchema(schema);
   return [...c.Errors(value)].map((e) => `${e.path || '/'}: ${e.message}`);
 }

@@ -1,4 +1,4 @@
-import { FormatRegistry, Type } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 
 /** Sites and cameras are safe as MQTT topic levels and URL path segments. */
 export const IDENTIFIER_PATTERN = '^[a-z0-9][a-z0-9_-]{0,63}$';
@@ -14,7 +14,7 @@ export const CameraIdSchema = Type.String({
 export const ISO_TIME_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z$';
 /**
  * Schema format for times that must name a real instant: the shape alone lets `0000-00-00T00:00:00Z` through, which
- * PostgreSQL then refuses. Registered with TypeBox below and with the hub's Ajv (hub/src/app.ts), so MQTT payloads and
+ * PostgreSQL then refuses. Registered with TypeBox where schemas are compiled (compile.ts) and with the hub's Ajv (hub/src/app.ts), so MQTT payloads and
  * HTTP parameters are checked by the same function.
  */
 export const ISO_TIME_FORMAT = 'camhub-iso-time';
@@ -39,5 +39,3 @@ export function isValidIsoTime(s: string): boolean {
   // Date.parse rolls over impossible dates (2026-02-31); compare the calendar date back.
   return new Date(ms).toISOString().slice(0, 10) === s.slice(0, 10);
 }
-
-FormatRegistry.Set(ISO_TIME_FORMAT, isValidIsoTime);

@@ -1,4 +1,5 @@
 export * from './api.js';
+export * from './compile.js';
 export * from './decode.js';
 export * from './ids.js';
 export * from './schemas.js';

@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { compileSchema } from './compile.js';
 import { CameraIdSchema, IDENTIFIER_REGEX, isValidIsoTime, IsoTimeSchema, SiteIdSchema } from './ids.js';
 import { DEFAULT_TOPIC_ROOT } from './topics.js';
 
@@ -96,7 +96,7 @@ export function siteConfigTopic(site: string, root: string = DEFAULT_TOPIC_ROOT)
 }
 export const SITE_CONFIG_QOS = { qos: 1, retain: true } as const;
 
-const validator = TypeCompiler.Compile(SiteConfigSchema);
+const validator = compileSchema(SiteConfigSchema);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Why a site config is refused: a stable code for the hub and people's consoles, and a detail for logs. */

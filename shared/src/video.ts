@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { compileSchema } from './compile.js';
 import { CameraIdSchema, IDENTIFIER_REGEX, isValidIsoTime, IsoTimeSchema, SiteIdSchema, UuidSchema } from './ids.js';
 import { MAX_MESSAGE_BYTES } from './schemas.js';
 import { DEFAULT_TOPIC_ROOT } from './topics.js';
@@ -68,9 +68,9 @@ export type AgentCommand = AgentCommands[AgentCommandKind];
 export const AGENT_COMMAND_KINDS: readonly AgentCommandKind[] = ['live.start', 'live.stop'];
 
 const commandValidators = {
-  envelope: TypeCompiler.Compile(CommandEnvelopeSchema),
-  'live.start': TypeCompiler.Compile(LiveStartCommandSchema),
-  'live.stop': TypeCompiler.Compile(LiveStopCommandSchema),
+  envelope: compileSchema(CommandEnvelopeSchema),
+  'live.start': compileSchema(LiveStartCommandSchema),
+  'live.stop': compileSchema(LiveStopCommandSchema),
 };
 
 /** The per-site command topic (hub → agent): `{root}/{site}/commands`. Not retained: a stale command means nothing. */
