@@ -3,7 +3,7 @@
 // network, adopted through the API, and runs without a file edited or a process restarted.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SiteCameras } from '@camhub/shared';
+import { createTopics, type SiteCameras } from '@camhub/shared';
 import { startSimulator, type Simulator } from '@camhub/simulator';
 import type { FastifyInstance } from 'fastify';
 import mqtt from 'mqtt';
@@ -17,7 +17,8 @@ import { authHeaders, createUser } from '../support/auth.js';
 import { type TestHubEnv } from '../support/hub.js';
 import { useTestHub } from '../support/hub-fixture.js';
 import { uniqueToken } from '../support/ids.js';
-import { MQTT_URL } from '../support/mqtt.js';
+import { makeHealth } from '../support/factories.js';
+import { connectPublisher, MQTT_URL, publishJson } from '../support/mqtt.js';
 import { freePortBlock } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 import { testAgentConfig } from '../support/agent-config.js';
@@ -302,5 +303,29 @@ describe('remote adoption', () => {
       .filter((e) => e.target?.startsWith(`${SITE}/`))
       .map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['camera.adopt', 'camera.update', 'camera.remove']));
+  });
+
+  it('keeps a removed camera removed when what its agent sent before stopping it arrives late', async () => {
+    // The race the test above lost at high load: samples the agent sent between the removal and applying the new
+    // version (or still in a batch) wrote the camera's row back, and it was listed again as one only heard from.
+    const pub = await connectPublisher();
+    try {
+      const late = makeHealth({ site: SITE, camera: 'san-truong' });
+      await publishJson(pub, createTopics(env.config.MQTT_TOPIC_ROOT).health(SITE, 'san-truong'), late);
+      await waitFor(
+        async () =>
+          (
+            await hub.pg.query('SELECT 1 FROM health_samples WHERE site = $1 AND camera = $2 AND at = $3', [
+              SITE,
+              'san-truong',
+              late.at,
+            ])
+          ).rowCount === 1,
+        { timeoutMs: 10_000, what: 'the late sample stored' },
+      );
+    } finally {
+      await pub.endAsync();
+    }
+    expect((await siteCameras()).cameras.map((c) => c.camera)).toEqual(['cong-chinh']);
   });
 });

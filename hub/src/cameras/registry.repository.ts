@@ -136,6 +136,21 @@ export function createRegistryRepository(db: Queryable) {
       await q.query('DELETE FROM cameras WHERE site = $1 AND camera = $2', [site, camera]);
     },
 
+    /**
+     * Marks a removed camera (with the configuration version that removed it) so that what its agent sent before
+     * applying that version does not write its row back (migration 021); `unmarkRemoved` when it is adopted again.
+     */
+    async markRemoved(site: string, camera: string, version: number, q: Queryable = db): Promise<void> {
+      await q.query(
+        `INSERT INTO camera_removals (site, camera, version) VALUES ($1, $2, $3)
+         ON CONFLICT (site, camera) DO UPDATE SET version = excluded.version, removed_at = now()`,
+        [site, camera, version],
+      );
+    },
+    async unmarkRemoved(site: string, camera: string, q: Queryable = db): Promise<void> {
+      await q.query('DELETE FROM camera_removals WHERE site = $1 AND camera = $2', [site, camera]);
+    },
+
     /** The next configuration version of the site (1 for the first), in the caller's transaction. */
     async bumpVersion(site: string, q: Queryable = db): Promise<number> {
       const { rows } = await q.query<{ version: string }>(

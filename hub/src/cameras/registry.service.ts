@@ -114,6 +114,7 @@ export function createRegistryService(deps: {
         if (await repo.get(site, input.id, tx)) {
           throw new ConflictError('camera_exists', `camera ${site}/${input.id} already exists`);
         }
+        await repo.unmarkRemoved(site, input.id, tx);
         await repo.insert(
           site,
           input.id,
@@ -197,7 +198,10 @@ export function createRegistryService(deps: {
         }
         await repo.remove(site, camera, tx);
         await repo.forgetKnown(site, camera, tx);
-        return repo.bumpVersion(site, tx);
+        const next = await repo.bumpVersion(site, tx);
+        // Its agent runs it until this version arrives: what it says until then must not bring the row back.
+        await repo.markRemoved(site, camera, next, tx);
+        return next;
       });
       await audit.record(who, { action: 'camera.remove', target: `${site}/${camera}`, detail: { version } });
       await changed(site);

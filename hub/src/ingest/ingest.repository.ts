@@ -138,7 +138,8 @@ export function createIngestRepository(pool: Queryable) {
 
     /**
      * One upsert for every camera a batch touched. Rows are sorted by (site, camera) so that concurrent batches
-     * lock camera rows in the same order and cannot deadlock. Each field only moves forward in time.
+     * lock camera rows in the same order and cannot deadlock. Each field only moves forward in time. A camera removed
+     * from the registry (camera_removals) is not written back by what its agent sent before it stopped it.
      */
     async touchCameras(touches: CameraTouch[], db: Queryable = pool): Promise<void> {
       if (touches.length === 0) return;
@@ -169,6 +170,7 @@ export function createIngestRepository(pool: Queryable) {
          FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::bigint[], $6::timestamptz[],
                      $7::jsonb[], $8::text[], $9::timestamptz[], $10::jsonb[], $11::text[])
               AS t(site, camera, seen, ev_at, ev_seq, h_at, h, r_status, r_since, r_problems, nm)
+         WHERE NOT EXISTS (SELECT 1 FROM camera_removals x WHERE x.site = t.site AND x.camera = t.camera)
          ON CONFLICT (site, camera) DO UPDATE SET
            name = COALESCE(excluded.name, c.name),
            last_seen_at = GREATEST(c.last_seen_at, excluded.last_seen_at),
@@ -214,6 +216,15 @@ export function createIngestRepository(pool: Queryable) {
             receivedAt,
           ],
         );
+        // A removed camera its agent runs again, at or after the version that removed it (its YAML names it): heard.
+        const running = a.config?.version != null ? a.config.cameras.map((c) => c.id) : [];
+        if (running.length > 0) {
+          await db.query('DELETE FROM camera_removals WHERE site = $1 AND version <= $2 AND camera = ANY($3)', [
+            a.site,
+            a.config!.version,
+            running,
+          ]);
+        }
       }
     },
 
