@@ -6,7 +6,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '@camhub/simulator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FfmpegError, grabFrame, liveFfmpegCount, useFfmpeg } from '../../edge-agent/src/media/ffmpeg.js';
+import { FfmpegError, grabFrame, liveFfmpegCount, probeStream, useFfmpeg } from '../../edge-agent/src/media/ffmpeg.js';
 import { tempDir } from '../support/agent-harness.js';
 import { onPath, requireDependency, requireRtsp } from '../support/dependencies.js';
 import { freePortBlock } from '../support/processes.js';
@@ -141,6 +141,27 @@ describe('the agent’s ffmpeg children', () => {
     await expect(grab).rejects.toThrow(/no frame within 1500 ms/);
     await until(() => groupMembers(pgid).length === 0, 3000, `process group ${pgid} to be empty`);
     await until(() => liveFfmpegCount() === 0, 2000, 'the agent to reap its child');
+  });
+
+  it('kills an aborted stream probe at once (a camera removed, the health monitor stopping), and only that one', async (ctx) => {
+    requireDependency(ctx, onPath('ffmpeg'), 'ffmpeg', 'apt-get install ffmpeg');
+    const abort = new AbortController();
+    // A grab left running beside the probe: the probe's abort must not end it.
+    const bystander = await hungGrab({ timeoutMs: 30_000 });
+    const probe = probeStream(`rtsp://127.0.0.1:${silentPort}/probe`, {
+      seconds: 2,
+      timeoutMs: 30_000,
+      signal: abort.signal,
+    });
+    await until(() => liveFfmpegCount() === 2, 3000, 'the probe’s ffmpeg to start');
+    const t0 = Date.now();
+    abort.abort();
+    const report = await probe;
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(report.timedOut).toBe(false);
+    expect(report.error).toBe('probe aborted (ffmpeg killed)');
+    expect(liveFfmpegCount()).toBe(1);
+    expect(groupMembers(bystander.pgid).length).toBeGreaterThan(0);
   });
 
   it('grabs one JPEG frame from a real RTSP stream and leaves no ffmpeg behind', async (ctx) => {

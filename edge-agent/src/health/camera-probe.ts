@@ -99,7 +99,12 @@ export class CameraProbe {
       : undefined;
     const report = await this.options.limiter.run(() => {
       startedAt = this.now();
-      return probeStream(url, { seconds: h.streamProbeSec, timeoutMs: h.streamTimeoutSec * 1000, detect: detection });
+      return probeStream(url, {
+        seconds: h.streamProbeSec,
+        timeoutMs: h.streamTimeoutSec * 1000,
+        detect: detection,
+        signal,
+      });
     }, signal);
     this.options.logger.debug(
       {

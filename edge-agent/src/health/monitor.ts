@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import { sleep } from '../backoff.js';
 import type { AgentConfig } from '../config.js';
 import { errorMessage } from '../errors.js';
-import { killAllFfmpeg } from '../media/ffmpeg.js';
 import { CameraProbe, type ProbeTarget } from './camera-probe.js';
 import { ConcurrencyLimiter } from './limiter.js';
 
@@ -118,10 +117,12 @@ export class HealthMonitor {
     }
   }
 
-  /** Stops scheduling, kills running ffmpeg probes, and waits for every loop to end. */
+  /**
+   * Stops scheduling and waits for every loop to end; the abort kills the probes' own ffmpeg at once (and nobody
+   * else's: live streams and clip buffers end in their own order of the agent's shutdown).
+   */
   async stop(): Promise<void> {
     this.abort.abort();
-    await killAllFfmpeg();
     await Promise.all([...this.running.values()].map((e) => e.loop));
   }
 }

@@ -276,6 +276,8 @@ export interface StreamProbeOptions {
   timeoutMs: number;
   /** Also decode the picture to look for a frozen or black picture (costs a decode; run it rarely). */
   detect?: PictureDetection;
+  /** Aborting kills the process group at once; the report then says why (a camera removed, the agent stopping). */
+  signal?: AbortSignal;
 }
 
 export interface StreamProbeReport {
@@ -353,7 +355,7 @@ export function parseFramecrcHeader(
  * ffmpeg runs in its own process group, killed as a whole at `timeoutMs`.
  */
 export function probeStream(url: string, options: StreamProbeOptions): Promise<StreamProbeReport> {
-  const { seconds, timeoutMs, detect } = options;
+  const { seconds, timeoutMs, detect, signal } = options;
   const input = rtspInput(url, 'info', Math.max(1, Math.round(timeoutMs * 1000 * 0.8)), ['-t', String(seconds)]);
   const outputs: FfmpegOutput[] = [
     { options: ['-map', '0:v:0', '-c', 'copy', '-flush_packets', '1', '-f', 'framecrc'], target: 'stdout' },
@@ -377,6 +379,7 @@ export function probeStream(url: string, options: StreamProbeOptions): Promise<S
     let stdoutRest = '';
     let stderr = '';
     let timedOut = false;
+    let aborted = signal?.aborted ?? false;
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => {
       const now = Date.now();
@@ -402,12 +405,20 @@ export function probeStream(url: string, options: StreamProbeOptions): Promise<S
       timedOut = true;
       killGroup(child);
     }, timeoutMs);
+    const onAbort = () => {
+      aborted = true;
+      killGroup(child);
+    };
+    if (aborted) killGroup(child);
+    else signal?.addEventListener('abort', onAbort, { once: true });
     child.once('error', (err) => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       reject(new FfmpegError(`cannot start ffmpeg: ${err.message}`));
     });
     child.once('close', (code) => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       const tb = header.tb ?? 1 / 90_000;
       const timed = packets.filter((p) => Number.isFinite(p.pts));
       const ptsSpan = timed.length > 1 ? (timed[timed.length - 1]!.pts - timed[0]!.pts) * tb : 0;
@@ -430,11 +441,13 @@ export function probeStream(url: string, options: StreamProbeOptions): Promise<S
         timedOut,
         exitCode: code,
         error:
-          code === 0 && !timedOut
+          code === 0 && !timedOut && !aborted
             ? null
-            : timedOut
-              ? `no end of stream within ${timeoutMs} ms (ffmpeg killed)`
-              : stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 500) || `ffmpeg exited with ${code}`,
+            : aborted
+              ? 'probe aborted (ffmpeg killed)'
+              : timedOut
+                ? `no end of stream within ${timeoutMs} ms (ffmpeg killed)`
+                : stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 500) || `ffmpeg exited with ${code}`,
       };
       if (detect && packets.length > 1) {
         report.frozen = log.frozen;
