@@ -2,11 +2,11 @@ import { useState } from 'preact/hooks';
 import { api, type ApiError, type CameraPatch, type DiscoveredCamera, type RegistryCamera } from '../api.js';
 import { ErrorNotice, Loading } from '../components/common.js';
 import { useAsync } from '../hooks.js';
-import { formatDateTime, label, t, type MessageKey } from '../i18n/index.js';
+import { formatDateTime, label, t } from '../i18n/index.js';
 import { siteName, useNames } from '../names.js';
 import { cameraProblems } from './camera-form.js';
 import type { Problem } from './rule-form.js';
-import { asError } from './form-helpers.js';
+import { asError, FormProblems } from './form-helpers.js';
 
 /** A free camera id for a discovered camera: from its ONVIF name when it has one, else cam-N. */
 function suggestId(d: DiscoveredCamera, taken: string[]): string {
@@ -342,7 +342,7 @@ export function Cameras() {
               ? t('cameras.adoptTitle', { address: `${adopt.host}:${adopt.port}` })
               : t('cameras.manualTitle')}
           </h2>
-          <FormProblems problems={problems} />
+          <FormProblems problems={problems} title="cameras.invalid" testId="camera-problems" />
           <label>
             {t('cameras.id')}
             <input
@@ -423,7 +423,7 @@ export function Cameras() {
       {edit && (
         <form class="search" noValidate onSubmit={(e) => void submitEdit(e)} aria-labelledby="camera-edit-title">
           <h2 id="camera-edit-title">{t('cameras.editTitle', { camera: edit.camera })}</h2>
-          <FormProblems problems={problems} />
+          <FormProblems problems={problems} title="cameras.invalid" testId="camera-problems" />
           <label>
             {t('cameras.name')}
             <input
@@ -502,20 +502,5 @@ export function Cameras() {
       {done && <p role="status">{done}</p>}
       <ErrorNotice error={error} what="/sites/:site/cameras" />
     </>
-  );
-}
-
-/** Why a camera form was not sent, in the console's words (the browser's own validation is off). */
-function FormProblems({ problems }: { problems: Problem[] }) {
-  if (problems.length === 0) return null;
-  return (
-    <div class="notice error" role="alert" data-testid="camera-problems">
-      <p>{t('cameras.invalid')}</p>
-      <ul>
-        {problems.map((p) => (
-          <li key={p.key}>{t(p.key as MessageKey, p.params)}</li>
-        ))}
-      </ul>
-    </div>
   );
 }

@@ -15,7 +15,7 @@ import {
   SEVERITIES,
   toggled,
 } from './rule-form.js';
-import { asError, toggle } from './form-helpers.js';
+import { asError, FormProblems, toggle } from './form-helpers.js';
 
 /** Whether the browser knows a time zone (the hub checks again with its own list). */
 function zoneKnown(zone: string): boolean {
@@ -225,16 +225,7 @@ function RuleEditor(props: {
   return (
     <form class="search rule-form" noValidate onSubmit={(e) => void props.onSubmit(e)} aria-labelledby="rule-title">
       <h2 id="rule-title">{props.editing ? t('rules.editTitle', { name: form.name }) : t('rules.newTitle')}</h2>
-      {props.problems.length > 0 && (
-        <div class="notice error" role="alert" data-testid="rule-problems">
-          <p>{t('rules.invalid')}</p>
-          <ul>
-            {props.problems.map((p) => (
-              <li key={p.key + JSON.stringify(p.params ?? {})}>{t(p.key as MessageKey, p.params)}</li>
-            ))}
-          </ul>
-        </div>
-      )}
+      <FormProblems problems={props.problems} title="rules.invalid" testId="rule-problems" />
       <label>
         {t('admin.kind')}
         <select
