@@ -196,6 +196,8 @@ export class Agent {
   start(): void {
     this.link.client.on('connect', () => {
       this.publishStatus();
+      // Snapshots and clips that waited out the outage go now, not after the backoff the outage grew.
+      this.media?.retryNow();
       for (const s of this.lastCameraStatus.values()) void this.link.publish('status', s).catch(() => undefined);
     });
     this.media?.start();

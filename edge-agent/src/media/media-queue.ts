@@ -38,6 +38,9 @@ export class MediaQueue {
   private readonly wake = new AbortController();
   private wakeResolve: (() => void) | null = null;
   private loop: Promise<void> | null = null;
+  /** Ends the current backoff wait early (`retryNow`); a new one for each wait. */
+  private backoffWait: AbortController | null = null;
+  private backoff: Backoff | null = null;
   uploaded = 0;
   dropped = 0;
 
@@ -116,6 +119,7 @@ export class MediaQueue {
   private async run(): Promise<void> {
     const hub = this.options.hub!;
     const backoff = new Backoff(this.options.backoffMinMs ?? 1000, this.options.backoffMaxMs ?? 60_000);
+    this.backoff = backoff;
     while (!this.stopped) {
       const next = this.files()[0];
       if (!next) {
@@ -149,9 +153,20 @@ export class MediaQueue {
         if (this.stopped) break;
         const delay = backoff.next();
         this.options.logger.warn({ ref, err: errorMessage(err), retryInMs: delay }, `${kind.what} upload failed`);
-        await sleep(delay, this.wake.signal);
+        this.backoffWait = new AbortController();
+        await sleep(delay, AbortSignal.any([this.wake.signal, this.backoffWait.signal]));
+        this.backoffWait = null;
       }
     }
+  }
+
+  /**
+   * The way to the hub is back (the agent's MQTT link reconnected over the same uplink): retry now and from the
+   * shortest delay, instead of waiting out a backoff that grew during the outage (up to `backoffMaxMs`, a minute).
+   */
+  retryNow(): void {
+    this.backoff?.reset();
+    this.backoffWait?.abort();
   }
 
   get pending(): number {
