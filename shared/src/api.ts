@@ -74,6 +74,11 @@ export const CameraItemSchema = Type.Object({
   lastEventAt: Type.Union([IsoTimeSchema, Type.Null()]),
   health: Type.Union([HealthSampleSchema, Type.Null()]),
   problems: Type.Array(ProblemSchema),
+  enabled: Type.Boolean({
+    description:
+      'false when an admin or technician switched the camera off in the registry: the agent stops watching it, so ' +
+      'its status is the last one measured and no longer current',
+  }),
 });
 export type CameraItem = Static<typeof CameraItemSchema>;
 

@@ -155,7 +155,9 @@ describe('camera status at the hub', () => {
       { timeoutMs: 10_000, what: "the enabled camera's offline alert" },
     );
     await sleep(3000);
-    expect((await camera('dis', 'off'))?.status).toBe('online');
+    // Its last measured status is kept, and the list says it is no longer measured (the console shows it switched off).
+    expect(await camera('dis', 'off')).toMatchObject({ status: 'online', enabled: false });
+    expect(await camera('dis', 'on')).toMatchObject({ status: 'offline', enabled: true });
     const after = (await get('/api/v1/alerts?site=dis')).json().items as { camera: string | null }[];
     expect(after.map((a) => a.camera)).toEqual(['on']);
     expect(alerts.map((a) => a.camera)).toEqual(['on']);

@@ -13,6 +13,7 @@ interface CameraTextRow {
   /** The stored JSON, as text. */
   health: string | null;
   problems: string;
+  enabled: boolean;
 }
 
 /** Milliseconds, truncated as a JavaScript Date would keep them, of a timestamptz column. */
@@ -39,7 +40,7 @@ export function createCamerasRepository(db: Queryable) {
         `SELECT c.site, c.camera, coalesce(r.name, c.name, c.camera) AS name, c.status,
                 ${epochMs('c.status_since')} AS since_ms, ${epochMs('c.last_seen_at')} AS last_seen_ms,
                 ${epochMs('c.last_event_at')} AS last_event_ms, c.health::text AS health,
-                c.status_problems::text AS problems
+                c.status_problems::text AS problems, coalesce(r.enabled, true) AS enabled
          FROM cameras c LEFT JOIN camera_registry r ON r.site = c.site AND r.camera = c.camera
          ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
          ORDER BY c.site, c.camera`,
@@ -50,7 +51,7 @@ export function createCamerasRepository(db: Queryable) {
           `{"site":${JSON.stringify(r.site)},"camera":${JSON.stringify(r.camera)},"name":${JSON.stringify(r.name)},` +
           `"status":${JSON.stringify(r.status)},"since":${isoOrNull(r.since_ms)},` +
           `"lastSeenAt":${isoOrNull(r.last_seen_ms)},"lastEventAt":${isoOrNull(r.last_event_ms)},` +
-          `"health":${r.health ?? 'null'},"problems":${r.problems}}`,
+          `"health":${r.health ?? 'null'},"problems":${r.problems},"enabled":${r.enabled}}`,
       );
       return `[${items.join(',')}]`;
     },

@@ -34,6 +34,7 @@ export const en: Record<keyof typeof vi, string> = {
   'status.degraded': 'Has problems',
   'status.offline': 'Offline',
   'status.unknown': 'Unknown',
+  'status.disabled': 'Switched off',
   'type.motion': 'Motion',
   'type.tamper': 'Camera covered/tampered',
   'type.video_loss': 'Video loss',

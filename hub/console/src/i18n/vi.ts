@@ -36,6 +36,7 @@ export const vi = {
   'status.degraded': 'Có sự cố',
   'status.offline': 'Mất kết nối',
   'status.unknown': 'Không rõ tình trạng',
+  'status.disabled': 'Đã tắt theo dõi',
   'type.motion': 'Chuyển động',
   'type.tamper': 'Camera bị che/can thiệp',
   'type.video_loss': 'Mất hình',

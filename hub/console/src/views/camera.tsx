@@ -9,7 +9,7 @@ import { useAsync } from '../hooks.js';
 import { formatDateTime, formatNumber, label, t } from '../i18n/index.js';
 import { siteName, useNames } from '../names.js';
 import { href, useRoute } from '../router.js';
-import { measuring } from './health.js';
+import { measuring, shownStatus } from '../camera-state.js';
 
 /** One camera for operators: latest snapshot, latest events with thumbnails, current health. */
 export function CameraView({ site, camera }: { site: string; camera: string }) {
@@ -45,7 +45,7 @@ export function CameraView({ site, camera }: { site: string; camera: string }) {
         <span class="muted" title={site}>
           ({siteName(site)})
         </span>{' '}
-        {cam && <StatusBadge status={cam.status} />}
+        {cam && <StatusBadge status={shownStatus(cam)} />}
       </h1>
       <ErrorNotice error={info.error ?? events.error} what="GET /cameras, /events" />
       <div class="camera-grid">
@@ -61,7 +61,7 @@ export function CameraView({ site, camera }: { site: string; camera: string }) {
             ) : (
               <div class="noimg big-img">{t('wall.noSnapshot')}</div>
             )}
-            {video.data?.live && (
+            {video.data?.live && cam?.enabled !== false && (
               <LivePlayer site={site} camera={camera} name={cam?.name ?? camera} profile="main" class="big-live" />
             )}
           </div>

@@ -8,13 +8,13 @@ import { formatDateTime, formatNumber, formatPercent, label, type MessageKey, t 
 import type { CameraStatusMessage } from '../live.js';
 import { rememberCameras, siteName, useNames } from '../names.js';
 import { href, navigate, type Route } from '../router.js';
+import { measuring, shownStatus } from '../camera-state.js';
 import { withLiveStatus } from './wall.js';
 
 /** Figures measured while the camera was up; for a camera that is not, they would be stale and misleading. */
-export const measuring = (c: Pick<CameraItem, 'status'>) => c.status === 'online' || c.status === 'degraded';
 
 type Column = 'name' | 'site' | 'status' | 'since' | 'fps' | 'bitrate' | 'skew' | 'subscription';
-const STATUS_RANK: Record<string, number> = { offline: 0, unknown: 1, degraded: 2, online: 3 };
+const STATUS_RANK: Record<string, number> = { offline: 0, unknown: 1, degraded: 2, online: 3, disabled: 4 };
 
 const value = (c: CameraItem, col: Column): string | number => {
   switch (col) {
@@ -23,7 +23,7 @@ const value = (c: CameraItem, col: Column): string | number => {
     case 'site':
       return c.site;
     case 'status':
-      return STATUS_RANK[c.status] ?? 9;
+      return STATUS_RANK[shownStatus(c)] ?? 9;
     case 'since':
       return c.since ?? '';
     case 'fps':
@@ -145,7 +145,7 @@ export function HealthView({ route }: { route: Route }) {
           </thead>
           <tbody>
             {rows.map((c) => (
-              <tr key={`${c.site}/${c.camera}`} data-camera={c.camera} data-status={c.status}>
+              <tr key={`${c.site}/${c.camera}`} data-camera={c.camera} data-status={shownStatus(c)}>
                 <td data-label={t('common.camera')}>
                   <a href={href(['health', c.site, c.camera])} title={`${c.site}/${c.camera}`}>
                     {c.name}
@@ -155,7 +155,7 @@ export function HealthView({ route }: { route: Route }) {
                   {siteName(c.site)}
                 </td>
                 <td data-label={t('common.status')}>
-                  <StatusBadge status={c.status} />
+                  <StatusBadge status={shownStatus(c)} />
                 </td>
                 <td data-label={t('common.since')}>{formatDateTime(c.since, c.site)}</td>
                 <td class="num" data-label={t('health.fps')}>

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { type Alert, api, type CameraItem, type EventItem } from '../api.js';
 import { ALERT_HANDLERS, EVENT_READERS, hasAnyRole } from '../access.js';
+import { shownStatus } from '../camera-state.js';
 import { ErrorNotice, Loading, ProtectedImage, StatusBadge } from '../components/common.js';
 import { LivePlayer } from '../components/live-player.js';
 import { useConsole } from '../context.js';
@@ -247,7 +248,7 @@ function Tile({
 }) {
   const active = state.activeUntil !== undefined && state.activeUntil > now;
   // With the hub out of reach nobody knows the camera's state: never show a stale green "online".
-  const status = hubLost ? 'unknown' : camera.status;
+  const status = hubLost ? 'unknown' : shownStatus(camera);
   const lost = status === 'offline' || status === 'unknown';
   const cls = ['tile', `status-${status}`, lost ? 'lost' : '', active ? 'active' : '', alert ? 'alerting' : ''].join(
     ' ',
@@ -268,7 +269,7 @@ function Tile({
           ) : (
             <div class="noimg">{t('wall.noSnapshot')}</div>
           )}
-          {live && onScreen && !lost && (
+          {live && onScreen && !lost && status !== 'disabled' && (
             <LivePlayer site={camera.site} camera={camera.camera} name={camera.name} profile="sub" class="tile-live" />
           )}
           {lost && (
