@@ -11,7 +11,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { EVENT_READERS } from '../auth/access.js';
 import { auditActor } from '../auth/request-auth.js';
 import { BadRequestError, UnauthorizedError } from '../errors.js';
-import { SNAPSHOT_REF_PATTERN } from '../media/snapshot-store.js';
+import { contentUploadSchema } from '../media/upload.schema.js';
 import { type ClipsService, RangeNotSatisfiableError } from './clips.service.js';
 
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema };
@@ -43,20 +43,9 @@ const clipsRoutes: FastifyPluginAsyncTypebox<{
       config: { access: { roles: 'agent' } },
       // The rate counts attempts before the body is read, as for snapshots (media.routes.ts).
       onRequest: async (req) => deps.checkRate(siteOf(req)),
-      schema: {
-        tags: ['media'],
-        summary: "Upload an event clip (MP4) under its sha256 reference (idempotent; agent token; the site's quotas)",
-        params: Type.Object({ ref: Type.String({ pattern: SNAPSHOT_REF_PATTERN }) }),
-        response: {
-          200: Type.Object({ ref: Type.String(), created: Type.Boolean() }),
-          201: Type.Object({ ref: Type.String(), created: Type.Boolean() }),
-          400: ErrorResponseSchema,
-          401: ErrorResponseSchema,
-          413: ErrorResponseSchema,
-          429: ErrorResponseSchema,
-          507: ErrorResponseSchema,
-        },
-      },
+      schema: contentUploadSchema(
+        "Upload an event clip (MP4) under its sha256 reference (idempotent; agent token; the site's quotas)",
+      ),
     },
     async (req, reply) => {
       const body = req.body as Buffer | undefined;

@@ -103,7 +103,7 @@ export function createClipsService(deps: {
           },
         });
       }
-      return { stream: store.open(clip.ref, range ?? undefined), size, range };
+      return { stream: store.read(clip.ref, range ?? undefined), size, range };
     },
 
     /** A camera's clips of the last day (or [from, to)), audited like a search. */

@@ -121,7 +121,7 @@ export function createExportsService(deps: {
             // Held with their events (the export's hold keeps retention off them), so still there.
             ...[...clipRefs].map((ref) => ({
               path: `clips/${ref.slice('sha256:'.length)}.mp4`,
-              open: async () => deps.clips.open(ref),
+              open: async () => deps.clips.read(ref),
               compress: false,
             })),
           ],

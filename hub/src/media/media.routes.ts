@@ -1,9 +1,7 @@
-import { ErrorResponseSchema } from '@camhub/shared';
-import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { UnauthorizedError } from '../errors.js';
+import { BadRequestError, UnauthorizedError } from '../errors.js';
 import type { MediaService } from './media.service.js';
-import { SNAPSHOT_REF_PATTERN } from './snapshot-store.js';
+import { contentUploadSchema } from './upload.schema.js';
 
 /**
  * Edge agents upload snapshots here with their site's token (never a user's password; see auth/auth.plugin.ts),
@@ -29,28 +27,13 @@ const mediaRoutes: FastifyPluginAsyncTypebox<{ media: MediaService }> = async (a
       config: { access: { roles: 'agent' } },
       // The rate counts attempts before the body is read: a flood costs a Redis round trip each, not 5 MiB.
       onRequest: async (req) => deps.media.checkRate(siteOf(req), 'snapshot'),
-      schema: {
-        tags: ['media'],
-        summary: 'Upload a snapshot JPEG under its sha256 reference (idempotent; agent token)',
-        params: Type.Object({ ref: Type.String({ pattern: SNAPSHOT_REF_PATTERN }) }),
-        response: {
-          200: Type.Object({ ref: Type.String(), created: Type.Boolean() }),
-          201: Type.Object({ ref: Type.String(), created: Type.Boolean() }),
-          400: ErrorResponseSchema,
-          401: ErrorResponseSchema,
-          413: ErrorResponseSchema,
-          429: ErrorResponseSchema,
-          507: ErrorResponseSchema,
-        },
-      },
+      schema: contentUploadSchema('Upload a snapshot JPEG under its sha256 reference (idempotent; agent token)'),
     },
     async (req, reply) => {
       const site = siteOf(req);
       req.log.debug({ site }, 'snapshot upload');
       const body = req.body as Buffer | undefined;
-      if (!Buffer.isBuffer(body)) {
-        return reply.code(400).send({ error: { code: 'invalid_body', message: 'send the JPEG as image/jpeg' } });
-      }
+      if (!Buffer.isBuffer(body)) throw new BadRequestError('invalid_body', 'send the JPEG as image/jpeg');
       const { created } = await deps.media.putSnapshot(site, req.params.ref, body);
       return reply.code(created ? 201 : 200).send({ ref: req.params.ref, created });
     },
