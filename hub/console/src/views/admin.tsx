@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { canOpenAdminTab } from '../access.js';
 import { api, ApiError, type Site, type SiteKind } from '../api.js';
 import { ErrorNotice, Loading } from '../components/common.js';
+import { DataTable } from '../components/data-table.js';
 import { useConsole } from '../context.js';
 import { useAsync } from '../hooks.js';
 import {
@@ -150,59 +151,50 @@ function Sites() {
       <ErrorNotice error={sites.error} what="GET /sites" />
       <Loading when={sites.loading && !sites.data}>
         {sites.data && (
-          <div class="table-scroll">
-            <table class="data">
-              <thead>
-                <tr>
-                  <th scope="col">{t('admin.siteName')}</th>
-                  <th scope="col">{t('admin.siteKind')}</th>
-                  <th scope="col">{t('admin.address')}</th>
-                  <th scope="col">{t('admin.contact')}</th>
-                  <th scope="col">{t('common.camera')}</th>
-                  <th scope="col">{t('admin.timeZone')}</th>
-                  <th scope="col">{t('admin.joinedOn')}</th>
-                  <th scope="col">{t('common.status')}</th>
-                  <th scope="col">
-                    <span class="sr-only">{t('admin.edit')}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {sites.data.map((s) => (
-                  <tr key={s.id} class={s.active ? undefined : 'muted'}>
-                    <td title={s.id}>{s.name ?? s.id}</td>
-                    <td>{s.kind ? label('siteKind', s.kind) : '—'}</td>
-                    <td>{s.address || '—'}</td>
-                    <td>
-                      {s.contactName || '—'}
-                      {s.contactPhone && (
-                        <>
-                          <br />
-                          <a href={`tel:${s.contactPhone.replace(/[^0-9+]/g, '')}`}>{s.contactPhone}</a>
-                        </>
-                      )}
-                    </td>
-                    <td class="num">
-                      {t('admin.camerasOnline', {
-                        online: formatNumber(s.cameras.online, 0),
-                        total: formatNumber(s.cameras.total, 0),
-                      })}
-                    </td>
-                    <td>{s.timeZone}</td>
-                    <td>{formatDate(s.joinedOn)}</td>
-                    <td>
-                      {!s.registered ? t('admin.unregistered') : s.active ? t('admin.active') : t('admin.inactive')}
-                    </td>
-                    <td>
-                      <button type="button" onClick={() => start(s)}>
-                        {s.registered ? t('admin.edit') : t('admin.register')}
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            columns={[
+              'admin.siteName',
+              'admin.siteKind',
+              'admin.address',
+              'admin.contact',
+              'common.camera',
+              'admin.timeZone',
+              'admin.joinedOn',
+              'common.status',
+            ]}
+            actions="admin.edit"
+          >
+            {sites.data.map((s) => (
+              <tr key={s.id} class={s.active ? undefined : 'muted'}>
+                <td title={s.id}>{s.name ?? s.id}</td>
+                <td>{s.kind ? label('siteKind', s.kind) : '—'}</td>
+                <td>{s.address || '—'}</td>
+                <td>
+                  {s.contactName || '—'}
+                  {s.contactPhone && (
+                    <>
+                      <br />
+                      <a href={`tel:${s.contactPhone.replace(/[^0-9+]/g, '')}`}>{s.contactPhone}</a>
+                    </>
+                  )}
+                </td>
+                <td class="num">
+                  {t('admin.camerasOnline', {
+                    online: formatNumber(s.cameras.online, 0),
+                    total: formatNumber(s.cameras.total, 0),
+                  })}
+                </td>
+                <td>{s.timeZone}</td>
+                <td>{formatDate(s.joinedOn)}</td>
+                <td>{!s.registered ? t('admin.unregistered') : s.active ? t('admin.active') : t('admin.inactive')}</td>
+                <td>
+                  <button type="button" onClick={() => start(s)}>
+                    {s.registered ? t('admin.edit') : t('admin.register')}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </Loading>
       {!sites.error?.missingRoute && (
@@ -290,28 +282,18 @@ function Audit() {
       <ErrorNotice error={audit.error} what="GET /audit" />
       <Loading when={audit.loading && !audit.data}>
         {audit.data && (
-          <table class="data">
-            <thead>
-              <tr>
-                <th scope="col">{t('common.time')}</th>
-                <th scope="col">{t('admin.actor')}</th>
-                <th scope="col">{t('admin.action')}</th>
-                <th scope="col">{t('admin.target')}</th>
+          <DataTable columns={['common.time', 'admin.actor', 'admin.action', 'admin.target']}>
+            {audit.data.items.map((a, i) => (
+              <tr key={i}>
+                <td>{formatDateTime(a.at)}</td>
+                <td>{actorText(a.actor)}</td>
+                <td title={a.target ? `${a.action} ${a.target}` : a.action} data-action={a.action}>
+                  {auditActionText(a)}
+                </td>
+                <td class="break">{a.action === 'api.request' ? '—' : (a.target ?? '—')}</td>
               </tr>
-            </thead>
-            <tbody>
-              {audit.data.items.map((a, i) => (
-                <tr key={i}>
-                  <td>{formatDateTime(a.at)}</td>
-                  <td>{actorText(a.actor)}</td>
-                  <td title={a.target ? `${a.action} ${a.target}` : a.action} data-action={a.action}>
-                    {auditActionText(a)}
-                  </td>
-                  <td class="break">{a.action === 'api.request' ? '—' : (a.target ?? '—')}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DataTable>
         )}
       </Loading>
     </>

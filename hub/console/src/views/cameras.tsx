@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, type ApiError, type CameraPatch, type DiscoveredCamera, type RegistryCamera } from '../api.js';
 import { ErrorNotice, Loading } from '../components/common.js';
+import { DataTable } from '../components/data-table.js';
 import { useAsync } from '../hooks.js';
 import { formatDateTime, label, t } from '../i18n/index.js';
 import { siteName, useNames } from '../names.js';
@@ -213,86 +214,74 @@ export function Cameras() {
                 })}`}
             </p>
             <h2>{t('cameras.registered', { site: siteName(chosen) })}</h2>
-            <div class="table-scroll">
-              <table class="data" data-testid="camera-registry">
-                <thead>
-                  <tr>
-                    <th scope="col">{t('cameras.name')}</th>
-                    <th scope="col">{t('cameras.location')}</th>
-                    <th scope="col">{t('cameras.source')}</th>
-                    <th scope="col">{t('cameras.applied')}</th>
-                    <th scope="col">{t('common.status')}</th>
-                    <th scope="col">
-                      <span class="sr-only">{t('admin.edit')}</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.cameras.map((c: RegistryCamera) => (
-                    <tr key={c.camera} class={c.enabled ? undefined : 'muted'} data-camera={c.camera}>
-                      <td title={c.camera}>{c.name}</td>
-                      <td>{c.location || '—'}</td>
-                      <td>{c.adopted ? t('cameras.fromHub') : t('cameras.fromAgent')}</td>
-                      <td>{c.applied ? t(`cameras.result.${c.applied.result}` as 'cameras.result.running') : '—'}</td>
-                      <td>
-                        {!c.enabled ? t('cameras.disabled') : c.status ? label('status', c.status) : t('cameras.new')}
-                      </td>
-                      <td class="actions">
-                        <button
-                          type="button"
-                          onClick={() => {
-                            setAdopt(null);
-                            setProblems([]);
-                            setEdit({
-                              camera: c.camera,
-                              name: c.name,
-                              location: c.location,
-                              connection: c.adopted
-                                ? {
-                                    host: c.host ?? '',
-                                    port: String(c.port ?? 80),
-                                    username: c.username ?? '',
-                                    password: '',
-                                    was: { host: c.host ?? '', port: c.port ?? 80, username: c.username ?? '' },
-                                  }
-                                : null,
-                            });
-                          }}
-                        >
-                          {t('admin.edit')}
-                        </button>{' '}
-                        <button
-                          type="button"
-                          onClick={() =>
-                            void run(
-                              () => api.updateCamera(chosen, c.camera, { enabled: !c.enabled }),
-                              t(c.enabled ? 'cameras.disabledDone' : 'cameras.enabledDone', { camera: c.name }),
-                            )
-                          }
-                        >
-                          {c.enabled ? t('cameras.disable') : t('cameras.enable')}
-                        </button>{' '}
-                        {c.adopted && (
-                          <button
-                            type="button"
-                            onClick={() => {
-                              if (window.confirm(t('cameras.removeConfirm', { camera: c.name }))) {
-                                void run(
-                                  () => api.removeCamera(chosen, c.camera),
-                                  t('cameras.removed', { camera: c.name }),
-                                );
+            <DataTable
+              columns={['cameras.name', 'cameras.location', 'cameras.source', 'cameras.applied', 'common.status']}
+              actions="admin.edit"
+              testId="camera-registry"
+            >
+              {data.cameras.map((c: RegistryCamera) => (
+                <tr key={c.camera} class={c.enabled ? undefined : 'muted'} data-camera={c.camera}>
+                  <td title={c.camera}>{c.name}</td>
+                  <td>{c.location || '—'}</td>
+                  <td>{c.adopted ? t('cameras.fromHub') : t('cameras.fromAgent')}</td>
+                  <td>{c.applied ? t(`cameras.result.${c.applied.result}` as 'cameras.result.running') : '—'}</td>
+                  <td>
+                    {!c.enabled ? t('cameras.disabled') : c.status ? label('status', c.status) : t('cameras.new')}
+                  </td>
+                  <td class="actions">
+                    <button
+                      type="button"
+                      onClick={() => {
+                        setAdopt(null);
+                        setProblems([]);
+                        setEdit({
+                          camera: c.camera,
+                          name: c.name,
+                          location: c.location,
+                          connection: c.adopted
+                            ? {
+                                host: c.host ?? '',
+                                port: String(c.port ?? 80),
+                                username: c.username ?? '',
+                                password: '',
+                                was: { host: c.host ?? '', port: c.port ?? 80, username: c.username ?? '' },
                               }
-                            }}
-                          >
-                            {t('cameras.remove')}
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+                            : null,
+                        });
+                      }}
+                    >
+                      {t('admin.edit')}
+                    </button>{' '}
+                    <button
+                      type="button"
+                      onClick={() =>
+                        void run(
+                          () => api.updateCamera(chosen, c.camera, { enabled: !c.enabled }),
+                          t(c.enabled ? 'cameras.disabledDone' : 'cameras.enabledDone', { camera: c.name }),
+                        )
+                      }
+                    >
+                      {c.enabled ? t('cameras.disable') : t('cameras.enable')}
+                    </button>{' '}
+                    {c.adopted && (
+                      <button
+                        type="button"
+                        onClick={() => {
+                          if (window.confirm(t('cameras.removeConfirm', { camera: c.name }))) {
+                            void run(
+                              () => api.removeCamera(chosen, c.camera),
+                              t('cameras.removed', { camera: c.name }),
+                            );
+                          }
+                        }}
+                      >
+                        {t('cameras.remove')}
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </DataTable>
             <p>
               <button type="button" onClick={startManual}>
                 {t('cameras.addManual')}
@@ -302,35 +291,27 @@ export function Cameras() {
             {data.discovered.length === 0 ? (
               <p class="muted">{t('cameras.noneDiscovered')}</p>
             ) : (
-              <table class="data" data-testid="discovered">
-                <thead>
-                  <tr>
-                    <th scope="col">{t('cameras.onvifName')}</th>
-                    <th scope="col">{t('cameras.address')}</th>
-                    <th scope="col">{t('cameras.hardware')}</th>
-                    <th scope="col">
-                      <span class="sr-only">{t('cameras.adopt')}</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.discovered.map((d) => {
-                    const a = address(d);
-                    return (
-                      <tr key={d.endpoint} data-address={a ? `${a.host}:${a.port}` : ''}>
-                        <td>{d.name ?? '—'}</td>
-                        <td>{a ? `${a.host}:${a.port}` : d.xaddrs[0]}</td>
-                        <td>{d.hardware ?? '—'}</td>
-                        <td>
-                          <button type="button" class="primary" onClick={() => startAdopt(d)}>
-                            {t('cameras.adopt')}
-                          </button>
-                        </td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
+              <DataTable
+                columns={['cameras.onvifName', 'cameras.address', 'cameras.hardware']}
+                actions="cameras.adopt"
+                testId="discovered"
+              >
+                {data.discovered.map((d) => {
+                  const a = address(d);
+                  return (
+                    <tr key={d.endpoint} data-address={a ? `${a.host}:${a.port}` : ''}>
+                      <td>{d.name ?? '—'}</td>
+                      <td>{a ? `${a.host}:${a.port}` : d.xaddrs[0]}</td>
+                      <td>{d.hardware ?? '—'}</td>
+                      <td>
+                        <button type="button" class="primary" onClick={() => startAdopt(d)}>
+                          {t('cameras.adopt')}
+                        </button>
+                      </td>
+                    </tr>
+                  );
+                })}
+              </DataTable>
             )}
           </>
         )}

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, CAMERA_STATUSES, type CameraItem } from '../api.js';
 import { LineChart, type Outage, type Point } from '../components/chart.js';
 import { ErrorNotice, Loading, Problems, StatusBadge } from '../components/common.js';
+import { DataTable } from '../components/data-table.js';
 import { useConsole } from '../context.js';
 import { useAsync } from '../hooks.js';
 import { formatDateTime, formatNumber, formatPercent, label, type MessageKey, t } from '../i18n/index.js';
@@ -289,32 +290,22 @@ export function HealthCameraView({ site, camera, route }: { site: string; camera
         {(transitions.data?.items ?? []).length === 0 ? (
           <p class="muted">{t('common.none')}</p>
         ) : (
-          <table class="data">
-            <thead>
-              <tr>
-                <th scope="col">{t('common.time')}</th>
-                <th scope="col">{t('common.from')}</th>
-                <th scope="col">{t('common.to')}</th>
-                <th scope="col">{t('common.problems')}</th>
+          <DataTable columns={['common.time', 'common.from', 'common.to', 'common.problems']}>
+            {[...(transitions.data?.items ?? [])].reverse().map((tr) => (
+              <tr key={tr.at + tr.to}>
+                <td>{formatDateTime(tr.at, site)}</td>
+                <td>
+                  <StatusBadge status={tr.from} />
+                </td>
+                <td>
+                  <StatusBadge status={tr.to} />
+                </td>
+                <td>
+                  <Problems problems={tr.problems} />
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {[...(transitions.data?.items ?? [])].reverse().map((tr) => (
-                <tr key={tr.at + tr.to}>
-                  <td>{formatDateTime(tr.at, site)}</td>
-                  <td>
-                    <StatusBadge status={tr.from} />
-                  </td>
-                  <td>
-                    <StatusBadge status={tr.to} />
-                  </td>
-                  <td>
-                    <Problems problems={tr.problems} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DataTable>
         )}
       </Loading>
     </section>

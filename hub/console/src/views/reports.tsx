@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { api, type Report } from '../api.js';
 import { ErrorNotice, Loading } from '../components/common.js';
+import { DataTable } from '../components/data-table.js';
 import { useAsync } from '../hooks.js';
 import { formatDate, formatDuration, formatNumber, formatPercent, label, localInputToIso, t } from '../i18n/index.js';
 import { siteName, useNames } from '../names.js';
@@ -228,32 +229,20 @@ function Figures({ r }: { r: Report }) {
       )}
 
       <h2>{t('report.uptime')}</h2>
-      <div class="table-scroll">
-        <table class="data">
-          <thead>
-            <tr>
-              <th scope="col">{t('common.site')}</th>
-              <th scope="col">{t('common.camera')}</th>
-              <th scope="col">{t('report.uptimePct')}</th>
-              <th scope="col">{t('report.offlineHours')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {r.uptime.bySite.map((s) => (
-              <tr key={s.site}>
-                <th scope="row" title={s.site}>
-                  {siteName(s.site)}
-                </th>
-                <td class="num">{formatNumber(s.cameras, 0)}</td>
-                <td class="num">
-                  {s.uptimePct === null ? '—' : formatPercent(s.uptimePct)} <Bar value={s.uptimePct ?? 0} max={100} />
-                </td>
-                <td class="num">{formatNumber(s.offlineHours, 1)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable columns={['common.site', 'common.camera', 'report.uptimePct', 'report.offlineHours']}>
+        {r.uptime.bySite.map((s) => (
+          <tr key={s.site}>
+            <th scope="row" title={s.site}>
+              {siteName(s.site)}
+            </th>
+            <td class="num">{formatNumber(s.cameras, 0)}</td>
+            <td class="num">
+              {s.uptimePct === null ? '—' : formatPercent(s.uptimePct)} <Bar value={s.uptimePct ?? 0} max={100} />
+            </td>
+            <td class="num">{formatNumber(s.offlineHours, 1)}</td>
+          </tr>
+        ))}
+      </DataTable>
       <h3>{t('report.worstCameras')}</h3>
       {r.uptime.worstCameras.length === 0 ? (
         <p class="muted">{t('common.none')}</p>

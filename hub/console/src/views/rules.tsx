@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { type AlertRule, api, type ApiError, EVENT_TYPES } from '../api.js';
 import { ErrorNotice, Loading, SeverityBadge } from '../components/common.js';
+import { DataTable } from '../components/data-table.js';
 import { useAsync } from '../hooks.js';
 import { formatNumber, label, type MessageKey, t } from '../i18n/index.js';
 import { cameraName, placeName, siteName, useNames } from '../names.js';
@@ -108,64 +109,58 @@ export function Rules() {
       <ErrorNotice error={rules.error} what="GET /alert-rules" />
       <Loading when={rules.loading && !rules.data}>
         {rules.data && (
-          <div class="table-scroll">
-            <table class="data" data-testid="rules">
-              <thead>
-                <tr>
-                  <th scope="col">{t('admin.name')}</th>
-                  <th scope="col">{t('admin.kind')}</th>
-                  <th scope="col">{t('admin.ruleWhat')}</th>
-                  <th scope="col">{t('alerts.severity')}</th>
-                  <th scope="col">{t('admin.scope')}</th>
-                  <th scope="col">{t('admin.cooldown')}</th>
-                  <th scope="col">{t('admin.enabled')}</th>
-                  <th scope="col">
-                    <span class="sr-only">{t('targets.actions')}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {rules.data.map((r) => (
-                  <tr key={r.id} title={r.description ?? undefined} data-rule={r.name}>
-                    <td>{r.name}</td>
-                    <td>{t(r.kind === 'event' ? 'admin.kind.event' : 'admin.kind.health')}</td>
-                    <td>{ruleWhat(r)}</td>
-                    <td>
-                      <SeverityBadge severity={r.severity} />
-                    </td>
-                    <td>{ruleScope(r)}</td>
-                    <td class="num">{r.kind === 'event' ? formatNumber(r.cooldownSec, 0) : '—'}</td>
-                    <td>{r.enabled ? t('admin.on') : t('admin.off')}</td>
-                    <td class="actions">
-                      <button type="button" onClick={() => start(r)}>
-                        {t('admin.edit')}
-                      </button>{' '}
-                      <button
-                        type="button"
-                        onClick={() =>
-                          void run(
-                            () => api.replaceRule(r.id, toggled(r)),
-                            t(r.enabled ? 'rules.disabledDone' : 'rules.enabledDone', { name: r.name }),
-                          )
-                        }
-                      >
-                        {r.enabled ? t('rules.disable') : t('rules.enable')}
-                      </button>{' '}
-                      <button
-                        type="button"
-                        onClick={() => {
-                          if (window.confirm(t('rules.confirmDelete', { name: r.name })))
-                            void run(() => api.deleteRule(r.id), t('rules.deleted', { name: r.name }));
-                        }}
-                      >
-                        {t('rules.delete')}
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            columns={[
+              'admin.name',
+              'admin.kind',
+              'admin.ruleWhat',
+              'alerts.severity',
+              'admin.scope',
+              'admin.cooldown',
+              'admin.enabled',
+            ]}
+            actions="targets.actions"
+            testId="rules"
+          >
+            {rules.data.map((r) => (
+              <tr key={r.id} title={r.description ?? undefined} data-rule={r.name}>
+                <td>{r.name}</td>
+                <td>{t(r.kind === 'event' ? 'admin.kind.event' : 'admin.kind.health')}</td>
+                <td>{ruleWhat(r)}</td>
+                <td>
+                  <SeverityBadge severity={r.severity} />
+                </td>
+                <td>{ruleScope(r)}</td>
+                <td class="num">{r.kind === 'event' ? formatNumber(r.cooldownSec, 0) : '—'}</td>
+                <td>{r.enabled ? t('admin.on') : t('admin.off')}</td>
+                <td class="actions">
+                  <button type="button" onClick={() => start(r)}>
+                    {t('admin.edit')}
+                  </button>{' '}
+                  <button
+                    type="button"
+                    onClick={() =>
+                      void run(
+                        () => api.replaceRule(r.id, toggled(r)),
+                        t(r.enabled ? 'rules.disabledDone' : 'rules.enabledDone', { name: r.name }),
+                      )
+                    }
+                  >
+                    {r.enabled ? t('rules.disable') : t('rules.enable')}
+                  </button>{' '}
+                  <button
+                    type="button"
+                    onClick={() => {
+                      if (window.confirm(t('rules.confirmDelete', { name: r.name })))
+                        void run(() => api.deleteRule(r.id), t('rules.deleted', { name: r.name }));
+                    }}
+                  >
+                    {t('rules.delete')}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </Loading>
       {!rules.error?.missingRoute && !form && (

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError, type Target, type TargetInput } from '../api.js';
 import { ErrorNotice, Loading } from '../components/common.js';
+import { DataTable } from '../components/data-table.js';
 import { useAsync } from '../hooks.js';
 import { formatDateTime, label, type MessageKey, t } from '../i18n/index.js';
 import { siteName, useNames } from '../names.js';
@@ -228,91 +229,88 @@ export function Targets() {
           (targets.data.length === 0 ? (
             <p class="muted">{t('common.none')}</p>
           ) : (
-            <table class="data">
-              <thead>
-                <tr>
-                  <th scope="col">{t('admin.name')}</th>
-                  <th scope="col">{t('targets.channel')}</th>
-                  <th scope="col">{t('admin.sites')}</th>
-                  <th scope="col">{t('targets.minSeverity')}</th>
-                  <th scope="col">{t('targets.rules')}</th>
-                  <th scope="col">{t('common.status')}</th>
-                  <th scope="col">{t('targets.actions')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {targets.data.map((x) => {
-                  const result = tests[x.id];
-                  return (
-                    <tr key={x.id}>
-                      <td>{x.name}</td>
-                      <td>{t(`targets.channel.${x.channel}` as MessageKey)}</td>
-                      <td>{x.siteIds?.map(siteName).join(', ') ?? t('common.all')}</td>
-                      <td>{label('severity', x.minSeverity)}</td>
-                      <td>
-                        {[
-                          x.language === 'en' ? t('targets.english') : null,
-                          x.quietHours
-                            ? t('targets.quietSummary', {
-                                start: x.quietHours.windows[0]?.start ?? '',
-                                end: x.quietHours.windows[0]?.end ?? '',
-                              })
-                            : null,
-                          x.rateLimit
-                            ? t('targets.rateSummary', { count: x.rateLimit.count, sec: x.rateLimit.windowSec })
-                            : null,
-                          x.escalateTo
-                            ? t('targets.escalateSummary', { name: names.get(x.escalateTo) ?? x.escalateTo })
-                            : null,
-                          x.enabled ? null : t('targets.disabled'),
-                        ]
-                          .filter(Boolean)
-                          .join(' · ') || '—'}
-                      </td>
-                      <td>
-                        {x.failing ? (
-                          <span class="badge status-offline">
-                            {t('targets.failing', { since: x.failingSince ? formatDateTime(x.failingSince) : '' })}
-                          </span>
-                        ) : (
-                          <span class="badge status-online">{t('targets.ok')}</span>
-                        )}
-                        {x.failing && (x.lastFailureCode || x.lastFailure) && (
-                          <div class="muted">{failureText(x.lastFailureCode, x.lastFailureParams)}</div>
-                        )}
-                      </td>
-                      <td>
-                        <button type="button" onClick={() => void test(x.id)} disabled={result === 'sending'}>
-                          {t('targets.test')}
-                        </button>{' '}
-                        <button
-                          type="button"
-                          onClick={() => {
-                            setEditing(x);
-                            setForm(formOf(x));
-                            setDone(null);
-                          }}
-                        >
-                          {t('targets.edit')}
-                        </button>{' '}
-                        <button type="button" onClick={() => void remove(x)}>
-                          {t('targets.delete')}
-                        </button>
-                        {result && (
-                          <p role="status">
-                            {result === 'sending'
-                              ? t('targets.testSending')
-                              : result.ok
-                                ? t('targets.testOk')
-                                : t('targets.testFailed', { error: failureText(result.code, result.params) })}
-                          </p>
-                        )}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
+            <DataTable
+              columns={[
+                'admin.name',
+                'targets.channel',
+                'admin.sites',
+                'targets.minSeverity',
+                'targets.rules',
+                'common.status',
+                'targets.actions',
+              ]}
+            >
+              {targets.data.map((x) => {
+                const result = tests[x.id];
+                return (
+                  <tr key={x.id}>
+                    <td>{x.name}</td>
+                    <td>{t(`targets.channel.${x.channel}` as MessageKey)}</td>
+                    <td>{x.siteIds?.map(siteName).join(', ') ?? t('common.all')}</td>
+                    <td>{label('severity', x.minSeverity)}</td>
+                    <td>
+                      {[
+                        x.language === 'en' ? t('targets.english') : null,
+                        x.quietHours
+                          ? t('targets.quietSummary', {
+                              start: x.quietHours.windows[0]?.start ?? '',
+                              end: x.quietHours.windows[0]?.end ?? '',
+                            })
+                          : null,
+                        x.rateLimit
+                          ? t('targets.rateSummary', { count: x.rateLimit.count, sec: x.rateLimit.windowSec })
+                          : null,
+                        x.escalateTo
+                          ? t('targets.escalateSummary', { name: names.get(x.escalateTo) ?? x.escalateTo })
+                          : null,
+                        x.enabled ? null : t('targets.disabled'),
+                      ]
+                        .filter(Boolean)
+                        .join(' · ') || '—'}
+                    </td>
+                    <td>
+                      {x.failing ? (
+                        <span class="badge status-offline">
+                          {t('targets.failing', { since: x.failingSince ? formatDateTime(x.failingSince) : '' })}
+                        </span>
+                      ) : (
+                        <span class="badge status-online">{t('targets.ok')}</span>
+                      )}
+                      {x.failing && (x.lastFailureCode || x.lastFailure) && (
+                        <div class="muted">{failureText(x.lastFailureCode, x.lastFailureParams)}</div>
+                      )}
+                    </td>
+                    <td>
+                      <button type="button" onClick={() => void test(x.id)} disabled={result === 'sending'}>
+                        {t('targets.test')}
+                      </button>{' '}
+                      <button
+                        type="button"
+                        onClick={() => {
+                          setEditing(x);
+                          setForm(formOf(x));
+                          setDone(null);
+                        }}
+                      >
+                        {t('targets.edit')}
+                      </button>{' '}
+                      <button type="button" onClick={() => void remove(x)}>
+                        {t('targets.delete')}
+                      </button>
+                      {result && (
+                        <p role="status">
+                          {result === 'sending'
+                            ? t('targets.testSending')
+                            : result.ok
+                              ? t('targets.testOk')
+                              : t('targets.testFailed', { error: failureText(result.code, result.params) })}
+                        </p>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </DataTable>
           ))}
       </Loading>
 

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, type ApiError, ROLES, type Role, type UserItem } from '../api.js';
 import { ErrorNotice, Loading } from '../components/common.js';
+import { DataTable } from '../components/data-table.js';
 import { useAsync } from '../hooks.js';
 import { label, type MessageKey, t } from '../i18n/index.js';
 import { siteName, useNames } from '../names.js';
@@ -99,45 +100,36 @@ export function Users() {
       <ErrorNotice error={users.error} what="GET /users" />
       <Loading when={users.loading && !users.data}>
         {users.data && (
-          <table class="data" data-testid="users">
-            <thead>
-              <tr>
-                <th scope="col">{t('auth.username')}</th>
-                <th scope="col">{t('admin.roles')}</th>
-                <th scope="col">{t('admin.sites')}</th>
-                <th scope="col">{t('common.status')}</th>
-                <th scope="col">
-                  <span class="sr-only">{t('targets.actions')}</span>
-                </th>
+          <DataTable
+            columns={['auth.username', 'admin.roles', 'admin.sites', 'common.status']}
+            actions="targets.actions"
+            testId="users"
+          >
+            {users.data.map((u) => (
+              <tr key={u.id} data-user={u.username} class={u.disabled ? 'muted' : undefined}>
+                <td>{u.username}</td>
+                <td>{u.roles.map((r) => label('role', r)).join(', ')}</td>
+                <td>{u.sites?.map(siteName).join(', ') ?? t('common.all')}</td>
+                <td>{u.disabled ? t('admin.disabled') : t('users.active')}</td>
+                <td class="actions">
+                  <button type="button" onClick={() => start(u)}>
+                    {t('admin.edit')}
+                  </button>{' '}
+                  <button
+                    type="button"
+                    onClick={() =>
+                      void run(
+                        () => api.updateUser(u.username, { disabled: !u.disabled }),
+                        t(u.disabled ? 'users.enabledDone' : 'users.disabledDone', { user: u.username }),
+                      )
+                    }
+                  >
+                    {u.disabled ? t('users.enable') : t('users.disable')}
+                  </button>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {users.data.map((u) => (
-                <tr key={u.id} data-user={u.username} class={u.disabled ? 'muted' : undefined}>
-                  <td>{u.username}</td>
-                  <td>{u.roles.map((r) => label('role', r)).join(', ')}</td>
-                  <td>{u.sites?.map(siteName).join(', ') ?? t('common.all')}</td>
-                  <td>{u.disabled ? t('admin.disabled') : t('users.active')}</td>
-                  <td class="actions">
-                    <button type="button" onClick={() => start(u)}>
-                      {t('admin.edit')}
-                    </button>{' '}
-                    <button
-                      type="button"
-                      onClick={() =>
-                        void run(
-                          () => api.updateUser(u.username, { disabled: !u.disabled }),
-                          t(u.disabled ? 'users.enabledDone' : 'users.disabledDone', { user: u.username }),
-                        )
-                      }
-                    >
-                      {u.disabled ? t('users.enable') : t('users.disable')}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DataTable>
         )}
       </Loading>
       {done && <p role="status">{done}</p>}
