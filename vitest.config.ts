@@ -33,6 +33,7 @@ export default defineConfig({
             'hub/src/**/*.spec.ts',
             'edge-agent/src/**/*.spec.ts',
             'test/simulator/**/*.spec.ts',
+            'test/support/**/*.spec.ts',
             'test/e2e/**/*.spec.ts',
             'hub/console/src/**/*.spec.ts',
           ],
