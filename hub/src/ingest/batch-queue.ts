@@ -16,6 +16,8 @@ export interface IngestWorkerOptions {
   /** A batch failed; it will be retried. */
   onFailed?: (err: Error, attempts: number | undefined) => void;
   onError?: (err: Error) => void;
+  /** Take jobs at once (default true); false: only once `worker.run()` is called. */
+  autorun?: boolean;
 }
 
 /**
@@ -32,6 +34,7 @@ export function startIngestWorker(o: IngestWorkerOptions): Worker<IngestBatch> {
     stalledInterval: 5_000,
     maxStalledCount: 1_000_000,
     settings: { backoffStrategy: ingestBackoff },
+    autorun: o.autorun ?? true,
   });
   worker.on('error', (err) => o.onError?.(err));
   worker.on('failed', (job, err) => o.onFailed?.(err, job?.attemptsMade));

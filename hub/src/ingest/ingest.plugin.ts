@@ -60,6 +60,8 @@ export default fp<IngestPluginOptions>(
             connection: app.redisConnection(),
             prefix: cfg.QUEUE_PREFIX,
             concurrency: cfg.INGEST_WORKER_CONCURRENCY,
+            // Run from onReady, below.
+            autorun: false,
             write: (batch, batchId) => service.writeBatch(batch, batchId),
             onError: (err) => log.warn({ err: err.message }, 'ingest worker error'),
             onFailed: (err, attempts) => {
@@ -116,6 +118,15 @@ export default fp<IngestPluginOptions>(
     }
 
     app.decorate('ingest', { mqtt: source?.client ?? null, queue, service, drain: () => batcher.drain() });
+
+    // Work is taken only once every plugin has loaded. The worker: a batch written before after-commit.plugin has
+    // added its followers would get no status verdict and no live-feed announcement. MQTT: a hub restarted after a
+    // crash finds its session full, and reading it while the other plugins still load made the start compete with
+    // the catch-up (MqttSource.start).
+    app.addHook('onReady', async () => {
+      worker?.run().catch((err: Error) => log.error({ err: err.message }, 'ingest worker stopped'));
+      source?.start();
+    });
 
     app.addHook('onClose', async () => {
       backpressure.stop();

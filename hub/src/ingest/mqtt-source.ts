@@ -115,6 +115,8 @@ export class MqttSource {
           ? undefined
           : { sessionExpiryInterval: cfg.MQTT_SESSION_EXPIRY_SEC, receiveMaximum: cfg.MQTT_RECEIVE_MAXIMUM },
       resubscribe: true,
+      // Connected by start(), once the hub has finished starting: see start().
+      manualConnect: true,
     });
     this.client = client;
     this.gate = new AckGate(client);
@@ -138,6 +140,17 @@ export class MqttSource {
         if (err) opts.log.error({ err: err.message }, 'mqtt subscribe failed');
       });
     });
+  }
+
+  /**
+   * Connects. Called once the whole hub has started, not when the ingest plugin registers: a hub restarted after a
+   * crash finds its persistent session full (everything published while it was down), and taking that backlog while
+   * the rest of the hub still loads made the start compete with the catch-up. Measured in the fault suite's
+   * hub-sigkill-twice with the case's processes held to 0.4 of a core: 20 s to ready on a first start, 41 s after the
+   * SIGKILL, 18 of them between this connection and listening.
+   */
+  start(): void {
+    if (!this.client.connected && !this.closing) this.client.connect();
   }
 
   /** Messages received whose acknowledgement waits for durability. */
