@@ -334,64 +334,12 @@ export function Cameras() {
               onInput={(e) => setAdopt({ ...adopt, id: e.currentTarget.value })}
             />
           </label>
-          <label>
-            {t('cameras.name')}
-            <input
-              required
-              maxLength={128}
-              value={adopt.name}
-              onInput={(e) => setAdopt({ ...adopt, name: e.currentTarget.value })}
-            />
-          </label>
-          <label>
-            {t('cameras.location')}
-            <input
-              maxLength={300}
-              value={adopt.location}
-              onInput={(e) => setAdopt({ ...adopt, location: e.currentTarget.value })}
-            />
-          </label>
-          <label>
-            {t('cameras.host')}
-            <input
-              required
-              maxLength={255}
-              pattern="[A-Za-z0-9.:_\[\]\-]+"
-              title={t('cameras.hostHint')}
-              value={adopt.host}
-              onInput={(e) => setAdopt({ ...adopt, host: e.currentTarget.value })}
-            />
-          </label>
-          <label>
-            {t('cameras.port')}
-            <input
-              required
-              type="number"
-              min={1}
-              max={65535}
-              value={adopt.port}
-              onInput={(e) => setAdopt({ ...adopt, port: e.currentTarget.value })}
-            />
-          </label>
-          <label>
-            {t('cameras.username')}
-            <input
-              required
-              autocomplete="off"
-              value={adopt.username}
-              onInput={(e) => setAdopt({ ...adopt, username: e.currentTarget.value })}
-            />
-          </label>
-          <label>
-            {t('cameras.password')}
-            <input
-              required
-              type="password"
-              autocomplete="new-password"
-              value={adopt.password}
-              onInput={(e) => setAdopt({ ...adopt, password: e.currentTarget.value })}
-            />
-          </label>
+          <PlaceFields value={adopt} onChange={(patch) => setAdopt({ ...adopt, ...patch })} />
+          <ConnectionFields
+            value={adopt}
+            onChange={(patch) => setAdopt({ ...adopt, ...patch })}
+            password="cameras.password"
+          />
           <p class="small muted">{t('cameras.passwordOnce')}</p>
           <button type="submit" class="primary">
             {adopt.endpoint ? t('cameras.adopt') : t('cameras.addManualSubmit')}
@@ -405,72 +353,13 @@ export function Cameras() {
         <form class="search" noValidate onSubmit={(e) => void submitEdit(e)} aria-labelledby="camera-edit-title">
           <h2 id="camera-edit-title">{t('cameras.editTitle', { camera: edit.camera })}</h2>
           <FormProblems problems={problems} title="cameras.invalid" testId="camera-problems" />
-          <label>
-            {t('cameras.name')}
-            <input
-              required
-              maxLength={128}
-              value={edit.name}
-              onInput={(e) => setEdit({ ...edit, name: e.currentTarget.value })}
-            />
-          </label>
-          <label>
-            {t('cameras.location')}
-            <input
-              maxLength={300}
-              value={edit.location}
-              onInput={(e) => setEdit({ ...edit, location: e.currentTarget.value })}
-            />
-          </label>
+          <PlaceFields value={edit} onChange={(patch) => setEdit({ ...edit, ...patch })} />
           {edit.connection && (
-            <>
-              <label>
-                {t('cameras.host')}
-                <input
-                  required
-                  maxLength={255}
-                  value={edit.connection.host}
-                  onInput={(e) =>
-                    setEdit({ ...edit, connection: { ...edit.connection!, host: e.currentTarget.value } })
-                  }
-                />
-              </label>
-              <label>
-                {t('cameras.port')}
-                <input
-                  required
-                  type="number"
-                  min={1}
-                  max={65535}
-                  value={edit.connection.port}
-                  onInput={(e) =>
-                    setEdit({ ...edit, connection: { ...edit.connection!, port: e.currentTarget.value } })
-                  }
-                />
-              </label>
-              <label>
-                {t('cameras.username')}
-                <input
-                  required
-                  autocomplete="off"
-                  value={edit.connection.username}
-                  onInput={(e) =>
-                    setEdit({ ...edit, connection: { ...edit.connection!, username: e.currentTarget.value } })
-                  }
-                />
-              </label>
-              <label>
-                {t('cameras.newPassword')}
-                <input
-                  type="password"
-                  autocomplete="new-password"
-                  value={edit.connection.password}
-                  onInput={(e) =>
-                    setEdit({ ...edit, connection: { ...edit.connection!, password: e.currentTarget.value } })
-                  }
-                />
-              </label>
-            </>
+            <ConnectionFields
+              value={edit.connection}
+              onChange={(patch) => setEdit({ ...edit, connection: { ...edit.connection!, ...patch } })}
+              password="cameras.newPassword"
+            />
           )}
           <button type="submit" class="primary">
             {t('common.save')}
@@ -482,6 +371,91 @@ export function Cameras() {
       )}
       {done && <p role="status">{done}</p>}
       <ErrorNotice error={error} what="/sites/:site/cameras" />
+    </>
+  );
+}
+
+interface Place {
+  name: string;
+  location: string;
+}
+
+/** A camera's name and place, as people know it. */
+function PlaceFields({ value, onChange }: { value: Place; onChange: (patch: Partial<Place>) => void }) {
+  return (
+    <>
+      <label>
+        {t('cameras.name')}
+        <input required maxLength={128} value={value.name} onInput={(e) => onChange({ name: e.currentTarget.value })} />
+      </label>
+      <label>
+        {t('cameras.location')}
+        <input maxLength={300} value={value.location} onInput={(e) => onChange({ location: e.currentTarget.value })} />
+      </label>
+    </>
+  );
+}
+
+interface Connection {
+  host: string;
+  port: string;
+  username: string;
+  password: string;
+}
+
+/**
+ * How the agent reaches a camera: address, ONVIF port, user and password. Adding a camera asks for the password;
+ * editing one asks for a new password only if it changes (the old one is never shown).
+ */
+function ConnectionFields(props: {
+  value: Connection;
+  onChange: (patch: Partial<Connection>) => void;
+  password: 'cameras.password' | 'cameras.newPassword';
+}) {
+  const { value, onChange } = props;
+  return (
+    <>
+      <label>
+        {t('cameras.host')}
+        <input
+          required
+          maxLength={255}
+          pattern="[A-Za-z0-9.:_\[\]\-]+"
+          title={t('cameras.hostHint')}
+          value={value.host}
+          onInput={(e) => onChange({ host: e.currentTarget.value })}
+        />
+      </label>
+      <label>
+        {t('cameras.port')}
+        <input
+          required
+          type="number"
+          min={1}
+          max={65535}
+          value={value.port}
+          onInput={(e) => onChange({ port: e.currentTarget.value })}
+        />
+      </label>
+      <label>
+        {t('cameras.username')}
+        <input
+          required
+          autocomplete="off"
+          value={value.username}
+          onInput={(e) => onChange({ username: e.currentTarget.value })}
+        />
+      </label>
+      <label>
+        {t(props.password)}
+        <input
+          required={props.password === 'cameras.password'}
+          type="password"
+          autocomplete="new-password"
+          value={value.password}
+          onInput={(e) => onChange({ password: e.currentTarget.value })}
+        />
+      </label>
     </>
   );
 }
