@@ -1,28 +1,20 @@
-import { createTopics, type AuditEntry, type RegistryCamera, type SiteCameras, type UserItem } from '@camhub/shared';
-import type { FastifyInstance } from 'fastify';
-import type { MqttClient } from 'mqtt';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openConsoleAs } from '../support/console-session.js';
+import { type AuditEntry, type RegistryCamera, type SiteCameras, type UserItem } from '@camhub/shared';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useConsoleHub } from '../support/console-session.js';
 import { makeHealth } from '../support/factories.js';
-import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
+import { usePublisher } from '../support/hub-fixture.js';
 import { uniqueToken } from '../support/ids.js';
-import { connectPublisher, publishJson } from '../support/mqtt.js';
-import { waitFor } from '../support/wait.js';
-import { ensureConsoleBuilt, launchChromium } from './browser.js';
+import { publishJson } from '../support/mqtt.js';
 
 // People and cameras administered from the console in Chromium, against the real hub (in this process, listening),
 // PostgreSQL, Redis and Mosquitto: user editing (roles, sites, lock, password reset), a technician's camera page, a
 // camera added by its address and its credentials changed. What the hub stored and audited is read back.
 const SITE = `td-${uniqueToken().slice(0, 6)}`;
 const OTHER = `cho-${uniqueToken().slice(0, 6)}`;
-const ADMIN_PASSWORD = `admin-${uniqueToken()}`;
 
-let env: TestHubEnv;
-let hub: FastifyInstance;
+const stand = useConsoleHub();
+const mqtt = usePublisher(stand);
 let url: string;
-let pub: MqttClient;
-let browser: Browser;
 let adminToken: string;
 
 async function api<T>(path: string, init: RequestInit = {}, token = adminToken): Promise<{ status: number; body: T }> {
@@ -43,16 +35,7 @@ async function loginStatus(username: string, password: string): Promise<number> 
 }
 
 beforeAll(async () => {
-  ensureConsoleBuilt();
-  env = await createHubEnv({ CAMHUB_ADMIN_PASSWORD: ADMIN_PASSWORD });
-  hub = await buildHub(env.config, { listen: true });
-  url = hubUrl(hub);
-  const login = await fetch(`${url}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-  });
-  adminToken = ((await login.json()) as { token: string }).token;
+  ({ url, adminToken } = stand);
   for (const [id, name, kind] of [
     [SITE, 'Tổ dân phố Đồng Tâm', 'residential_group'],
     [OTHER, 'Chợ Trường Sơn', 'market'],
@@ -60,23 +43,12 @@ beforeAll(async () => {
     expect((await api('/sites', { method: 'POST', body: JSON.stringify({ id, name, kind }) })).status).toBe(201);
   }
   // The site's agent already reports one camera of its YAML.
-  const topics = createTopics(env.config.MQTT_TOPIC_ROOT);
-  await waitFor(() => hub.ingest.mqtt?.connected, { what: 'hub mqtt connection' });
-  pub = await connectPublisher();
-  await publishJson(pub, topics.health(SITE, 'cong-chinh'), makeHealth({ site: SITE, camera: 'cong-chinh' }));
-  browser = await launchChromium();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await pub?.endAsync();
-  await hub?.close();
-  await env?.cleanup();
+  await publishJson(mqtt.pub, mqtt.topics.health(SITE, 'cong-chinh'), makeHealth({ site: SITE, camera: 'cong-chinh' }));
 });
 
 describe('administering people from the console', () => {
   it('creates a user, changes roles and sites, resets the password, locks and unlocks; each change audited', async () => {
-    const { context, page, errors } = await openConsoleAs(browser, url, 'admin', ADMIN_PASSWORD);
+    const { context, page, errors } = await stand.openAs('admin', stand.adminPassword);
     try {
       await page.goto(`${url}/#/admin/users`);
       const form = page.locator('form[aria-labelledby="user-form-title"]');
@@ -151,7 +123,7 @@ describe('administering people from the console', () => {
   });
 
   it("refuses to lock the last admin, in the user's words", async () => {
-    const { context, page } = await openConsoleAs(browser, url, 'admin', ADMIN_PASSWORD);
+    const { context, page } = await stand.openAs('admin', stand.adminPassword);
     try {
       await page.goto(`${url}/#/admin/users`);
       await page.locator('[data-testid="users"] tr[data-user="admin"]').getByRole('button', { name: 'Khoá' }).click();
@@ -174,7 +146,7 @@ describe('cameras from the console', () => {
         })
       ).status,
     ).toBe(201);
-    const { context, page, errors } = await openConsoleAs(browser, url, 'ky.thuat', password);
+    const { context, page, errors } = await stand.openAs('ky.thuat', password);
     try {
       const nav = await page.locator('header.top nav a').allTextContents();
       expect(nav).toEqual(['Tình trạng camera', 'Quản trị']);

@@ -1,35 +1,28 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '@camhub/simulator';
-import type { FastifyInstance } from 'fastify';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentProcess, tempDir } from '../support/agent-harness.js';
-import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
+import { simCameras, testAgentConfig } from '../support/agent-config.js';
+import { screenshot } from '../support/browser.js';
+import { useConsoleHub } from '../support/console-session.js';
 import { uniqueToken } from '../support/ids.js';
-import { freePortBlock, REPO_ROOT } from '../support/processes.js';
+import { freePortBlock } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
-import { ensureConsoleBuilt, launchChromium } from './browser.js';
 
 // Onboarding a unit from the console, every part real: the hub (in this process, listening), the edge agent as the
 // process operators run, the ONVIF simulator answering WS-Discovery, Mosquitto, PostgreSQL, Redis and Chromium. The
 // agent's file names one camera; the second is adopted in the browser. No file is edited, no process restarted.
 const BASE_PORT = await freePortBlock(16, 31000);
 const SITE = `unit-${uniqueToken().slice(0, 6)}`;
-const ADMIN_PASSWORD = `admin-${uniqueToken()}`;
-const SCREENSHOTS = join(
-  REPO_ROOT,
-  process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : 'test-results/screenshots',
-);
 
-let env: TestHubEnv;
-let hub: FastifyInstance;
+const stand = useConsoleHub();
 let url: string;
 let sim: Simulator;
 let agent: AgentProcess | null = null;
 let dataDir: string;
 let configFile: string;
-let browser: Browser;
 let page: Page;
 let adminToken: string;
 
@@ -40,60 +33,31 @@ async function api<T>(path: string): Promise<T> {
 }
 
 beforeAll(async () => {
-  ensureConsoleBuilt();
-  env = await createHubEnv({ CAMHUB_ADMIN_PASSWORD: ADMIN_PASSWORD });
-  hub = await buildHub(env.config, { listen: true });
-  url = hubUrl(hub);
+  ({ url, adminToken } = stand);
   sim = await startSimulator({ cameras: 2, basePort: BASE_PORT, rtsp: false });
   dataDir = tempDir('adoption-e2e-');
   configFile = join(dataDir, 'agent.json');
-  const local = sim.cameras[0]!;
   writeFileSync(
     configFile,
-    JSON.stringify({
-      site: SITE,
-      mqtt: { url: env.config.MQTT_URL, topicRoot: env.config.MQTT_TOPIC_ROOT },
-      dataDir: join(dataDir, 'agent'),
-      discovery: true,
-      outbox: { maxBytes: 4 * 1024 * 1024 },
-      motionTimeoutSec: 3,
-      onvif: { pullTimeoutSec: 1, requestTimeoutMs: 2000, backoffMinMs: 100, backoffMaxMs: 1000 },
-      health: { intervalSec: 2, stream: false },
-      logLevel: 'info',
-      cameras: [
-        {
-          id: 'cong-chinh',
-          name: 'Cổng chính',
-          host: local.host,
-          port: local.port,
-          username: local.username,
-          password: local.password,
-        },
-      ],
-    }),
+    JSON.stringify(
+      testAgentConfig({
+        site: SITE,
+        mqtt: { url: stand.env.config.MQTT_URL, topicRoot: stand.env.config.MQTT_TOPIC_ROOT },
+        dataDir: join(dataDir, 'agent'),
+        discovery: true,
+        motionTimeoutSec: 3,
+        health: { intervalSec: 2, stream: false },
+        logLevel: 'info',
+        cameras: simCameras([sim.cameras[0]!], () => ({ id: 'cong-chinh', name: 'Cổng chính' })),
+      }),
+    ),
   );
-  const login = await fetch(`${url}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-  });
-  adminToken = ((await login.json()) as { token: string }).token;
-  browser = await launchChromium();
-  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, locale: 'vi-VN' });
-  page = await context.newPage();
-  await page.goto(url);
-  await page.getByLabel('Tên đăng nhập').fill('admin');
-  await page.getByLabel('Mật khẩu').fill(ADMIN_PASSWORD);
-  await page.getByRole('button', { name: 'Đăng nhập' }).click();
-  await page.locator('header.top nav').waitFor();
+  ({ page } = await stand.openAs('admin', stand.adminPassword));
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
   await agent?.kill('SIGTERM');
   await sim?.close();
-  await hub?.close();
-  await env?.cleanup();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -120,7 +84,7 @@ describe('onboarding a unit from the console', () => {
       },
       { timeoutMs: 40_000, intervalMs: 1000, what: 'the discovered camera in the console' },
     );
-    await page.screenshot({ path: join(SCREENSHOTS, 'adoption-discovered.png'), fullPage: true });
+    await screenshot(page, 'adoption-discovered', { fullPage: true });
     await row.getByRole('button', { name: 'Nhận camera' }).click();
     await page.getByLabel('Mã camera').fill('san-truong');
     await page.getByLabel('Tên camera', { exact: true }).fill('Sân trường');
@@ -137,7 +101,7 @@ describe('onboarding a unit from the console', () => {
     await page.reload();
     await page.locator('[data-testid="cameras-site"]').selectOption(SITE);
     await page.locator('tr[data-camera="san-truong"]').filter({ hasText: 'Đang chạy' }).waitFor({ timeout: 20_000 });
-    await page.screenshot({ path: join(SCREENSHOTS, 'adoption.png'), fullPage: true });
+    await screenshot(page, 'adoption', { fullPage: true });
 
     target.setMotion(true);
     await waitFor(

@@ -1,18 +1,12 @@
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent } from '../../edge-agent/src/agent.js';
-import { parseConfig } from '../../edge-agent/src/config.js';
-import { tempDir } from '../support/agent-harness.js';
-import { startSimulator, type Simulator } from '@camhub/simulator';
-import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { simCameras } from '../support/agent-config.js';
+import { screenshot } from '../support/browser.js';
+import { useConsoleHub } from '../support/console-session.js';
+import { useSimSite } from '../support/hub-fixture.js';
 import { uniqueToken } from '../support/ids.js';
-import { REPO_ROOT, freePortBlock } from '../support/processes.js';
+import { freePortBlock } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
-import { ensureConsoleBuilt, launchChromium } from './browser.js';
 import { englishWordsIn } from './english-words.js';
 
 // Issue 15: the console never lets a critical event pass silently, tells the truth about failures and speaks
@@ -29,24 +23,34 @@ const INTRUSION = 0;
 const OFFLINE = 2;
 const TAMPER = 1;
 const AGENT_TOKEN = `agent-${uniqueToken()}`;
-const ADMIN_PASSWORD = `admin-${uniqueToken()}`;
-const SCREENSHOTS = join(
-  REPO_ROOT,
-  process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : 'test-results/screenshots',
-);
 const WALL_SCREEN = { width: 1920, height: 1080 };
 const PHONE = { width: 390, height: 844 };
 
-let env: TestHubEnv;
-let hub: FastifyInstance;
-let hubClosed = false;
+const stand = useConsoleHub({ AGENT_TOKENS: `${SITE}=${AGENT_TOKEN}` });
+const site = useSimSite({
+  cameras: CAMERAS.length,
+  basePort: BASE_PORT,
+  agent: (sim) => ({
+    site: SITE,
+    mqtt: { url: stand.env.config.MQTT_URL, topicRoot: stand.env.config.MQTT_TOPIC_ROOT },
+    hub: { url: stand.url, token: AGENT_TOKEN },
+    motionTimeoutSec: 20,
+    onvif: { requestTimeoutMs: 1500 },
+    // Frequent stream checks, so the frozen picture is found within seconds (production: every few minutes).
+    health: {
+      intervalSec: 2,
+      streamProbeSec: 1.5,
+      detectorIntervalSec: 4,
+      freezeSec: 1,
+      blackSec: 1,
+      confirmRuns: 2,
+    },
+    cameras: simCameras(sim.cameras, (i) => ({ id: CAMERAS[i]!.id, name: CAMERAS[i]!.name })),
+  }),
+});
 let url: string;
-let sim: Simulator;
-let agent: Agent;
-let dataDir: string;
-let browser: Browser;
 let adminToken: string;
-const passwords: Record<string, string> = { admin: ADMIN_PASSWORD };
+const passwords: Record<string, string> = {};
 
 interface AlertBody {
   id: string;
@@ -76,19 +80,15 @@ const intrusionAlerts = async () => (await alertsOf(CAMERAS[INTRUSION]!.id)).fil
 type Role = 'admin' | 'operator' | 'technician' | 'police';
 
 async function openAs(role: Role, viewport = WALL_SCREEN): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport, locale: 'vi-VN' });
-  const page = await context.newPage();
-  await page.goto(url);
-  await page.getByLabel('Tên đăng nhập').fill(role === 'admin' ? 'admin' : `tt-${role}`);
-  await page.getByLabel('Mật khẩu').fill(passwords[role]!);
-  await page.getByRole('button', { name: 'Đăng nhập' }).click();
-  await page.locator('header.top nav').waitFor();
-  await page.locator('[data-connection="live"]').waitFor({ timeout: 15_000 });
+  const { context, page } = await stand.openAs(role === 'admin' ? 'admin' : `tt-${role}`, passwords[role]!, {
+    viewport,
+    live: true,
+  });
   return { context, page };
 }
 
 function intrusion(inside: boolean) {
-  sim.cameras[INTRUSION]!.emit(
+  site.sim.cameras[INTRUSION]!.emit(
     'tns1:RuleEngine/FieldDetector/ObjectsInside',
     { IsInside: inside ? 'true' : 'false' },
     { source: { VideoSourceConfigurationToken: 'vsc_1', Rule: 'Field' } },
@@ -121,56 +121,11 @@ async function settle(page: Page) {
   await expect.poll(() => page.getByText('Đang tải…').count(), { timeout: 15_000 }).toBe(0);
 }
 
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
-}
+const shot = (page: Page, name: string) => screenshot(page, name);
 
 beforeAll(async () => {
-  ensureConsoleBuilt();
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  env = await createHubEnv({ AGENT_TOKENS: `${SITE}=${AGENT_TOKEN}`, CAMHUB_ADMIN_PASSWORD: ADMIN_PASSWORD });
-  hub = await buildHub(env.config, { listen: true });
-  url = hubUrl(hub);
-  sim = await startSimulator({ cameras: CAMERAS.length, basePort: BASE_PORT, rtsp: { port: 0 }, discovery: false });
-  expect(sim.rtspAvailable, sim.rtspUnavailableReason ?? '').toBe(true);
-  dataDir = tempDir('console-truth-');
-  agent = new Agent(
-    parseConfig({
-      site: SITE,
-      mqtt: { url: env.config.MQTT_URL, topicRoot: env.config.MQTT_TOPIC_ROOT },
-      hub: { url, token: AGENT_TOKEN },
-      dataDir,
-      outbox: { maxBytes: 4 * 1024 * 1024 },
-      motionTimeoutSec: 20,
-      onvif: { pullTimeoutSec: 1, requestTimeoutMs: 1500, backoffMinMs: 100, backoffMaxMs: 1000 },
-      // Frequent stream checks, so the frozen picture is found within seconds (production: every few minutes).
-      health: {
-        intervalSec: 2,
-        streamProbeSec: 1.5,
-        detectorIntervalSec: 4,
-        freezeSec: 1,
-        blackSec: 1,
-        confirmRuns: 2,
-      },
-      cameras: sim.cameras.map((c, i) => ({
-        id: CAMERAS[i]!.id,
-        name: CAMERAS[i]!.name,
-        host: c.host,
-        port: c.port,
-        username: c.username,
-        password: c.password,
-      })),
-    }),
-    pino({ level: process.env.E2E_AGENT_LOG ?? 'silent' }),
-  );
-  agent.start();
-
-  const login = await fetch(`${url}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-  });
-  adminToken = ((await login.json()) as { token: string }).token;
+  ({ url, adminToken } = stand);
+  passwords.admin = stand.adminPassword;
   for (const role of ['operator', 'technician', 'police'] as const) {
     passwords[role] = `pw-${role}-${uniqueToken()}`;
     const res = await api('/users', {
@@ -205,16 +160,6 @@ beforeAll(async () => {
     },
     { timeoutMs: 45_000, intervalMs: 500, what: 'every camera online' },
   );
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await agent?.stop();
-  await sim?.close();
-  if (!hubClosed) await hub?.close();
-  await env?.cleanup();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('a console a dispatcher can trust', () => {
@@ -297,7 +242,7 @@ describe('a console a dispatcher can trust', () => {
       const cam = CAMERAS[OFFLINE]!;
       const tile = page.locator(`ul.wall > li[data-camera="${cam.id}"]`);
       await tile.and(page.locator('[data-status="online"]')).waitFor();
-      sim.cameras[OFFLINE]!.setFault('refuse');
+      site.sim.cameras[OFFLINE]!.setFault('refuse');
       const onScreen = tile
         .and(page.locator('.lost'))
         .locator('.lost-note')
@@ -326,7 +271,7 @@ describe('a console a dispatcher can trust', () => {
         timeoutMs: 30_000,
         what: 'the camera-offline alert',
       });
-      sim.cameras[OFFLINE]!.setFault('none');
+      site.sim.cameras[OFFLINE]!.setFault('none');
       await tile.and(page.locator('[data-status="online"]')).waitFor({ timeout: 60_000 });
       // Recovery closes the alert by itself: shown as such, not as handled by a person.
       const closed = await waitFor(
@@ -344,13 +289,13 @@ describe('a console a dispatcher can trust', () => {
 
   it('speaks Vietnamese in every view and every alert and problem', async () => {
     // A tamper alarm and a frozen stream, as in the demo, so their alerts and problems are on screen too.
-    sim.cameras[TAMPER]!.setTamper(true);
+    site.sim.cameras[TAMPER]!.setTamper(true);
     await waitFor(async () => (await alertsOf(CAMERAS[TAMPER]!.id)).find((a) => a.condition === 'tamper'), {
       timeoutMs: 20_000,
       what: 'the tamper alert',
     });
-    sim.cameras[TAMPER]!.setTamper(false);
-    sim.cameras[INTRUSION]!.setFault('freeze-stream');
+    site.sim.cameras[TAMPER]!.setTamper(false);
+    site.sim.cameras[INTRUSION]!.setFault('freeze-stream');
     await waitFor(async () => (await alertsOf(CAMERAS[INTRUSION]!.id)).find((a) => a.condition === 'video_loss'), {
       timeoutMs: 90_000,
       intervalMs: 1000,
@@ -440,9 +385,9 @@ describe('a console a dispatcher can trust', () => {
     const { context, page } = await openAs('operator');
     try {
       await page.locator('ul.wall > li').first().waitFor();
-      hubClosed = true;
       const stopped = Date.now();
-      await hub.close();
+      // The fixture closes it again after the tests: closing a closed hub does nothing.
+      await stand.hub.close();
       const bar = page.locator('[data-connection="down"]');
       await bar.waitFor({ timeout: 10_000 });
       console.log(`hub stopped → red connection bar: ${Date.now() - stopped} ms`);

@@ -1,20 +1,16 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent } from '../../edge-agent/src/agent.js';
-import { parseConfig } from '../../edge-agent/src/config.js';
-import { tempDir } from '../support/agent-harness.js';
-import { startSimulator, type Simulator } from '@camhub/simulator';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { simCameras } from '../support/agent-config.js';
+import { screenshot } from '../support/browser.js';
+import { useConsoleHub } from '../support/console-session.js';
 import { onPath, requireDependency } from '../support/dependencies.js';
-import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
+import { useSimSite } from '../support/hub-fixture.js';
 import { uniqueToken } from '../support/ids.js';
-import { REPO_ROOT, freePortBlock } from '../support/processes.js';
+import { freePortBlock } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
-import { ensureConsoleBuilt, launchChromium } from './browser.js';
 
 // The console in headless Chromium against the real hub (in this process, listening), the real edge agent and the
 // ONVIF simulator, over the real Mosquitto, PostgreSQL and Redis.
@@ -23,22 +19,23 @@ const BASE_PORT = await freePortBlock(32, 26000);
 const SITE = `hcm-${uniqueToken().slice(0, 6)}`;
 const CAMERAS = ['cong-chinh', 'bai-xe', 'sanh-a', 'kho-hang'];
 const AGENT_TOKEN = `agent-${uniqueToken()}`;
-const ADMIN_PASSWORD = `admin-${uniqueToken()}`;
-// A normal run keeps its screenshots out of the work tree; `UPDATE_SCREENSHOTS=1` refreshes the ones in the docs.
-const SCREENSHOTS = join(
-  REPO_ROOT,
-  process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : 'test-results/screenshots',
-);
 const VIEWPORT = { width: 1920, height: 1080 };
 
-let env: TestHubEnv;
-let hub: FastifyInstance;
+const stand = useConsoleHub({ AGENT_TOKENS: `${SITE}=${AGENT_TOKEN}` });
+const site = useSimSite({
+  cameras: CAMERAS.length,
+  basePort: BASE_PORT,
+  agent: (sim) => ({
+    site: SITE,
+    mqtt: { url: stand.env.config.MQTT_URL, topicRoot: stand.env.config.MQTT_TOPIC_ROOT },
+    hub: { url: stand.url, token: AGENT_TOKEN },
+    motionTimeoutSec: 20,
+    health: { intervalSec: 2 },
+    cameras: simCameras(sim.cameras, (i) => ({ id: CAMERAS[i]!, name: CAMERAS[i]! })),
+  }),
+});
 let url: string;
-let sim: Simulator;
-let agent: Agent;
-let dataDir: string;
-let browser: Browser;
-const passwords: Record<string, string> = { admin: ADMIN_PASSWORD };
+const passwords: Record<string, string> = {};
 let adminToken: string;
 /** The camera whose motion opens a critical alert (the only one the rule watches). */
 const ALERT_CAMERA = CAMERAS[3]!;
@@ -50,70 +47,25 @@ async function api(path: string, init: RequestInit & { token?: string } = {}) {
   return fetch(`${url}/api/v1${path}`, { ...init, headers });
 }
 
-async function loginToken(username: string, password: string): Promise<string> {
-  const res = await api('/auth/login', { method: 'POST', body: JSON.stringify({ username, password }) });
-  expect(res.status, `login ${username}`).toBe(200);
-  return ((await res.json()) as { token: string }).token;
-}
-
 type Role = 'admin' | 'operator' | 'technician' | 'police';
 
 /** A fresh browser context (own cookies and storage) at 1920×1080, signed in as `role` through the login form. */
-async function openAs(role: Role) {
-  const context = await browser.newContext({ viewport: VIEWPORT, locale: 'vi-VN', acceptDownloads: true });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(err.message));
-  await page.goto(url);
-  await page.getByLabel('Tên đăng nhập').fill(role === 'admin' ? 'admin' : `e2e-${role}`);
-  await page.getByLabel('Mật khẩu').fill(passwords[role]!);
-  await page.getByRole('button', { name: 'Đăng nhập' }).click();
-  await page.locator('header.top nav').waitFor();
-  return { context, page, errors };
-}
+const openAs = (role: Role) =>
+  stand.openAs(role === 'admin' ? 'admin' : `e2e-${role}`, passwords[role]!, {
+    viewport: VIEWPORT,
+    acceptDownloads: true,
+  });
 
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
-}
+const shot = (page: Page, name: string) => screenshot(page, name);
 
 async function navLinks(page: Page): Promise<string[]> {
   return page.locator('header.top nav a').allTextContents();
 }
 
 beforeAll(async () => {
-  ensureConsoleBuilt();
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  env = await createHubEnv({ AGENT_TOKENS: `${SITE}=${AGENT_TOKEN}`, CAMHUB_ADMIN_PASSWORD: ADMIN_PASSWORD });
-  hub = await buildHub(env.config, { listen: true });
-  url = hubUrl(hub);
-
-  sim = await startSimulator({ cameras: CAMERAS.length, basePort: BASE_PORT, rtsp: { port: 0 }, discovery: false });
-  expect(sim.rtspAvailable, sim.rtspUnavailableReason ?? '').toBe(true);
-  dataDir = tempDir('console-e2e-');
-  agent = new Agent(
-    parseConfig({
-      site: SITE,
-      mqtt: { url: env.config.MQTT_URL, topicRoot: env.config.MQTT_TOPIC_ROOT },
-      hub: { url, token: AGENT_TOKEN },
-      dataDir,
-      outbox: { maxBytes: 4 * 1024 * 1024 },
-      motionTimeoutSec: 20,
-      onvif: { pullTimeoutSec: 1, requestTimeoutMs: 2000, backoffMinMs: 100, backoffMaxMs: 1000 },
-      health: { intervalSec: 2 },
-      cameras: sim.cameras.map((c, i) => ({
-        id: CAMERAS[i]!,
-        name: CAMERAS[i]!,
-        host: c.host,
-        port: c.port,
-        username: c.username,
-        password: c.password,
-      })),
-    }),
-    pino({ level: process.env.E2E_AGENT_LOG ?? 'silent' }),
-  );
-  agent.start();
-
-  adminToken = await loginToken('admin', ADMIN_PASSWORD);
+  ({ url, adminToken } = stand);
+  passwords.admin = stand.adminPassword;
+  const { sim } = site;
   for (const role of ['operator', 'technician', 'police'] as const) {
     passwords[role] = `pw-${role}-${uniqueToken()}`;
     const res = await api('/users', {
@@ -158,16 +110,6 @@ beforeAll(async () => {
   sim.cameras[0]!.setMotion(true);
   await new Promise((r) => setTimeout(r, 800));
   sim.cameras[0]!.setMotion(false);
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await agent?.stop();
-  await sim?.close();
-  await hub?.close();
-  await env?.cleanup();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('web console in a real browser', () => {
@@ -204,7 +146,7 @@ describe('web console in a real browser', () => {
       );
 
       const started = Date.now();
-      sim.cameras[1]!.setMotion(true);
+      site.sim.cameras[1]!.setMotion(true);
       const tile = page.locator(`ul.wall > li[data-camera="${CAMERAS[1]}"]`);
       await tile.and(page.locator('[data-active="true"]')).waitFor({ timeout: 10_000 });
       const tileMs = Date.now() - started;
@@ -215,7 +157,7 @@ describe('web console in a real browser', () => {
       expect(tileMs).toBeLessThan(10_000);
       await expect.poll(() => tile.locator('.flag.motion').textContent()).toBe('Chuyển động');
       await shot(page, 'wall');
-      sim.cameras[1]!.setMotion(false);
+      site.sim.cameras[1]!.setMotion(false);
 
       // Four cameras fill a 2×2 grid exactly.
       await page.getByRole('button', { name: '2×2' }).click();
@@ -318,7 +260,7 @@ describe('web console in a real browser', () => {
         page.getByRole('button', { name: 'Xuất bằng chứng' }).click(),
       ]);
       expect(download.suggestedFilename()).toMatch(/^camhub-export-[0-9a-f-]{36}\.zip$/);
-      const zipPath = join(dataDir, 'export.zip');
+      const zipPath = join(site.dataDir, 'export.zip');
       await download.saveAs(zipPath);
       expect(readFileSync(zipPath).subarray(0, 2).toString()).toBe('PK');
       await page.getByText(/Đã tải gói xuất/).waitFor();
@@ -333,12 +275,12 @@ describe('web console in a real browser', () => {
     try {
       await page.getByRole('heading', { name: 'Màn hình camera' }).waitFor();
       await page.locator('[data-connection="live"]').waitFor({ timeout: 10_000 });
-      sim.cameras[3]!.setMotion(true);
+      site.sim.cameras[3]!.setMotion(true);
       const tile = page.locator(`ul.wall > li[data-camera="${ALERT_CAMERA}"]`);
       await tile.locator('.flag.alert').waitFor({ timeout: 15_000 });
       await page.locator('.critical-banner').waitFor({ timeout: 10_000 });
       expect(await page.locator('.critical-banner').textContent()).toContain(`Chuyển động — ${ALERT_CAMERA}`);
-      sim.cameras[3]!.setMotion(false);
+      site.sim.cameras[3]!.setMotion(false);
 
       await page.locator('header.top nav').getByRole('link', { name: 'Cảnh báo' }).click();
       await page.getByRole('heading', { name: 'Cảnh báo' }).first().waitFor();
@@ -430,7 +372,7 @@ describe('web console in a real browser', () => {
       expect(period).toMatch(/^Từ ngày \d{2}\/\d{2}\/\d{4} đến hết ngày \d{2}\/\d{2}\/\d{4}/);
       await shot(page, 'report');
 
-      const pdfPath = join(dataDir, 'report.pdf');
+      const pdfPath = join(site.dataDir, 'report.pdf');
       await page.emulateMedia({ media: 'print' });
       await page.pdf({ path: pdfPath, format: 'A4', printBackground: true });
       const text = await new Promise<string>((resolve, reject) =>

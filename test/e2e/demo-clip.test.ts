@@ -12,7 +12,7 @@ import { type DemoRun, killGroup, startDemo } from '../support/demo.js';
 import { uniqueQueuePrefix, uniqueToken, uniqueTopicRoot } from '../support/ids.js';
 import { freePortBlock } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
-import { ensureConsoleBuilt, launchChromium } from './browser.js';
+import { ensureConsoleBuilt, launchChromium } from '../support/browser.js';
 import { assertPlaying } from './video-checks.js';
 
 // Issue 14's "done means", checked on `npm run demo` itself (three cameras, one per site, the script begun at

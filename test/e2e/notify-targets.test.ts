@@ -1,56 +1,44 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
+import { useConsoleHub } from '../support/console-session.js';
 import { uniqueToken } from '../support/ids.js';
 import { startSmtpServer, type SmtpTestServer } from '../support/smtp.js';
 import { startTelegramStandIn, type TelegramStandIn } from '../support/telegram-stand-in.js';
 import { waitFor } from '../support/wait.js';
 import { startZaloStandIn, type ZaloStandIn } from '../support/zalo-stand-in.js';
-import { ensureConsoleBuilt, launchChromium } from './browser.js';
 
 // An admin sets up a Telegram, a Zalo and an e-mail target in the console (headless Chromium, real hub) and presses
 // "Gửi thử" on each: the stand-ins (test/support) and the SMTP server receive the test message.
-const ADMIN_PASSWORD = `admin-${uniqueToken()}`;
 const BOT_TOKEN = `7000000001:${randomBytes(18).toString('base64url')}`;
 const CHAT = '-1001112223334';
 const ZALO_APP = { appId: '1234567890123456', appSecret: `secret-${uniqueToken()}` };
 const FOLLOWER = '8877665544332211';
 
-let env: TestHubEnv;
-let hub: FastifyInstance;
 let url: string;
-let browser: Browser;
 let telegram: TelegramStandIn;
 let zalo: ZaloStandIn;
 let smtp: SmtpTestServer;
 
 beforeAll(async () => {
-  ensureConsoleBuilt();
   telegram = await startTelegramStandIn({ token: BOT_TOKEN, chats: [CHAT] });
   zalo = await startZaloStandIn({ ...ZALO_APP, followers: [FOLLOWER] });
   smtp = await startSmtpServer({ username: 'bv@example.vn', password: 'smtp-pass-123' });
-  env = await createHubEnv({
-    CAMHUB_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    TELEGRAM_API_URL: telegram.url,
-    ZALO_API_URL: zalo.url,
-    ZALO_OAUTH_URL: zalo.url,
-    ZALO_ZNS_URL: zalo.url,
-    SMTP_CA_FILE: smtp.caFile,
-  });
-  hub = await buildHub(env.config, { listen: true });
-  url = hubUrl(hub);
-  browser = await launchChromium();
 });
-
 afterAll(async () => {
-  await browser?.close();
-  await hub?.close();
-  await env?.cleanup();
   await telegram?.close();
   await zalo?.close();
   await smtp?.close();
+});
+const stand = useConsoleHub(() => ({
+  TELEGRAM_API_URL: telegram.url,
+  ZALO_API_URL: zalo.url,
+  ZALO_OAUTH_URL: zalo.url,
+  ZALO_ZNS_URL: zalo.url,
+  SMTP_CA_FILE: smtp.caFile,
+}));
+beforeAll(() => {
+  ({ url } = stand);
 });
 
 async function fill(page: Page, fields: Record<string, string>) {
@@ -85,16 +73,10 @@ async function createAndTest(
 
 describe('notification targets in the console', () => {
   it('an admin sets up Telegram, Zalo and e-mail targets and sends a test to each', async () => {
-    const context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'vi-VN' });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
+    const { context, page, errors } = await stand.openAs('admin', stand.adminPassword, {
+      viewport: { width: 1920, height: 1080 },
+    });
     try {
-      await page.goto(url);
-      await page.getByLabel('Tên đăng nhập').fill('admin');
-      await page.getByLabel('Mật khẩu').fill(ADMIN_PASSWORD);
-      await page.getByRole('button', { name: 'Đăng nhập' }).click();
-      await page.locator('header.top nav').waitFor();
       await page.goto(`${url}/#/admin/targets`);
       await page.getByRole('heading', { name: 'Nơi nhận mới' }).waitFor();
 

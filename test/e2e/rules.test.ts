@@ -1,28 +1,20 @@
-import { join } from 'node:path';
-import { type Alert, type AuditEntry, createTopics } from '@camhub/shared';
+import { type Alert, type AuditEntry } from '@camhub/shared';
 import type { FastifyInstance } from 'fastify';
-import type { MqttClient } from 'mqtt';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openConsoleAs } from '../support/console-session.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { screenshot } from '../support/browser.js';
+import { useConsoleHub } from '../support/console-session.js';
 import { makeEvent } from '../support/factories.js';
-import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
+import { usePublisher } from '../support/hub-fixture.js';
 import { uniqueToken } from '../support/ids.js';
-import { connectPublisher, publishJson } from '../support/mqtt.js';
-import { REPO_ROOT } from '../support/processes.js';
+import { publishJson } from '../support/mqtt.js';
 import { waitFor } from '../support/wait.js';
-import { ensureConsoleBuilt, launchChromium } from './browser.js';
 
 // A rule edited in the console changes what raises alerts: the hub (in this process, listening) over the real
 // Mosquitto, PostgreSQL and Redis, events published over MQTT as an agent publishes them, and Chromium.
 const SCHOOL = `truong-${uniqueToken().slice(0, 6)}`;
 const MARKET = `cho-${uniqueToken().slice(0, 6)}`;
-const ADMIN_PASSWORD = `admin-${uniqueToken()}`;
 const RULE = 'Chuyển động ban đêm';
-const SCREENSHOTS = join(
-  REPO_ROOT,
-  process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : 'test-results/screenshots',
-);
 /** 23:00 yesterday in Hà Nội (UTC+7): inside the rule's 22:00–05:00 window. */
 const night = (offsetSec: number) => {
   const d = new Date(Date.now() - 86_400_000);
@@ -36,12 +28,10 @@ const day = (offsetSec: number) => {
   return d.toISOString();
 };
 
-let env: TestHubEnv;
+const stand = useConsoleHub({ ALERT_TIME_ZONE: 'Asia/Ho_Chi_Minh' });
+const mqtt = usePublisher(stand);
 let hub: FastifyInstance;
 let url: string;
-let pub: MqttClient;
-let topics: ReturnType<typeof createTopics>;
-let browser: Browser;
 let page: Page;
 let pageErrors: string[];
 let adminToken: string;
@@ -62,41 +52,22 @@ async function motion(site: string, camera: string, times: string[]) {
   const stored = async () =>
     (await hub.pg.query('SELECT count(*)::int AS n FROM events WHERE site = $1', [site])).rows[0].n as number;
   const before = await stored();
-  for (const at of times) await publishJson(pub, topics.events(site, camera), makeEvent({ site, camera, at }));
+  for (const at of times)
+    await publishJson(mqtt.pub, mqtt.topics.events(site, camera), makeEvent({ site, camera, at }));
   await waitFor(async () => (await stored()) === before + times.length, { what: `${site} events stored` });
   await hub.alerts.idle();
 }
 
 beforeAll(async () => {
-  ensureConsoleBuilt();
-  env = await createHubEnv({ CAMHUB_ADMIN_PASSWORD: ADMIN_PASSWORD, ALERT_TIME_ZONE: 'Asia/Ho_Chi_Minh' });
-  hub = await buildHub(env.config, { listen: true });
-  url = hubUrl(hub);
-  topics = createTopics(env.config.MQTT_TOPIC_ROOT);
-  await waitFor(() => hub.ingest.mqtt?.connected, { what: 'hub mqtt connection' });
-  pub = await connectPublisher();
-  const login = await fetch(`${url}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-  });
-  adminToken = ((await login.json()) as { token: string }).token;
+  ({ hub, url, adminToken } = stand);
   for (const [id, name, kind] of [
     [SCHOOL, 'Trường Tiểu học Trường Sơn', 'school'],
     [MARKET, 'Chợ Trường Sơn', 'market'],
   ] as const) {
     await api('/sites', { method: 'POST', body: JSON.stringify({ id, name, kind, timeZone: 'Asia/Ho_Chi_Minh' }) });
   }
-  browser = await launchChromium();
-  ({ page, errors: pageErrors } = await openConsoleAs(browser, url, 'admin', ADMIN_PASSWORD));
+  ({ page, errors: pageErrors } = await stand.openAs('admin', stand.adminPassword));
 }, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await pub?.endAsync();
-  await hub?.close();
-  await env?.cleanup();
-});
 
 describe('alert rules edited in the console', () => {
   it("the school's night-motion rule switched on and narrowed in the console raises alerts, then stops", async () => {
@@ -120,7 +91,7 @@ describe('alert rules edited in the console', () => {
       .filter({ hasText: 'Ngưỡng cần cả số sự kiện (1–100000) và khoảng thời gian' })
       .waitFor();
     await form.getByLabel('Trong vòng (giây)').fill('120');
-    await page.screenshot({ path: join(SCREENSHOTS, 'rules.png'), fullPage: true });
+    await screenshot(page, 'rules', { fullPage: true });
     await form.getByRole('button', { name: 'Lưu' }).click();
     await page
       .getByRole('status')

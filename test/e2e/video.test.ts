@@ -1,18 +1,11 @@
-import { rmSync } from 'node:fs';
-import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent } from '../../edge-agent/src/agent.js';
-import { parseConfig } from '../../edge-agent/src/config.js';
-import { tempDir } from '../support/agent-harness.js';
-import { startSimulator, type Simulator } from '@camhub/simulator';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { simCameras } from '../support/agent-config.js';
 import { createUser, type TestUser } from '../support/auth.js';
-import { buildHub, createHubEnv, hubUrl, type TestHubEnv } from '../support/hub.js';
+import { useConsoleHub } from '../support/console-session.js';
+import { useSimSite } from '../support/hub-fixture.js';
 import { uniqueToken } from '../support/ids.js';
 import { freePortBlock } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
-import { ensureConsoleBuilt, launchChromium } from './browser.js';
 import { assertPlaying } from './video-checks.js';
 
 // Live video in the console: headless Chromium plays, through Media Source Extensions, what the real agent's ffmpeg
@@ -22,70 +15,41 @@ const SITE = `vd-${uniqueToken().slice(0, 6)}`;
 const CAMERAS = ['cong-truoc', 'san-sau'];
 const AGENT_TOKEN = `agent-${uniqueToken()}`;
 
-let env: TestHubEnv;
-let hub: FastifyInstance;
+const stand = useConsoleHub({
+  AGENT_TOKENS: `${SITE}=${AGENT_TOKEN}`,
+  VIDEO_IDLE_STOP_SEC: 3,
+  VIDEO_SESSION_CHECK_SEC: 2,
+});
+const site = useSimSite({
+  cameras: CAMERAS.length,
+  basePort: BASE_PORT,
+  agent: (sim) => ({
+    site: SITE,
+    mqtt: { url: stand.env.config.MQTT_URL, topicRoot: stand.env.config.MQTT_TOPIC_ROOT },
+    hub: { url: stand.url, token: AGENT_TOKEN },
+    health: { intervalSec: 2 },
+    cameras: simCameras(sim.cameras, (i) => ({ id: CAMERAS[i]!, name: `Camera ${CAMERAS[i]}` })),
+  }),
+});
 let url: string;
-let sim: Simulator;
-let agent: Agent;
-let dataDir: string;
-let browser: Browser;
 const users: Record<string, TestUser> = {};
 
-async function openAs(user: TestUser) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'vi-VN' });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(err.message));
-  await page.goto(url);
-  await page.getByLabel('Tên đăng nhập').fill(user.username);
-  await page.getByLabel('Mật khẩu').fill(user.password);
-  await page.getByRole('button', { name: 'Đăng nhập' }).click();
-  await page.locator('header.top nav').waitFor();
-  return { context, page, errors };
-}
+const openAs = (user: TestUser) =>
+  stand.openAs(user.username, user.password, { viewport: { width: 1280, height: 800 } });
 
 const upstreams = (camera: string, profile: 'main' | 'sub') =>
-  agent.live.streams().filter((s) => s.camera === camera && s.profile === profile).length;
+  site.agent.live.streams().filter((s) => s.camera === camera && s.profile === profile).length;
 
 async function auditOf(username: string) {
-  const admin = await createUser(hub, ['admin']);
+  const admin = await createUser(stand.hub, ['admin']);
   const res = await fetch(`${url}/api/v1/audit?action=video.live.&actor=${username}`, { headers: admin.headers });
   return ((await res.json()) as { items: { action: string; target: string; detail: Record<string, unknown> }[] }).items;
 }
 
 beforeAll(async () => {
-  ensureConsoleBuilt();
-  env = await createHubEnv({
-    AGENT_TOKENS: `${SITE}=${AGENT_TOKEN}`,
-    VIDEO_IDLE_STOP_SEC: 3,
-    VIDEO_SESSION_CHECK_SEC: 2,
-  });
-  hub = await buildHub(env.config, { listen: true });
-  url = hubUrl(hub);
-  sim = await startSimulator({ cameras: CAMERAS.length, basePort: BASE_PORT, rtsp: { port: 0 }, discovery: false });
-  expect(sim.rtspAvailable, sim.rtspUnavailableReason ?? '').toBe(true);
-  dataDir = tempDir('video-e2e-');
-  agent = new Agent(
-    parseConfig({
-      site: SITE,
-      mqtt: { url: env.config.MQTT_URL, topicRoot: env.config.MQTT_TOPIC_ROOT },
-      hub: { url, token: AGENT_TOKEN },
-      dataDir,
-      outbox: { maxBytes: 4 * 1024 * 1024 },
-      onvif: { pullTimeoutSec: 1, requestTimeoutMs: 2000, backoffMinMs: 100, backoffMaxMs: 1000 },
-      health: { intervalSec: 2 },
-      cameras: sim.cameras.map((c, i) => ({
-        id: CAMERAS[i]!,
-        name: `Camera ${CAMERAS[i]}`,
-        host: c.host,
-        port: c.port,
-        username: c.username,
-        password: c.password,
-      })),
-    }),
-    pino({ level: process.env.E2E_AGENT_LOG ?? 'silent' }),
-  );
-  agent.start();
+  ({ url } = stand);
+  const { hub } = stand;
+  const { agent } = site;
   for (const role of ['operator', 'technician'] as const) users[role] = await createUser(hub, [role]);
   users.second = await createUser(hub, ['operator']);
   await waitFor(
@@ -95,17 +59,7 @@ beforeAll(async () => {
     },
     { timeoutMs: 30_000, what: 'cameras known to the hub and connected at the agent' },
   );
-  browser = await launchChromium();
 }, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await agent?.stop();
-  await sim?.close();
-  await hub?.close();
-  await env?.cleanup();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
 
 describe('live video in the console', () => {
   it('plays on the wall tiles and on the camera page', async () => {
@@ -126,7 +80,10 @@ describe('live video in the console', () => {
       await context.close();
     }
     // Nobody watches: the agent stops both upstreams within 10 s.
-    await waitFor(() => agent.live.streams().length === 0, { timeoutMs: 10_000, what: 'no upstream at the agent' });
+    await waitFor(() => site.agent.live.streams().length === 0, {
+      timeoutMs: 10_000,
+      what: 'no upstream at the agent',
+    });
   }, 90_000);
 
   it('serves two browsers from one upstream, and ends it within 10 s after both closed', async () => {
@@ -143,7 +100,10 @@ describe('live video in the console', () => {
       await b.context.close();
     }
     const closedAt = Date.now();
-    await waitFor(() => agent.live.streams().length === 0, { timeoutMs: 10_000, what: 'no upstream at the agent' });
+    await waitFor(() => site.agent.live.streams().length === 0, {
+      timeoutMs: 10_000,
+      what: 'no upstream at the agent',
+    });
     console.log(`last viewer gone → upstream ended in ${Date.now() - closedAt} ms`);
   }, 90_000);
 
@@ -159,7 +119,7 @@ describe('live video in the console', () => {
       );
       expect(answers).toEqual([{ live: false, wallMaxLive: 9 }, 403]);
       expect(await page.locator('.live').count()).toBe(0);
-      expect(agent.live.streams()).toEqual([]);
+      expect(site.agent.live.streams()).toEqual([]);
     } finally {
       await context.close();
     }
@@ -177,7 +137,7 @@ describe('live video in the console', () => {
         async () => (await fetch('/api/v1/auth/logout', { method: 'POST', credentials: 'same-origin' })).status,
       );
       expect(out).toBeLessThan(300);
-      await waitFor(() => agent.live.streams().length === 0, { timeoutMs: 15_000, what: 'the upstream to end' });
+      await waitFor(() => site.agent.live.streams().length === 0, { timeoutMs: 15_000, what: 'the upstream to end' });
     } finally {
       await context.close();
     }

@@ -21,7 +21,7 @@ import { makeHealth } from '../support/factories.js';
 import { connectPublisher, MQTT_URL, publishJson } from '../support/mqtt.js';
 import { freePortBlock } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
-import { testAgentConfig } from '../support/agent-config.js';
+import { simCameras, testAgentConfig } from '../support/agent-config.js';
 
 const BASE_PORT = await freePortBlock(16, 30000);
 const SITE = `adopt-${uniqueToken()}`.slice(0, 40);
@@ -34,7 +34,6 @@ let dataDir: string;
 let admin: { authorization: string };
 
 function agentConfig(mqttUrl = MQTT_URL) {
-  const local = sim.cameras[0]!;
   return parseConfig(
     testAgentConfig({
       site: SITE,
@@ -43,16 +42,7 @@ function agentConfig(mqttUrl = MQTT_URL) {
       discovery: true,
       motionTimeoutSec: 3,
       health: { intervalSec: 2, stream: false },
-      cameras: [
-        {
-          id: 'cong-chinh',
-          name: 'Cổng chính',
-          host: local.host,
-          port: local.port,
-          username: local.username,
-          password: local.password,
-        },
-      ],
+      cameras: simCameras([sim.cameras[0]!], () => ({ id: 'cong-chinh', name: 'Cổng chính' })),
     }),
   );
 }

@@ -6,6 +6,10 @@ export interface CameraAccess {
   password: string;
 }
 
+/** The log level of agents run in the test process: silent unless AGENT_TEST_LOG (or TEST_AGENT_LOG, E2E_AGENT_LOG) says. */
+export const AGENT_LOG_LEVEL =
+  process.env.AGENT_TEST_LOG ?? process.env.TEST_AGENT_LOG ?? process.env.E2E_AGENT_LOG ?? 'silent';
+
 /** ONVIF timings for test agents: one-second pulls and sub-second back-offs, so faults show within seconds. */
 export const TEST_ONVIF = { pullTimeoutSec: 1, requestTimeoutMs: 2000, backoffMinMs: 100, backoffMaxMs: 1000 };
 

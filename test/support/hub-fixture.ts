@@ -1,7 +1,18 @@
+import { rmSync } from 'node:fs';
+import { createTopics, type Topics } from '@camhub/shared';
+import { startSimulator, type Simulator } from '@camhub/simulator';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll } from 'vitest';
+import type { MqttClient } from 'mqtt';
+import pino from 'pino';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { Agent } from '../../edge-agent/src/agent.js';
+import { parseConfig } from '../../edge-agent/src/config.js';
 import type { HubConfig } from '../../hub/src/config.js';
+import { AGENT_LOG_LEVEL, testAgentConfig, type TestAgentConfigInput } from './agent-config.js';
+import { tempDir } from './agent-harness.js';
 import { buildHub, createHubEnv, type TestHubEnv } from './hub.js';
+import { connectPublisher } from './mqtt.js';
+import { waitFor } from './wait.js';
 
 export interface HubEnvFixture {
   env: TestHubEnv;
@@ -14,8 +25,8 @@ export interface HubFixture extends HubEnvFixture {
 
 type BuildOptions = NonNullable<Parameters<typeof buildHub>[1]>;
 /** A value, or a function read when the fixture's `beforeAll` runs (after the file's earlier hooks: stand-ins' ports). */
-type Lazy<T> = T | (() => T);
-const read = <T>(v: Lazy<T>): T => (typeof v === 'function' ? (v as () => T)() : v);
+export type Lazy<T> = T | (() => T);
+export const read = <T>(v: Lazy<T>): T => (typeof v === 'function' ? (v as () => T)() : v);
 /** A fresh database migrated and a hub built: seconds on a quiet machine, more than a minute on a loaded 2-core one. */
 const BUILD_TIMEOUT_MS = 120_000;
 
@@ -50,6 +61,80 @@ export function useTestHubEnv(overrides: Lazy<Partial<HubConfig>> = {}): HubEnvF
   }, BUILD_TIMEOUT_MS);
   afterAll(async () => {
     await fixture.env?.cleanup();
+  });
+  return fixture;
+}
+
+export interface SimSiteFixture {
+  sim: Simulator;
+  /** The agent, in this process. */
+  agent: Agent;
+  dataDir: string;
+}
+
+export interface SimSiteOptions {
+  /** How many simulated cameras, on consecutive ports from `basePort` (freePortBlock). */
+  cameras: number;
+  basePort: number;
+  /** Real RTSP streams (GStreamer; the file fails when they are not available); default true. */
+  rtsp?: boolean;
+  /** The agent's configuration beyond testAgentConfig's defaults and its data directory, read once `sim` is up. */
+  agent: (
+    sim: Simulator,
+  ) => Pick<TestAgentConfigInput, 'site' | 'mqtt' | 'cameras' | 'onvif'> & Record<string, unknown>;
+}
+
+/**
+ * A site beside the file's hub: the ONVIF simulator (WS-Discovery off) and the real edge agent for its cameras, in
+ * this process, started before the file's tests (after the hooks registered before this call, e.g. useTestHub's) and
+ * stopped, with its data directory removed, after them. Its log: AGENT_LOG_LEVEL.
+ */
+export function useSimSite(opts: SimSiteOptions): SimSiteFixture {
+  const fixture = {} as SimSiteFixture;
+  beforeAll(async () => {
+    const rtsp = opts.rtsp ?? true;
+    fixture.sim = await startSimulator({
+      cameras: opts.cameras,
+      basePort: opts.basePort,
+      rtsp: rtsp ? { port: 0 } : false,
+      discovery: false,
+    });
+    if (rtsp) expect(fixture.sim.rtspAvailable, fixture.sim.rtspUnavailableReason ?? '').toBe(true);
+    fixture.dataDir = tempDir('camhub-site-');
+    fixture.agent = new Agent(
+      parseConfig(testAgentConfig({ ...opts.agent(fixture.sim), dataDir: fixture.dataDir })),
+      pino({ level: AGENT_LOG_LEVEL }),
+    );
+    fixture.agent.start();
+  }, BUILD_TIMEOUT_MS);
+  afterAll(async () => {
+    await fixture.agent?.stop();
+    await fixture.sim?.close();
+    if (fixture.dataDir) rmSync(fixture.dataDir, { recursive: true, force: true });
+  });
+  return fixture;
+}
+
+export interface PublisherFixture {
+  /** A plain MQTT client on the test broker, publishing as an agent would (publishJson). */
+  pub: MqttClient;
+  /** The contract's topics under the hub's topic root. */
+  topics: Topics;
+}
+
+/**
+ * A publisher for the file's hub: connected once the hub's own MQTT session is up (so nothing published is missed),
+ * ended after the file's tests. Register it after the hub fixture it serves.
+ */
+export function usePublisher(hub: HubFixture): PublisherFixture {
+  const fixture = {} as PublisherFixture;
+  beforeAll(async () => {
+    fixture.topics = createTopics(hub.env.config.MQTT_TOPIC_ROOT);
+    await waitFor(() => hub.hub.ingest.mqtt?.connected, { what: 'hub mqtt connection' });
+    fixture.pub = await connectPublisher();
+  });
+  afterAll(async () => {
+    await fixture.pub?.endAsync();
   });
   return fixture;
 }

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
-import { REPO_ROOT } from '../support/processes.js';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { REPO_ROOT } from './processes.js';
 
 /** Debian's Chromium: playwright's own browser download is not possible here (and not needed). */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -45,4 +45,16 @@ export function ensureConsoleBuilt(): void {
     encoding: 'utf8',
   });
   if (res.status !== 0) throw new Error(`console build failed:\n${res.stdout}\n${res.stderr}`);
+}
+
+/** Where the e2e files write their screenshots: out of the work tree, or `UPDATE_SCREENSHOTS=1` the docs' ones. */
+export const SCREENSHOTS = join(
+  REPO_ROOT,
+  process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : 'test-results/screenshots',
+);
+
+/** `<SCREENSHOTS>/<name>.png` of the page (the folder made when missing). */
+export async function screenshot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), ...opts });
 }
