@@ -66,6 +66,8 @@ export interface IngestResult {
   maxQueueDepth: number;
   maxPendingAcks: number;
   hubDuplicatesSeen: number;
+  /** Alert evaluations still owed (alert_outbox) when the drain ended: batches, and the events they hold. */
+  alertsOwed: { batches: number; events: number };
   loadAvg: [number, number, number];
   profiles?: string[];
   /** Sampled every 100 ms: what PostgreSQL's sessions for this database were doing (statement or wait), most first. */
@@ -231,6 +233,13 @@ export async function runIngest(
       if (n !== stored) lastChange = Date.now();
       stored = n;
     }
+    // Alert evaluation runs after the commit, in the hub's alerts queue, one batch at a time: what it has not done yet
+    // when the drain ends is work the run's CPU figures do not include.
+    const owedRow = (
+      await pool.query<{ batches: number; events: number }>(
+        'SELECT count(*)::int AS batches, coalesce(sum(cardinality(event_ids)), 0)::int AS events FROM alert_outbox',
+      )
+    ).rows[0]!;
     clearInterval(scraper);
     if (activityTimer) clearInterval(activityTimer);
     await activityPool.end();
@@ -284,6 +293,7 @@ export async function runIngest(
       maxQueueDepth,
       maxPendingAcks,
       hubDuplicatesSeen,
+      alertsOwed: owedRow,
       loadAvg: loadAverage(),
       ...(s.profile
         ? {

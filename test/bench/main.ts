@@ -158,6 +158,11 @@ async function main() {
           },
           { section: label, metric: 'hub CPU at rest, % of a core', value: r.hubIdleCpuPct.join('+') },
           { section: label, metric: 'broker CPU % of a core', value: fmt(r.brokerCpuPct) },
+          {
+            section: label,
+            metric: 'alert evaluations owed at the end (batches / events)',
+            value: `${fmt(r.alertsOwed.batches)} / ${fmt(r.alertsOwed.events)}`,
+          },
         );
       };
       if (args.sections.has('ingest') && args.scenarios.has('peak')) {
