@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { createAlertsRepository } from './alerts/alerts.repository.js';
 import { createAlertsService } from './alerts/alerts.service.js';
 import { createRulesRepository } from './alerts/rules.repository.js';
+import { alertEventTypes } from './alerts/rules.js';
 import { createRulesService } from './alerts/rules.service.js';
 import { parseSiteTimeZones } from './alerts/time-zones.js';
 import { createAuditRepository } from './audit/audit.repository.js';
@@ -276,6 +277,7 @@ export function buildContainer(deps: ContainerDeps) {
       repo: r.ingest,
       eventTouches,
       metrics,
+      alertEventTypes: async () => alertEventTypes(await rules.current()),
       afterStore: runAfterCommit(afterCommit, deps.log),
     }),
     retention: createRetentionService({

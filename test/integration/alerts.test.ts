@@ -88,6 +88,33 @@ describe('alert rules', () => {
     });
   });
 
+  it('records for evaluation only the events an enabled rule can act on', async () => {
+    const recorded: string[][] = [];
+    const repo = hub.container.repositories.ingest;
+    const record = repo.recordForAlerts;
+    repo.recordForAlerts = async (batchId, ids, db) => {
+      recorded.push(ids);
+      return record(batchId, ids, db);
+    };
+    try {
+      const motion = makeEvent({ site: 'td-owed', camera: 'cam-1', type: 'motion', state: 'start' });
+      const intrusion = makeEvent({ site: 'td-owed', camera: 'cam-1', type: 'intrusion', state: 'pulse' });
+      await send([motion, intrusion]);
+      // Runs before the other tests add rules: the default rules act on intrusions (and tamper, video loss, storage failures), not on motion by day.
+      expect(recorded.flat()).toEqual([intrusion.id.toLowerCase()]);
+      expect(await storedEvents('td-owed')).toBe(2);
+      expect((await alertsOf('td-owed')).map((a) => a.ruleName)).toHaveLength(1);
+      // A rule that names no event types acts on every event, motion included.
+      await createRule({ name: 'every event at td-owed', kind: 'event', severity: 'info', sites: ['td-owed'] });
+      recorded.length = 0;
+      const later = makeEvent({ site: 'td-owed', camera: 'cam-2', type: 'motion', state: 'start' });
+      await send([later]);
+      expect(recorded.flat()).toEqual([later.id.toLowerCase()]);
+    } finally {
+      repo.recordForAlerts = record;
+    }
+  });
+
   it('refuses invalid rules with the contract error shape', async () => {
     const bad: [unknown, number, string][] = [
       [{ kind: 'event', name: 'x', severity: 'loud' }, 400, 'invalid_request'],

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   agentCondition,
+  alertEventTypes,
   cameraCondition,
   type CameraHealthFacts,
   eventConditionReason,
@@ -106,5 +107,23 @@ describe('health conditions', () => {
       'critical',
       'critical',
     ]);
+  });
+});
+
+describe('alertEventTypes', () => {
+  it('gathers the types of enabled event rules and of the event-fed health conditions', () => {
+    const types = alertEventTypes([
+      rule({ eventTypes: ['intrusion', 'line_crossing'] }),
+      rule({ eventTypes: ['motion'], enabled: false }),
+      rule({ kind: 'health', eventTypes: null, condition: 'tamper' }),
+      rule({ kind: 'health', eventTypes: null, condition: 'camera_offline' }),
+      rule({ kind: 'health', eventTypes: null, condition: 'video_loss', enabled: false }),
+    ]);
+    expect(types && [...types].sort()).toEqual(['intrusion', 'line_crossing', 'tamper']);
+  });
+
+  it('is null (every type) when an enabled event rule names no types, and empty without rules', () => {
+    expect(alertEventTypes([rule({ eventTypes: ['intrusion'] }), rule({ eventTypes: null })])).toBeNull();
+    expect(alertEventTypes([rule({ eventTypes: null, enabled: false })])?.size).toBe(0);
   });
 });

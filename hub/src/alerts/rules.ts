@@ -117,6 +117,26 @@ export const FACT_CONDITIONS = new Set(['camera_offline', 'agent_offline', 'cloc
 export const EVENT_CONDITIONS = { tamper: 'tamper', video_loss: 'video_loss' } as const;
 
 /**
+ * The event types that enabled rules can act on: those of event rules, and tamper / video loss when a health rule
+ * watches that condition. `null`: every type (an enabled event rule names no types). Ingest records for alert
+ * evaluation only the new events of these types (alert_outbox): the evaluation drops every other event anyway, and
+ * reading each stored event back cost PostgreSQL about half of what inserting it did (docs/performance.md).
+ */
+export function alertEventTypes(rules: readonly AlertRule[]): ReadonlySet<string> | null {
+  const types = new Set<string>();
+  for (const r of rules) {
+    if (!r.enabled) continue;
+    if (r.kind === 'event') {
+      if (!r.eventTypes) return null;
+      for (const t of r.eventTypes) types.add(t);
+    } else if (r.condition !== null && r.condition in EVENT_CONDITIONS) {
+      types.add(EVENT_CONDITIONS[r.condition as keyof typeof EVENT_CONDITIONS]);
+    }
+  }
+  return types;
+}
+
+/**
  * The title kept for clients that do not localise: the rule's name (words an administrator chose) and the place,
  * no sentence of ours. The console renders its own title from `reason`.
  */

@@ -80,6 +80,11 @@ export function createIngestService(deps: {
    * touch-buffer.ts). Without it every touch is written inside the batch transaction.
    */
   eventTouches?: CameraTouchBuffer;
+  /**
+   * The event types alert rules act on now (null: all; see alerts/rules.ts alertEventTypes). Only new events of these
+   * types are recorded for alert evaluation. Without it every new event is.
+   */
+  alertEventTypes?: () => Promise<ReadonlySet<string> | null>;
 }) {
   const { pool, repo, metrics } = deps;
 
@@ -104,6 +109,9 @@ export function createIngestService(deps: {
       else if (m.kind === 'clips') clips.push(m);
       else status += 1;
     }
+    // Read before the transaction (rules are kept in memory, reloaded when one changes): a rule takes effect for the
+    // batches stored after it reaches this hub.
+    const alertTypes = deps.alertEventTypes && events.length > 0 ? await deps.alertEventTypes() : null;
     const stop = metrics.insertSeconds.startTimer();
     const out = await withTransaction(pool, async (tx) => {
       const insertedIds = await repo.insertEvents(events, tx);
@@ -119,8 +127,15 @@ export function createIngestService(deps: {
       await repo.insertClipLinks(clips, tx);
       await repo.insertRejections(batch.rejected, tx);
       // Alert evaluation is owed for the new events: recorded with them, so a crash after the commit cannot lose it.
+      // Only events some rule can act on: with the default rules a motion event is never read back for evaluation.
+      const owedIds =
+        alertTypes === null
+          ? [...insertedIds]
+          : events
+              .filter((e) => alertTypes.has(e.payload.type) && insertedIds.has(e.payload.id.toLowerCase()))
+              .map((e) => e.payload.id.toLowerCase());
       const owed =
-        batchId !== undefined && events.length > 0 ? await repo.recordForAlerts(batchId, [...insertedIds], tx) : false;
+        batchId !== undefined && events.length > 0 ? await repo.recordForAlerts(batchId, owedIds, tx) : false;
       return { insertedIds, owed };
     });
     stop();
