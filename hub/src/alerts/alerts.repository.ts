@@ -208,9 +208,10 @@ export function createAlertsRepository(pool: Queryable) {
       links: { alertId: string; eventId: string; at: string }[],
       now: Date,
       db: Queryable = pool,
-    ): Promise<Map<string, number>> {
+    ): Promise<Map<string, { n: number; alert: Alert }>> {
       if (links.length === 0) return new Map();
-      const { rows } = await db.query<{ id: string; n: number }>(
+      // Each alert comes back as updated (RETURNING a.*): the evaluator reports it without one SELECT per alert.
+      const { rows } = await db.query<AlertRow & { attached_n: number }>(
         `WITH ins AS (
            INSERT INTO alert_events (alert_id, event_id, at)
            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[])
@@ -218,10 +219,10 @@ export function createAlertsRepository(pool: Queryable) {
          ), agg AS (SELECT alert_id, count(*)::int AS n, min(at) AS mn, max(at) AS mx FROM ins GROUP BY alert_id)
          UPDATE alerts a SET event_count = a.event_count + agg.n, first_event_at = LEAST(a.first_event_at, agg.mn),
                              last_event_at = GREATEST(a.last_event_at, agg.mx), updated_at = $4
-         FROM agg WHERE a.id = agg.alert_id RETURNING a.id, agg.n`,
+         FROM agg WHERE a.id = agg.alert_id RETURNING a.*, agg.n AS attached_n`,
         [links.map((l) => l.alertId), links.map((l) => l.eventId), links.map((l) => l.at), now],
       );
-      return new Map(rows.map((r) => [r.id, r.n]));
+      return new Map(rows.map((r) => [r.id, { n: r.attached_n, alert: toAlert(r) }]));
     },
 
     async addCandidates(

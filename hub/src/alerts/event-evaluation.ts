@@ -189,11 +189,10 @@ export function createEventEvaluation(
     const attached = await repo.attachEvents(links, t, tx);
     // Report counts as stored: an `opened` change carries the alert with its first events.
     const opened = new Set(out.map((c) => c.alert.id));
-    for (const c of out) c.alert = { ...c.alert, eventCount: attached.get(c.alert.id) ?? 0 };
-    for (const [id, n] of attached) {
+    for (const c of out) c.alert = { ...c.alert, eventCount: attached.get(c.alert.id)?.n ?? 0 };
+    for (const [id, { n, alert: a }] of attached) {
       if (opened.has(id) || n === 0) continue;
-      const a = await repo.get(id, false, tx);
-      if (a) out.push(alertChange('events_attached', a, SYSTEM_ACTOR, t, null, { events: n }));
+      out.push(alertChange('events_attached', a, SYSTEM_ACTOR, t, null, { events: n }));
     }
     return out;
   }
