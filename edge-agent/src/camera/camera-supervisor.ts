@@ -52,8 +52,13 @@ export class CameraSupervisor implements ProbeTarget {
   private readonly abort = new AbortController();
   private loop: Promise<void> | null = null;
   private clockTimer: NodeJS.Timeout | null = null;
-  /** Events leave in the order they happened, even when an earlier one waits for its snapshot. */
+  /**
+   * Events are written in the order they happened, even when an earlier one waits for its snapshot. The chain holds
+   * each event until it is written, not until it is durable: see append.
+   */
   private chain: Promise<void> = Promise.resolve();
+  /** Written events whose fdatasync has not finished yet (stop waits for them). */
+  private readonly syncing = new Set<Promise<unknown>>();
   private reachable = false;
   private lastError: string | null = null;
   private readonly log: Logger;
@@ -320,7 +325,10 @@ export class CameraSupervisor implements ProbeTarget {
         )
       : Promise.resolve(undefined);
     this.chain = this.chain
-      .then(async () => this.store(draft, await snapshot, id))
+      .then(async () => {
+        const durable = this.store(draft, await snapshot, id);
+        durable.catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'could not store an event'));
+      })
       .catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'could not store an event'));
   }
 
@@ -338,8 +346,14 @@ export class CameraSupervisor implements ProbeTarget {
     );
   }
 
-  /** Numbers an event, makes it durable in the outbox and logs it: the one way any event of this camera is stored. */
-  private async append(
+  /**
+   * Numbers an event and writes it to the outbox at once (so events are written in call order); the promise resolves
+   * once it is durable and logged. The one way any event of this camera is stored. The caller's chain goes on to the
+   * next event as soon as this one is written: the outbox's group commit then makes a burst durable with one
+   * fdatasync, where waiting for each event's own made one camera's rate 1 / fdatasync latency (the fault suite's
+   * flood of 5,000 events from one camera took over 20 s to drain at load 11, 125 events/s).
+   */
+  private append(
     fields: Pick<CameraEvent, 'type' | 'state' | 'source'> & { at: Date },
     data: CameraEvent['data'],
     snapshot: string | undefined,
@@ -359,13 +373,22 @@ export class CameraSupervisor implements ProbeTarget {
     };
     if (data) event.data = data;
     if (snapshot) event.snapshot = snapshot;
-    await this.deps.outbox.append('events', event);
-    this.eventsEmitted += 1;
-    // Logged once durable: this line is the agent's own record of what it promised to deliver.
-    this.log.info(
-      { id: event.id, seq: event.seq, type: event.type, state: event.state, at: event.at, source: event.source.kind },
-      'event stored',
+    // The write happens in this call; the promise is the fdatasync shared with whatever else was written meanwhile.
+    const durable = this.deps.outbox.append('events', event).then(() => {
+      this.eventsEmitted += 1;
+      // Logged once durable: this line is the agent's own record of what it promised to deliver.
+      this.log.info(
+        { id: event.id, seq: event.seq, type: event.type, state: event.state, at: event.at, source: event.source.kind },
+        'event stored',
+      );
+    });
+    // Tracked settled (its failure is reported by whoever awaits `durable`), for stop() to wait on.
+    const settled: Promise<boolean> = durable.then(
+      () => this.syncing.delete(settled),
+      () => this.syncing.delete(settled),
     );
+    this.syncing.add(settled);
+    return durable;
   }
 
   /** The camera answered some call: a PullPoint loop waiting out an outage's backoff retries now. */
@@ -405,15 +428,20 @@ export class CameraSupervisor implements ProbeTarget {
 
   /** An event the agent saw in the video (frozen or black picture), numbered and stored like any other. */
   storeStreamEvent(draft: PictureEventDraft): Promise<void> {
-    const stored = this.chain.then(() =>
-      this.append(
+    let durable: Promise<void> = Promise.resolve();
+    // Logged once either way: a failure to write by the chain, a failure to make durable here; the caller hears both.
+    const written = this.chain.then(() => {
+      durable = this.append(
         { type: draft.type, state: draft.state, at: draft.at, source: { kind: 'stream', topic: draft.topic } },
         draft.data,
         undefined,
-      ),
+      );
+      durable.catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'could not store an event'));
+    });
+    this.chain = written.catch((err: unknown) =>
+      this.log.error({ err: errorMessage(err) }, 'could not store an event'),
     );
-    this.chain = stored.catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'could not store an event'));
-    return stored;
+    return written.then(() => durable);
   }
 
   /** Stops pulling, unsubscribes, and waits for events already received to reach the outbox. */
@@ -424,6 +452,7 @@ export class CameraSupervisor implements ProbeTarget {
     await this.pullPoint?.stop();
     this.tracker.dispose();
     await this.chain;
+    await Promise.all(this.syncing);
     await this.clips?.stop();
   }
 }
