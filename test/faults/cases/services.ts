@@ -151,7 +151,7 @@ export const hubKilledTwice: FaultCase = {
   run: async (ctx) => {
     const stack = await startStack(ctx.cleanup, { postgres: ctx.postgres });
     const config = stack.hubConfig({ INGEST_BATCH_MS: 100 });
-    await stack.startHub(config);
+    const first = `${((await stack.startHub(config)).readyMs / 1000).toFixed(1)} s`;
     return [
       await runLoadWithFault(stack, {
         fault: 'hub SIGKILLed mid-batch twice, restarted',
@@ -159,13 +159,16 @@ export const hubKilledTwice: FaultCase = {
         warmupMs: 3000,
         cooldownMs: 4000,
         inject: async () => {
+          const readyMs: number[] = [];
           for (let kill = 0; kill < 2; kill++) {
             await stack.hubs.at(-1)!.stop('SIGKILL');
             await sleep(300);
-            await stack.startHub(config);
+            readyMs.push((await stack.startHub(config)).readyMs);
             if (kill === 0) await sleep(2000);
           }
-          return { clearedAt: Date.now(), notes: ['restart incl. process start'] };
+          // How long a restarted hub takes to be ready is the figure a user waits on (the spawn wait is 90 s).
+          const restarts = readyMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ');
+          return { clearedAt: Date.now(), notes: [`restarts ready after ${restarts} (first start ${first})`] };
         },
       }),
     ];
