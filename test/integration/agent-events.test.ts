@@ -1,14 +1,12 @@
-import { rmSync } from 'node:fs';
 import { freePortBlock } from '../support/processes.js';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent } from '../../edge-agent/src/agent.js';
-import { parseConfig } from '../../edge-agent/src/config.js';
-import { Collector, startMediaReceiver, tempDir } from '../support/agent-harness.js';
-import { startSimulator, type Simulator } from '@camhub/simulator';
+import type { Agent } from '../../edge-agent/src/agent.js';
+import { Collector, startMediaReceiver } from '../support/agent-harness.js';
+import type { Simulator } from '@camhub/simulator';
 import { uniqueToken, uniqueTopicRoot } from '../support/ids.js';
-import { simCameras, testAgentConfig } from '../support/agent-config.js';
+import { simCameras } from '../support/agent-config.js';
+import { useSimSite } from '../support/hub-fixture.js';
 
 // The agent in-process against the real simulator (SOAP over HTTP) and the real Mosquitto on 1883.
 // A free block in this file's own band (test/support/processes.ts: freePortBlock).
@@ -24,34 +22,31 @@ let receiver: Awaited<ReturnType<typeof startMediaReceiver>>;
 let dataDir: string;
 
 beforeAll(async () => {
-  sim = await startSimulator({ cameras: 2, basePort: BASE_PORT, rtsp: false, discovery: false });
   receiver = await startMediaReceiver();
   collector = await Collector.connect('mqtt://127.0.0.1:1883', ROOT);
-  dataDir = tempDir('agent-events-');
-  const config = parseConfig(
-    testAgentConfig({
-      site: SITE,
-      mqtt: { url: 'mqtt://127.0.0.1:1883', topicRoot: ROOT },
-      hub: { url: receiver.url, token: 'site-token-123' },
-      dataDir,
-      motionTimeoutSec: 3,
-      // The simulator runs without RTSP here and says so in GetCapabilities: the stream probe must not call that broken.
-      health: { intervalSec: 2 },
-      cameras: simCameras(sim.cameras),
-    }),
-  );
-  agent = new Agent(config, pino({ level: process.env.AGENT_TEST_LOG ?? 'silent' }));
-  agent.start();
-  // Subscribed on both cameras before any test triggers anything.
-  await collector.waitFor(() => sim.cameras.every((c) => c.stats().activeSubscriptions === 1), 10_000, 'subscriptions');
 });
-
 afterAll(async () => {
-  await agent?.stop();
   await collector?.close();
   await receiver?.close();
-  await sim?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+const site = useSimSite({
+  cameras: 2,
+  basePort: BASE_PORT,
+  rtsp: false,
+  agent: (sim) => ({
+    site: SITE,
+    mqtt: { url: 'mqtt://127.0.0.1:1883', topicRoot: ROOT },
+    hub: { url: receiver.url, token: 'site-token-123' },
+    motionTimeoutSec: 3,
+    // The simulator runs without RTSP here and says so in GetCapabilities: the stream probe must not call that broken.
+    health: { intervalSec: 2 },
+    cameras: simCameras(sim.cameras),
+  }),
+});
+beforeAll(async () => {
+  ({ sim, agent, dataDir } = site);
+  // Subscribed on both cameras before any test triggers anything.
+  await collector.waitFor(() => sim.cameras.every((c) => c.stats().activeSubscriptions === 1), 10_000, 'subscriptions');
 });
 
 const eventsOf = (camera: string) => collector.events(camera);

@@ -1,13 +1,10 @@
-import { rmSync } from 'node:fs';
 import { freePortBlock } from '../support/processes.js';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent } from '../../edge-agent/src/agent.js';
-import { parseConfig } from '../../edge-agent/src/config.js';
-import { Collector, sleep, tempDir } from '../support/agent-harness.js';
-import { type SimCamera, startSimulator, type Simulator } from '@camhub/simulator';
+import { Collector, sleep } from '../support/agent-harness.js';
+import type { SimCamera, Simulator } from '@camhub/simulator';
 import { uniqueToken, uniqueTopicRoot } from '../support/ids.js';
-import { simCameras, testAgentConfig } from '../support/agent-config.js';
+import { simCameras } from '../support/agent-config.js';
+import { useSimSite } from '../support/hub-fixture.js';
 
 // Every fault mode of the simulator, survived by the agent running in-process against real SOAP/HTTP and Mosquitto.
 // Timings are shortened (pull 1 s, request timeout 1 s, backoff 0.1-1 s, renew every 2 s) so this runs in seconds;
@@ -19,38 +16,33 @@ const ROOT = uniqueTopicRoot();
 const SITE = `flt-${uniqueToken()}`;
 
 let sim: Simulator;
-let agent: Agent;
 let collector: Collector;
-let dataDir: string;
 let cam0: SimCamera;
 let cam1: SimCamera;
 const measured: Record<string, number> = {};
 
 beforeAll(async () => {
-  sim = await startSimulator({ cameras: 2, basePort: BASE_PORT, rtsp: false, discovery: false });
-  [cam0, cam1] = sim.cameras as [SimCamera, SimCamera];
   collector = await Collector.connect('mqtt://127.0.0.1:1883', ROOT);
-  dataDir = tempDir('agent-faults-');
-  const config = parseConfig(
-    testAgentConfig({
-      site: SITE,
-      mqtt: { url: 'mqtt://127.0.0.1:1883', topicRoot: ROOT },
-      dataDir,
-      onvif: { requestTimeoutMs: 1000, leaseSec: 10, renewSec: 2, clockCheckSec: 60 },
-      cameras: simCameras(sim.cameras, () => ({ snapshot: 'off' })),
-    }),
-  );
-  agent = new Agent(config, pino({ level: process.env.AGENT_TEST_LOG ?? 'silent' }));
-  agent.start();
-  await collector.waitFor(() => sim.cameras.every((c) => c.stats().activeSubscriptions === 1), 10_000, 'subscriptions');
 });
-
 afterAll(async () => {
-  await agent?.stop();
   await collector?.close();
-  await sim?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   console.log('agent fault recovery, ms (fault cleared → first event delivered):', JSON.stringify(measured));
+});
+const site = useSimSite({
+  cameras: 2,
+  basePort: BASE_PORT,
+  rtsp: false,
+  agent: (sim) => ({
+    site: SITE,
+    mqtt: { url: 'mqtt://127.0.0.1:1883', topicRoot: ROOT },
+    onvif: { requestTimeoutMs: 1000, leaseSec: 10, renewSec: 2, clockCheckSec: 60 },
+    cameras: simCameras(sim.cameras, () => ({ snapshot: 'off' })),
+  }),
+});
+beforeAll(async () => {
+  ({ sim } = site);
+  [cam0, cam1] = sim.cameras as [SimCamera, SimCamera];
+  await collector.waitFor(() => sim.cameras.every((c) => c.stats().activeSubscriptions === 1), 10_000, 'subscriptions');
 });
 
 let marker = 0;

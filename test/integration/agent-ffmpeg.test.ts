@@ -1,43 +1,18 @@
 // Issue 13: every ffmpeg child of the agent leads a process group of its own, so a snapshot grab that is aborted or
 // runs out of time is killed with everything it started. Real ffmpeg; the grab's ffmpeg runs as the grandchild of a
 // shell wrapper, so killing the direct child alone (what fluent-ffmpeg's own kill does) would leave it running.
-import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '@camhub/simulator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FfmpegError, grabFrame, liveFfmpegCount, probeStream, useFfmpeg } from '../../edge-agent/src/media/ffmpeg.js';
-import { tempDir } from '../support/agent-harness.js';
+import { processTable, tempDir } from '../support/agent-harness.js';
 import { onPath, requireDependency, requireRtsp } from '../support/dependencies.js';
 import { freePortBlock } from '../support/processes.js';
 
-interface Proc {
-  pid: number;
-  comm: string;
-  state: string;
-  ppid: number;
-  pgrp: number;
-}
-
-/** Every process on the machine, from /proc/<pid>/stat (comm may hold spaces and parentheses: match the last one). */
-function processes(): Proc[] {
-  const found: Proc[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // exited between readdir and read
-    }
-    const m = /^(\d+) \((.*)\) (\S) (\d+) (\d+)/s.exec(stat);
-    if (m) found.push({ pid: Number(m[1]), comm: m[2]!, state: m[3]!, ppid: Number(m[4]), pgrp: Number(m[5]) });
-  }
-  return found;
-}
-
 /** Live members of a process group (a zombie has been killed and only waits for its parent to reap it). */
-const groupMembers = (pgid: number) => processes().filter((p) => p.pgrp === pgid && p.state !== 'Z');
+const groupMembers = (pgid: number) => processTable().filter((p) => p.pgrp === pgid && p.state !== 'Z');
 
 async function until<T>(probe: () => T | undefined | false, ms: number, what: string): Promise<T> {
   const end = Date.now() + ms;
@@ -97,12 +72,12 @@ async function hungGrab(options: { timeoutMs: number; signal?: AbortSignal }) {
   grab.catch(() => undefined); // awaited by the test; this only keeps an early rejection from being unhandled
   // The wrapper shell, our child, leads its own group (pgid = its pid, not ours)…
   const leader = await until(
-    () => processes().find((p) => p.ppid === process.pid && p.pid === p.pgrp && cmdline(p.pid).includes(url))!,
+    () => processTable().find((p) => p.ppid === process.pid && p.pid === p.pgrp && cmdline(p.pid).includes(url))!,
     5000,
     'the wrapper shell as the leader of its own process group',
   );
   groups.push(leader.pgrp);
-  expect(leader.pgrp).not.toBe(processes().find((p) => p.pid === process.pid)!.pgrp);
+  expect(leader.pgrp).not.toBe(processTable().find((p) => p.pid === process.pid)!.pgrp);
   // …and the real ffmpeg, its child, is in that group, connected to the silent camera.
   const real = await until(
     () => groupMembers(leader.pgrp).find((p) => p.comm === 'ffmpeg' && p.ppid === leader.pid)!,
@@ -131,7 +106,7 @@ describe('the agent’s ffmpeg children', () => {
     await expect(grab).rejects.toThrow(FfmpegError);
     await until(() => groupMembers(pgid).length === 0, 3000, `process group ${pgid} to be empty`);
     expect(Date.now() - t0).toBeLessThan(3000);
-    expect(processes().find((p) => p.pid === ffmpegPid && p.state !== 'Z')).toBeUndefined();
+    expect(processTable().find((p) => p.pid === ffmpegPid && p.state !== 'Z')).toBeUndefined();
     await until(() => liveFfmpegCount() === 0, 2000, 'the agent to reap its child');
   });
 

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { freePortBlock } from '../support/processes.js';
 import { requireRtsp } from '../support/dependencies.js';
 import { join } from 'node:path';
@@ -6,9 +6,12 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentProcess, tempDir } from '../support/agent-harness.js';
 import { type SimCamera, startSimulator, type Simulator } from '@camhub/simulator';
-import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
+import { simCameras, writeAgentConfig } from '../support/agent-config.js';
+import { authHeaders } from '../support/auth.js';
+import { type TestHubEnv } from '../support/hub.js';
+import { useTestHub } from '../support/hub-fixture.js';
+import { clearRetained } from '../support/mqtt.js';
 import { uniqueToken } from '../support/ids.js';
-import { connectPublisher } from '../support/mqtt.js';
 import { waitFor } from '../support/wait.js';
 
 // The technician's view: the real agent (a child process, as operators run it) probes the simulator's cameras and
@@ -18,7 +21,6 @@ import { waitFor } from '../support/wait.js';
 const BASE_PORT = await freePortBlock(32, 25000);
 const SITE = `hh-${uniqueToken()}`;
 const SIM_FPS = 10;
-const ADMIN_PASSWORD = `pw-${uniqueToken()}`;
 const STALE_SEC = 8;
 
 let sim: Simulator;
@@ -28,24 +30,12 @@ let hub: FastifyInstance;
 let agent: AgentProcess | null = null;
 let configFile: string;
 let dataDir: string;
-let token: string | null = null;
 const measured: Record<string, number> = {};
 const startedAt = new Date();
 
-/** GET on the hub's API; logs in as admin if access control answers 401 (it is being added alongside). */
+/** GET on the hub's API as the admin. */
 async function api<T = Record<string, unknown>>(path: string): Promise<T> {
-  const get = () =>
-    hub.inject({ method: 'GET', url: path, headers: token ? { authorization: `Bearer ${token}` } : {} });
-  let res = await get();
-  if (res.statusCode === 401 && !token) {
-    const login = await hub.inject({
-      method: 'POST',
-      url: '/api/v1/auth/login',
-      payload: { username: 'admin', password: ADMIN_PASSWORD },
-    });
-    token = (login.json() as { token: string }).token;
-    res = await get();
-  }
+  const res = await hub.inject({ method: 'GET', url: path, headers: await authHeaders(hub, 'admin') });
   if (res.statusCode !== 200) throw new Error(`GET ${path}: ${res.statusCode} ${res.body}`);
   return res.json() as T;
 }
@@ -92,72 +82,41 @@ function startAgent(): AgentProcess {
   return new AgentProcess(configFile);
 }
 
+const fixture = useTestHub({ HEALTH_STALE_SEC: STALE_SEC, HEALTH_SWEEP_SEC: 1 });
 beforeAll(async () => {
+  ({ env, hub } = fixture);
+  await waitFor(() => hub.ingest.mqtt?.connected, { what: 'hub mqtt' });
   sim = await startSimulator({ cameras: 2, basePort: BASE_PORT, rtsp: { port: 0 }, discovery: false });
   cams = sim.cameras;
   if (!sim.rtspAvailable) return;
   dataDir = tempDir('agent-health-hub-');
-  env = await createHubEnv({
-    HEALTH_STALE_SEC: STALE_SEC,
-    HEALTH_SWEEP_SEC: 1,
-    CAMHUB_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    HUB_KEY_FILE: join(dataDir, 'hub-key.pem'),
-  } as Partial<TestHubEnv['config']>);
-  hub = await buildHub(env.config);
-  await waitFor(() => hub.ingest.mqtt?.connected, { what: 'hub mqtt' });
-  configFile = join(dataDir, 'agent.json');
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      site: SITE,
-      mqtt: { url: 'mqtt://127.0.0.1:1883', topicRoot: env.config.MQTT_TOPIC_ROOT },
-      dataDir: join(dataDir, 'agent'),
-      outbox: { maxBytes: 4 * 1024 * 1024 },
-      onvif: {
-        pullTimeoutSec: 1,
-        requestTimeoutMs: 1000,
-        backoffMinMs: 100,
-        backoffMaxMs: 1000,
-        leaseSec: 10,
-        renewSec: 2,
-      },
-      health: {
-        intervalSec: 4,
-        concurrency: 2,
-        streamProbeSec: 1.5,
-        streamTimeoutSec: 6,
-        detectorIntervalSec: 8,
-        freezeSec: 1,
-        blackSec: 1,
-      },
-      logLevel: 'info',
-      cameras: cams.map((c, i) => ({
-        id: `cam-${i}`,
-        name: `Camera ${i}`,
-        host: c.host,
-        port: c.port,
-        username: c.username,
-        password: c.password,
-        snapshot: 'off',
-      })),
-    }),
-  );
+  configFile = writeAgentConfig(join(dataDir, 'agent.json'), {
+    site: SITE,
+    mqtt: { url: 'mqtt://127.0.0.1:1883', topicRoot: env.config.MQTT_TOPIC_ROOT },
+    dataDir: join(dataDir, 'agent'),
+    onvif: { requestTimeoutMs: 1000, leaseSec: 10, renewSec: 2 },
+    health: {
+      intervalSec: 4,
+      concurrency: 2,
+      streamProbeSec: 1.5,
+      streamTimeoutSec: 6,
+      detectorIntervalSec: 8,
+      freezeSec: 1,
+      blackSec: 1,
+    },
+    logLevel: 'info',
+    cameras: simCameras(cams, () => ({ snapshot: 'off' })),
+  });
   agent = startAgent();
 }, 60_000);
 
 afterAll(async () => {
   await agent?.kill('SIGTERM');
-  if (env) {
-    // Retained messages under this file's topic root would outlive it on the shared broker.
-    const pub = await connectPublisher();
-    const root = env.config.MQTT_TOPIC_ROOT;
-    for (const topic of [`${root}/${SITE}/agent`, ...cams.map((_, i) => `${root}/${SITE}/cameras/cam-${i}/status`)]) {
-      await pub.publishAsync(topic, '', { qos: 1, retain: true });
-    }
-    await pub.endAsync();
-  }
-  await hub?.close();
-  await env?.cleanup();
+  await clearRetained(
+    env.config.MQTT_TOPIC_ROOT,
+    SITE,
+    (cams ?? []).map((_, i) => `cam-${i}`),
+  );
   await sim?.close();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   console.log('agent health at the hub, measured:', JSON.stringify(measured));

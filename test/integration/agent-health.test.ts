@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { freePortBlock } from '../support/processes.js';
 import { requireRtsp } from '../support/dependencies.js';
 import net from 'node:net';
@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../edge-agent/src/agent.js';
 import { parseConfig } from '../../edge-agent/src/config.js';
 import { liveFfmpegCount, probeStream } from '../../edge-agent/src/media/ffmpeg.js';
-import { Collector, sleep, tempDir } from '../support/agent-harness.js';
+import { simCameras, testAgentConfig } from '../support/agent-config.js';
+import { Collector, processTable, sleep, tempDir } from '../support/agent-harness.js';
 import { type SimCamera, startSimulator, type Simulator } from '@camhub/simulator';
 import { uniqueToken, uniqueTopicRoot } from '../support/ids.js';
 
@@ -57,22 +58,17 @@ function retainedStatus(camera: string): Record<string, unknown> | undefined {
 
 /** ffmpeg processes that are children of this process (the agent runs in it), zombies included. */
 function ffmpegChildren(): Array<{ pid: number; state: string }> {
-  const found: Array<{ pid: number; state: string }> = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // exited between readdir and read
-    }
-    const m = /^\d+ \((.*)\) (\S) (\d+)/.exec(stat);
-    if (!m || m[1] !== 'ffmpeg' || Number(m[3]) !== process.pid) continue;
-    // The simulator (also in this process) makes its snapshot JPEGs with ffmpeg: only RTSP readers are the agent's.
-    const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-    if (cmdline.includes('rtsp://')) found.push({ pid: Number(entry), state: m[2]! });
-  }
-  return found;
+  return processTable()
+    .filter((p) => p.comm === 'ffmpeg' && p.ppid === process.pid)
+    .filter((p) => {
+      // The simulator (also in this process) makes its snapshot JPEGs with ffmpeg: only RTSP readers are the agent's.
+      try {
+        return readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('rtsp://');
+      } catch {
+        return false; // exited while we looked
+      }
+    })
+    .map((p) => ({ pid: p.pid, state: p.state }));
 }
 
 beforeAll(async () => {
@@ -81,54 +77,35 @@ beforeAll(async () => {
   if (!sim.rtspAvailable) return;
   collector = await Collector.connect('mqtt://127.0.0.1:1883', ROOT);
   dataDir = tempDir('agent-health-');
-  const config = parseConfig({
-    site: SITE,
-    mqtt: { url: 'mqtt://127.0.0.1:1883', topicRoot: ROOT },
-    dataDir,
-    outbox: { maxBytes: 4 * 1024 * 1024 },
-    onvif: {
-      pullTimeoutSec: 1,
-      requestTimeoutMs: 1000,
-      backoffMinMs: 100,
-      backoffMaxMs: 1000,
-      leaseSec: 10,
-      renewSec: 2,
-      clockCheckSec: 60,
-    },
-    health: {
-      // A probe of 1.5 s of stream takes ~3-4 s here (the simulator starts an encoder per viewer, and two share two
-      // cores): 3 cameras over 2 slots fit in 7 s.
-      intervalSec: 7,
-      concurrency: 2,
-      streamProbeSec: 1.5,
-      streamTimeoutSec: 6,
-      detectorIntervalSec: 4,
-      freezeSec: 1,
-      blackSec: 1,
-      confirmRuns: 2,
-    },
-    cameras: [
-      ...cams.map((c, i) => ({
-        id: `cam-${i}`,
-        name: `Camera ${i}`,
-        host: c.host,
-        port: c.port,
-        username: c.username,
-        password: c.password,
-        snapshot: 'off' as const,
-      })),
-      // cam-0's device with a wrong password: it answers, but refuses us.
-      {
-        id: 'wrong-pw',
-        name: 'Wrong password',
-        host: cams[0]!.host,
-        port: cams[0]!.port,
-        username: cams[0]!.username,
-        password: 'not-the-password',
-        snapshot: 'off' as const,
+  const config = parseConfig(
+    testAgentConfig({
+      site: SITE,
+      mqtt: { url: 'mqtt://127.0.0.1:1883', topicRoot: ROOT },
+      dataDir,
+      onvif: { requestTimeoutMs: 1000, leaseSec: 10, renewSec: 2, clockCheckSec: 60 },
+      health: {
+        // A probe of 1.5 s of stream takes ~3-4 s here (the simulator starts an encoder per viewer, and two share two
+        // cores): 3 cameras over 2 slots fit in 7 s.
+        intervalSec: 7,
+        concurrency: 2,
+        streamProbeSec: 1.5,
+        streamTimeoutSec: 6,
+        detectorIntervalSec: 4,
+        freezeSec: 1,
+        blackSec: 1,
+        confirmRuns: 2,
       },
-    ],
-  });
+      cameras: [
+        ...simCameras(cams, () => ({ snapshot: 'off' })),
+        // cam-0's device with a wrong password: it answers, but refuses us.
+        ...simCameras([{ ...cams[0]!, password: 'not-the-password' }], () => ({
+          id: 'wrong-pw',
+          name: 'Wrong password',
+          snapshot: 'off',
+        })),
+      ],
+    }),
+  );
   agent = new Agent(config, pino({ level: process.env.AGENT_TEST_LOG ?? 'silent' }));
   agent.start();
 }, 30_000);

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+
 /** What the agent needs of a camera to reach it (a simulated camera has all of it). */
 export interface CameraAccess {
   host: string;
@@ -45,4 +47,10 @@ export interface TestAgentConfigInput {
  */
 export function testAgentConfig({ onvif, ...rest }: TestAgentConfigInput): Record<string, unknown> {
   return { outbox: { maxBytes: 4 * 1024 * 1024 }, ...rest, onvif: { ...TEST_ONVIF, ...onvif } };
+}
+
+/** Writes testAgentConfig(input) to `file` (what an agent process reads with --config) and returns the path. */
+export function writeAgentConfig(file: string, input: TestAgentConfigInput): string {
+  writeFileSync(file, JSON.stringify(testAgentConfig(input)));
+  return file;
 }

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -198,4 +198,30 @@ export async function startMediaReceiver(
         server.closeAllConnections();
       }),
   };
+}
+
+export interface ProcessEntry {
+  pid: number;
+  comm: string;
+  /** R, S, D, Z (a zombie: killed, waiting for its parent to reap it), … */
+  state: string;
+  ppid: number;
+  pgrp: number;
+}
+
+/** Every process on the machine, from /proc/<pid>/stat (comm may hold spaces and parentheses: match the last one). */
+export function processTable(): ProcessEntry[] {
+  const found: ProcessEntry[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited between readdir and read
+    }
+    const m = /^(\d+) \((.*)\) (\S) (\d+) (\d+)/s.exec(stat);
+    if (m) found.push({ pid: Number(m[1]), comm: m[2]!, state: m[3]!, ppid: Number(m[4]), pgrp: Number(m[5]) });
+  }
+  return found;
 }

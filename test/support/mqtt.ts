@@ -19,3 +19,18 @@ export async function publishJson(
     retain: opts.retain ?? false,
   });
 }
+
+/**
+ * Clears what a site's agent left retained on the shared broker under a test's topic root (its status and its
+ * cameras' statuses), which would otherwise outlive the test file.
+ */
+export async function clearRetained(root: string, site: string, cameras: readonly string[]): Promise<void> {
+  const pub = await connectPublisher();
+  try {
+    for (const topic of [`${root}/${site}/agent`, ...cameras.map((c) => `${root}/${site}/cameras/${c}/status`)]) {
+      await pub.publishAsync(topic, '', { qos: 1, retain: true });
+    }
+  } finally {
+    await pub.endAsync();
+  }
+}
