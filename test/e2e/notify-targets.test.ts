@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { useConsoleHub } from '../support/console-session.js';
 import { uniqueToken } from '../support/ids.js';
-import { startSmtpServer, type SmtpTestServer } from '../support/smtp.js';
-import { startTelegramStandIn, type TelegramStandIn } from '../support/telegram-stand-in.js';
+import { useNotifyServices } from '../support/hub-fixture.js';
+import type { SmtpTestServer } from '../support/smtp.js';
+import type { TelegramStandIn } from '../support/telegram-stand-in.js';
 import { waitFor } from '../support/wait.js';
-import { startZaloStandIn, type ZaloStandIn } from '../support/zalo-stand-in.js';
+import type { ZaloStandIn } from '../support/zalo-stand-in.js';
 
 // An admin sets up a Telegram, a Zalo and an e-mail target in the console (headless Chromium, real hub) and presses
 // "Gửi thử" on each: the stand-ins (test/support) and the SMTP server receive the test message.
@@ -20,25 +21,15 @@ let telegram: TelegramStandIn;
 let zalo: ZaloStandIn;
 let smtp: SmtpTestServer;
 
-beforeAll(async () => {
-  telegram = await startTelegramStandIn({ token: BOT_TOKEN, chats: [CHAT] });
-  zalo = await startZaloStandIn({ ...ZALO_APP, followers: [FOLLOWER] });
-  smtp = await startSmtpServer({ username: 'bv@example.vn', password: 'smtp-pass-123' });
+const services = useNotifyServices({
+  telegram: { token: BOT_TOKEN, chats: [CHAT] },
+  zalo: { ...ZALO_APP, followers: [FOLLOWER] },
+  smtp: { username: 'bv@example.vn', password: 'smtp-pass-123' },
 });
-afterAll(async () => {
-  await telegram?.close();
-  await zalo?.close();
-  await smtp?.close();
-});
-const stand = useConsoleHub(() => ({
-  TELEGRAM_API_URL: telegram.url,
-  ZALO_API_URL: zalo.url,
-  ZALO_OAUTH_URL: zalo.url,
-  ZALO_ZNS_URL: zalo.url,
-  SMTP_CA_FILE: smtp.caFile,
-}));
+const stand = useConsoleHub(() => services.hubConfig());
 beforeAll(() => {
   ({ url } = stand);
+  ({ telegram, zalo, smtp } = services);
 });
 
 async function fill(page: Page, fields: Record<string, string>) {

@@ -1,20 +1,17 @@
-import { type Alert, type AlertDetail, type AlertRule, createTopics } from '@camhub/shared';
+import { type Alert, type AlertDetail, type AlertRule, type Topics } from '@camhub/shared';
 import type { FastifyInstance } from 'fastify';
 import type { MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser } from '../support/auth.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createUser, adminApi, type AdminApi } from '../support/auth.js';
 import { makeEvent, makeHealth } from '../support/factories.js';
-import { type TestHubEnv } from '../support/hub.js';
-import { useTestHub } from '../support/hub-fixture.js';
-import { connectPublisher, publishJson } from '../support/mqtt.js';
+import { usePublisher, useTestHub } from '../support/hub-fixture.js';
+import { publishJson } from '../support/mqtt.js';
 import { sleep, waitFor } from '../support/wait.js';
-import { ALERTS_TEST_ADMIN_PASSWORD, type ApiClient, apiClient } from './alerts-support.js';
 
-let env: TestHubEnv;
 let hub: FastifyInstance;
 let pub: MqttClient;
-let api: ApiClient;
-let t: ReturnType<typeof createTopics>;
+let api: AdminApi;
+let t: Topics;
 
 type Page = { items: Alert[]; nextCursor: string | null };
 const alertsOf = async (site: string) => (await api.get<Page>(`/api/v1/alerts?site=${site}&limit=500`)).body.items;
@@ -42,18 +39,12 @@ async function createRule(rule: Record<string, unknown>): Promise<AlertRule> {
 const fixture = useTestHub({
   ALERT_TICK_SEC: 1,
   SITE_TIME_ZONES: 'tz-ny=America/New_York',
-  CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD,
 });
+const mqtt = usePublisher(fixture);
 beforeAll(async () => {
-  ({ env, hub } = fixture);
-  api = apiClient(hub);
-  t = createTopics(env.config.MQTT_TOPIC_ROOT);
-  await waitFor(() => hub.ingest.mqtt?.connected, { what: 'hub mqtt connection' });
-  pub = await connectPublisher();
-});
-
-afterAll(async () => {
-  await pub?.endAsync();
+  ({ hub } = fixture);
+  ({ pub, topics: t } = mqtt);
+  api = adminApi(hub);
 });
 
 describe('alert rules', () => {

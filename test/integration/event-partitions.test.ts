@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { CameraEvent } from '@camhub/shared';
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { adminApi } from '../support/auth.js';
 import { eventWhere } from '../../hub/src/events/events.repository.js';
 import { orderedPage } from '../../hub/src/events/id-window.js';
 import { makeEvent } from '../support/factories.js';
 import { useTestHub } from '../support/hub-fixture.js';
 import { daysAgo, insertEvents, jpeg } from '../support/security.js';
-import { ALERTS_TEST_ADMIN_PASSWORD, apiClient } from './alerts-support.js';
 
 let hub: FastifyInstance;
 
@@ -19,7 +19,6 @@ const fixture = useTestHub(
     RETENTION_EVENTS_DAYS: 30,
     RETENTION_SNAPSHOTS_DAYS: 7,
     RETENTION_BATCH: 10,
-    CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD,
   },
   { maintenance: false },
 );
@@ -78,7 +77,7 @@ describe('events partitioned by the day of their id', () => {
     expect(await partitionOf(far.id)).toBe(dayName(Date.now() + 40 * DAY_MS));
 
     // The history API reads across partitions as before.
-    const api = apiClient(hub);
+    const api = adminApi(hub);
     const res = await hub.inject({ url: '/api/v1/events?site=part', headers: await api.headers() });
     expect(res.statusCode).toBe(200);
     expect((res.json() as { items: { id: string }[] }).items.map((e) => e.id).sort()).toEqual(
@@ -163,7 +162,7 @@ describe('events partitioned by the day of their id', () => {
     expect(await partitionOf(before.id)).toBe(dayName(from - DAY_MS));
     expect(await partitionOf(after.id)).toBe(dayName(from + DAY_MS));
 
-    const api = apiClient(hub);
+    const api = adminApi(hub);
     const url = `/api/v1/events?site=part-win&from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`;
     const res = await hub.inject({ url, headers: await api.headers() });
     expect(res.statusCode).toBe(200);

@@ -1,19 +1,17 @@
-import { createTopics } from '@camhub/shared';
+import { type Topics } from '@camhub/shared';
 import type { FastifyInstance } from 'fastify';
 import type { MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { CameraStatusChange } from '../../hub/src/bus.js';
 import { makeAgentStatus, makeHealth } from '../support/factories.js';
 import { authHeaders } from '../support/auth.js';
-import { type TestHubEnv } from '../support/hub.js';
-import { useTestHub } from '../support/hub-fixture.js';
-import { connectPublisher, publishJson } from '../support/mqtt.js';
+import { usePublisher, useTestHub } from '../support/hub-fixture.js';
+import { publishJson } from '../support/mqtt.js';
 import { sleep, waitFor } from '../support/wait.js';
 
-let env: TestHubEnv;
 let hub: FastifyInstance;
 let pub: MqttClient;
-let t: ReturnType<typeof createTopics>;
+let t: Topics;
 const changes: CameraStatusChange[] = [];
 
 interface Cam {
@@ -30,16 +28,11 @@ const camera = async (site: string, cam: string) => {
 
 // A 2-second heartbeat timeout and a 1-second sweep keep the test short; production uses 90 s and 10 s.
 const fixture = useTestHub({ HEALTH_STALE_SEC: 2, HEALTH_SWEEP_SEC: 1, ALERT_TICK_SEC: 1 });
+const mqtt = usePublisher(fixture);
 beforeAll(async () => {
-  ({ env, hub } = fixture);
+  ({ hub } = fixture);
+  ({ pub, topics: t } = mqtt);
   hub.container.bus.on('camera.status', (c) => changes.push(c));
-  t = createTopics(env.config.MQTT_TOPIC_ROOT);
-  await waitFor(() => hub.ingest.mqtt?.connected);
-  pub = await connectPublisher();
-});
-
-afterAll(async () => {
-  await pub?.endAsync();
 });
 
 describe('camera status at the hub', () => {

@@ -1,18 +1,18 @@
-import { createTopics, type EventItem } from '@camhub/shared';
+import { type Topics, type EventItem } from '@camhub/shared';
 import type { FastifyInstance } from 'fastify';
 import type { MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { makeAgentStatus, makeCameraStatus, makeEvent, makeHealth } from '../support/factories.js';
 import { authHeaders, createUser } from '../support/auth.js';
 import { type TestHubEnv } from '../support/hub.js';
-import { useTestHub } from '../support/hub-fixture.js';
-import { connectPublisher, publishJson } from '../support/mqtt.js';
+import { usePublisher, useTestHub } from '../support/hub-fixture.js';
+import { publishJson } from '../support/mqtt.js';
 import { waitFor } from '../support/wait.js';
 
 let env: TestHubEnv;
 let hub: FastifyInstance;
 let pub: MqttClient;
-let t: ReturnType<typeof createTopics>;
+let t: Topics;
 
 const api = async <T = unknown>(url: string) => {
   const res = await hub.inject({ method: 'GET', url, headers: await authHeaders(hub, 'admin') });
@@ -24,15 +24,10 @@ const countEvents = async (site: string) => {
 };
 
 const fixture = useTestHub();
+const mqtt = usePublisher(fixture);
 beforeAll(async () => {
   ({ env, hub } = fixture);
-  t = createTopics(env.config.MQTT_TOPIC_ROOT);
-  await waitFor(() => hub.ingest.mqtt?.connected, { what: 'hub mqtt connection' });
-  pub = await connectPublisher();
-});
-
-afterAll(async () => {
-  await pub?.endAsync();
+  ({ pub, topics: t } = mqtt);
 });
 
 describe('hub ingest over real MQTT, Redis and PostgreSQL', () => {

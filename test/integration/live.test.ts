@@ -3,14 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareIds } from '../../hub/src/live/live-feed.js';
-import { createUser } from '../support/auth.js';
+import { createUser, adminApi } from '../support/auth.js';
 import { makeEvent, makeHealth } from '../support/factories.js';
 import { buildHub, hubUrl, type TestHubEnv } from '../support/hub.js';
 import { useTestHub } from '../support/hub-fixture.js';
 import { connectPublisher, publishJson } from '../support/mqtt.js';
 import { openSse, type SseMessage } from '../support/sse.js';
 import { sleep, waitFor } from '../support/wait.js';
-import { ALERTS_TEST_ADMIN_PASSWORD, apiClient } from './alerts-support.js';
 
 let env: TestHubEnv;
 let writer: FastifyInstance;
@@ -20,15 +19,12 @@ let headers: Record<string, string>;
 let t: ReturnType<typeof createTopics>;
 
 // One writer so that storage order is publication order, which the test checks end to end.
-const fixture = useTestHub(
-  { INGEST_WORKER_CONCURRENCY: 1, CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD },
-  { listen: true },
-);
+const fixture = useTestHub({ INGEST_WORKER_CONCURRENCY: 1 }, { listen: true });
 beforeAll(async () => {
   ({ env, hub: writer } = fixture);
   // A second hub process that takes no MQTT at all: its SSE clients see what the writer stored, through Redis.
   reader = await buildHub(env.config, { listen: true, ingest: { subscribe: false, work: false } });
-  headers = await apiClient(reader).headers();
+  headers = await adminApi(reader).headers();
   t = createTopics(env.config.MQTT_TOPIC_ROOT);
   await waitFor(() => writer.ingest.mqtt?.connected, { what: 'hub mqtt connection' });
   pub = await connectPublisher();
@@ -161,13 +157,10 @@ describe('live feed with nobody listening', () => {
   const stored = async (site: string) =>
     (await hub.pg.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE site = $1', [site])).rows[0]!.n;
 
-  const idle = useTestHub(
-    { LIVE_IDLE_GRACE_SEC: 1, CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD },
-    { listen: true },
-  );
+  const idle = useTestHub({ LIVE_IDLE_GRACE_SEC: 1 }, { listen: true });
   beforeAll(async () => {
     ({ env: idleEnv, hub } = idle);
-    idleHeaders = await apiClient(hub).headers();
+    idleHeaders = await adminApi(hub).headers();
     await waitFor(() => hub.ingest.mqtt?.connected, { what: 'hub mqtt connection' });
   });
 

@@ -1,23 +1,24 @@
-import { type Alert, createOutTopics, createTopics } from '@camhub/shared';
+import { type Alert, createOutTopics, type Topics } from '@camhub/shared';
 import type { FastifyInstance } from 'fastify';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminApi, type AdminApi } from '../support/auth.js';
 import { makeCameraStatus, makeEvent } from '../support/factories.js';
-import { buildHub, createHubEnv, type TestHubEnv } from '../support/hub.js';
-import { uniqueToken } from '../support/ids.js';
-import { connectPublisher, publishJson } from '../support/mqtt.js';
+import { usePublisher, useTestHub } from '../support/hub-fixture.js';
+import { uniqueToken, uniqueTopicRoot } from '../support/ids.js';
+import { publishJson } from '../support/mqtt.js';
 import { waitFor } from '../support/wait.js';
-import { ALERTS_TEST_ADMIN_PASSWORD, type ApiClient, apiClient } from './alerts-support.js';
 
 // The hub's MQTT out (docs/contract.md) against the real Mosquitto: what a Home Assistant or Node-RED client sees.
 const PREFIX = `ha-${uniqueToken()}`;
-let env: TestHubEnv;
+/** The file's own topic root, known before the hub is built: the listener subscribes first. */
+const ROOT = uniqueTopicRoot();
 let hub: FastifyInstance;
 let pub: MqttClient;
 let listener: MqttClient;
-let api: ApiClient;
+let api: AdminApi;
 let out: ReturnType<typeof createOutTopics>;
-let t: ReturnType<typeof createTopics>;
+let t: Topics;
 /** Last payload per topic (retained or live), as a subscriber would hold it. */
 const last = new Map<string, string>();
 const seen: { topic: string; payload: string; retain: boolean }[] = [];
@@ -33,38 +34,36 @@ async function subscriber(
   return c;
 }
 
+// Subscribed before the hub starts (its availability and discovery are retained, and published as it starts); what
+// they leave retained on the shared broker is cleared after the hub has closed.
 beforeAll(async () => {
-  env = await createHubEnv({
-    MQTT_OUT: 'true',
-    HA_DISCOVERY: 'true',
-    HA_DISCOVERY_PREFIX: PREFIX,
-    CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD,
-  });
-  out = createOutTopics(env.config.MQTT_TOPIC_ROOT);
-  t = createTopics(env.config.MQTT_TOPIC_ROOT);
-  listener = await subscriber([`${env.config.MQTT_TOPIC_ROOT}/_hub/#`, `${PREFIX}/#`], (topic, payload, retain) => {
+  listener = await subscriber([`${ROOT}/_hub/#`, `${PREFIX}/#`], (topic, payload, retain) => {
     last.set(topic, payload.toString());
     seen.push({ topic, payload: payload.toString(), retain });
   });
-  hub = await buildHub(env.config);
-  api = apiClient(hub);
-  await waitFor(() => hub.ingest.mqtt?.connected, { what: 'hub mqtt connection' });
-  pub = await connectPublisher();
 });
-
 afterAll(async () => {
-  await pub?.endAsync();
   await listener?.endAsync();
-  if (hub) await hub.close();
-  // Leave nothing retained behind on the shared broker.
   const retained = new Set<string>();
-  const cleaner = await subscriber([`${env.config.MQTT_TOPIC_ROOT}/_hub/#`, `${PREFIX}/#`], (topic, payload) => {
+  const cleaner = await subscriber([`${ROOT}/_hub/#`, `${PREFIX}/#`], (topic, payload) => {
     if (payload.length) retained.add(topic);
   });
   await new Promise((r) => setTimeout(r, 500));
   for (const topic of retained) await cleaner.publishAsync(topic, '', { qos: 1, retain: true });
   await cleaner.endAsync();
-  await env?.cleanup();
+});
+const fixture = useTestHub({
+  MQTT_TOPIC_ROOT: ROOT,
+  MQTT_OUT: 'true',
+  HA_DISCOVERY: 'true',
+  HA_DISCOVERY_PREFIX: PREFIX,
+});
+const publisher = usePublisher(fixture);
+beforeAll(() => {
+  ({ hub } = fixture);
+  ({ pub, topics: t } = publisher);
+  out = createOutTopics(ROOT);
+  api = adminApi(hub);
 });
 
 describe('MQTT out', () => {

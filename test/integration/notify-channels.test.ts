@@ -1,17 +1,16 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { type Alert, createTopics, type Delivery, type Target } from '@camhub/shared';
+import { type Alert, type Topics, type Delivery, type Target } from '@camhub/shared';
 import type { FastifyInstance } from 'fastify';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminApi, type AdminApi } from '../support/auth.js';
 import { makeCameraStatus, makeEvent } from '../support/factories.js';
-import { type TestHubEnv } from '../support/hub.js';
-import { useTestHub } from '../support/hub-fixture.js';
-import { connectPublisher, publishJson } from '../support/mqtt.js';
-import { startSmtpServer, type SmtpTestServer } from '../support/smtp.js';
-import { startTelegramStandIn, type TelegramStandIn } from '../support/telegram-stand-in.js';
+import { useNotifyServices, usePublisher, useTestHub } from '../support/hub-fixture.js';
+import { publishJson } from '../support/mqtt.js';
+import type { SmtpTestServer } from '../support/smtp.js';
+import type { TelegramStandIn } from '../support/telegram-stand-in.js';
 import { sleep, waitFor } from '../support/wait.js';
-import { startZaloStandIn, type ZaloStandIn } from '../support/zalo-stand-in.js';
-import { ALERTS_TEST_ADMIN_PASSWORD, type ApiClient, apiClient } from './alerts-support.js';
+import type { ZaloStandIn } from '../support/zalo-stand-in.js';
 
 // Telegram and Zalo: local stand-ins implementing their documented requests and answers (test/support);
 // e-mail: a real SMTP server on loopback with STARTTLS and a login, messages parsed by mailparser.
@@ -27,11 +26,10 @@ const CONSOLE = 'https://camhub.example.vn';
 let telegram: TelegramStandIn;
 let zalo: ZaloStandIn;
 let smtp: SmtpTestServer;
-let env: TestHubEnv;
 let hub: FastifyInstance;
 let pub: MqttClient;
-let api: ApiClient;
-let t: ReturnType<typeof createTopics>;
+let api: AdminApi;
+let t: Topics;
 
 /** A small JPEG (SOI … EOI) with random bytes inside, stored the way an agent's upload would be. */
 async function storedSnapshot(): Promise<{ ref: string; bytes: Buffer }> {
@@ -73,6 +71,17 @@ async function target(body: Record<string, unknown>): Promise<Target> {
 const deliveriesOf = async (alertId: string) =>
   (await api.get<{ items: Delivery[] }>(`/api/v1/notifications/deliveries?alertId=${alertId}`)).body.items;
 
+/** An e-mail target's settings for the SMTP server on loopback (STARTTLS, the test's login). */
+const emailConfig = (from: string, to: string[]) => ({
+  host: '127.0.0.1',
+  port: smtp.port,
+  security: 'starttls',
+  username: SMTP_USER,
+  password: SMTP_PASSWORD,
+  from,
+  to,
+});
+
 const telegramTarget = (siteIds: string[], extra: Record<string, unknown> = {}, chatId = CHAT) =>
   target({
     channel: 'telegram',
@@ -82,44 +91,34 @@ const telegramTarget = (siteIds: string[], extra: Record<string, unknown> = {}, 
     ...extra,
   });
 
-beforeAll(async () => {
-  telegram = await startTelegramStandIn({ token: BOT_TOKEN, chats: [CHAT, CHAT_2] });
-  zalo = await startZaloStandIn({ ...ZALO_APP, followers: FOLLOWERS });
-  smtp = await startSmtpServer({ username: SMTP_USER, password: SMTP_PASSWORD });
+const services = useNotifyServices({
+  telegram: { token: BOT_TOKEN, chats: [CHAT, CHAT_2] },
+  zalo: { ...ZALO_APP, followers: FOLLOWERS },
+  smtp: { username: SMTP_USER, password: SMTP_PASSWORD },
 });
 const fixture = useTestHub(() => ({
   ALERT_TICK_SEC: 1,
   WEBHOOK_BACKOFF_MS: 150,
   WEBHOOK_ATTEMPTS: 4,
   WEBHOOK_TIMEOUT_MS: 3000,
-  TELEGRAM_API_URL: telegram.url,
-  ZALO_API_URL: zalo.url,
-  ZALO_OAUTH_URL: zalo.url,
-  ZALO_ZNS_URL: zalo.url,
-  SMTP_CA_FILE: smtp.caFile,
+  ...services.hubConfig(),
   CONSOLE_URL: CONSOLE,
-  CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD,
 }));
+const mqtt = usePublisher(fixture);
 beforeAll(async () => {
-  ({ env, hub } = fixture);
+  ({ hub } = fixture);
+  ({ telegram, zalo, smtp } = services);
+  ({ pub, topics: t } = mqtt);
   // The site's name for people comes from the sites registry.
   await hub.container.services.sites.create(
     { id: 'nc-1', name: 'Trường Tiểu học Tân Dân', kind: 'school' },
     {},
     { actor: 'test', roles: [], ip: null },
   );
-  api = apiClient(hub);
-  t = createTopics(env.config.MQTT_TOPIC_ROOT);
-  await waitFor(() => hub.ingest.mqtt?.connected, { what: 'hub mqtt connection' });
-  pub = await connectPublisher();
+  api = adminApi(hub);
 });
 
-afterAll(async () => {
-  await pub?.endAsync();
-  await telegram?.close();
-  await zalo?.close();
-  await smtp?.close();
-});
+afterAll(async () => {});
 
 describe('notifications through Telegram, Zalo and e-mail', () => {
   it('an alert reaches all three, in Vietnamese, with the snapshot and a link into the console', async () => {
@@ -134,15 +133,7 @@ describe('notifications through Telegram, Zalo and e-mail', () => {
       channel: 'email',
       name: 'Ban giám hiệu',
       siteIds: ['nc-1'],
-      config: {
-        host: '127.0.0.1',
-        port: smtp.port,
-        security: 'starttls',
-        username: SMTP_USER,
-        password: SMTP_PASSWORD,
-        from: 'camhub <camhub@example.vn>',
-        to: ['hieutruong@example.vn', 'baove@example.vn'],
-      },
+      config: emailConfig('camhub <camhub@example.vn>', ['hieutruong@example.vn', 'baove@example.vn']),
     });
 
     // Secrets are write-only: never in an answer, sealed (not in clear) in the database.
@@ -346,15 +337,7 @@ describe('notifications through Telegram, Zalo and e-mail', () => {
       channel: 'email',
       name: 'SMTP classes',
       siteIds: ['nc-smtp'],
-      config: {
-        host: '127.0.0.1',
-        port: smtp.port,
-        security: 'starttls',
-        username: SMTP_USER,
-        password: SMTP_PASSWORD,
-        from: 'camhub@example.vn',
-        to: ['a@example.vn'],
-      },
+      config: emailConfig('camhub@example.vn', ['a@example.vn']),
     });
     smtp.failNext(451);
     const a = await openAlert('nc-smtp', 'gate');
@@ -432,15 +415,7 @@ describe('notifications through Telegram, Zalo and e-mail', () => {
       name: 'Trực ban dự phòng',
       siteIds: ['nc-none'],
       ruleIds: [],
-      config: {
-        host: '127.0.0.1',
-        port: smtp.port,
-        security: 'starttls',
-        username: SMTP_USER,
-        password: SMTP_PASSWORD,
-        from: 'camhub@example.vn',
-        to: ['duphong@example.vn'],
-      },
+      config: emailConfig('camhub@example.vn', ['duphong@example.vn']),
     });
     await telegramTarget(['nc-fb'], { escalateTo: second.id }, CHAT_2);
     telegram.kickFrom(CHAT_2);

@@ -1,23 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import type { Alert, Delivery } from '@camhub/shared';
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent } from '../../edge-agent/src/agent.js';
-import { parseConfig } from '../../edge-agent/src/config.js';
-import { tempDir } from '../support/agent-harness.js';
-import { startSimulator, type Simulator } from '@camhub/simulator';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { adminApi, type AdminApi } from '../support/auth.js';
+import type { Simulator } from '@camhub/simulator';
 import { hubUrl, type TestHubEnv } from '../support/hub.js';
-import { useTestHub } from '../support/hub-fixture.js';
+import { useNotifyServices, useSimSite, useTestHub } from '../support/hub-fixture.js';
 import { uniqueToken } from '../support/ids.js';
 import { freePortBlock } from '../support/processes.js';
-import { startSmtpServer, type SmtpTestServer } from '../support/smtp.js';
-import { startTelegramStandIn, type TelegramStandIn } from '../support/telegram-stand-in.js';
+import type { SmtpTestServer } from '../support/smtp.js';
+import type { TelegramStandIn } from '../support/telegram-stand-in.js';
 import { waitFor } from '../support/wait.js';
-import { startZaloStandIn, type ZaloStandIn } from '../support/zalo-stand-in.js';
-import { ALERTS_TEST_ADMIN_PASSWORD, type ApiClient, apiClient } from './alerts-support.js';
-import { testAgentConfig } from '../support/agent-config.js';
+import type { ZaloStandIn } from '../support/zalo-stand-in.js';
+import { simCameras } from '../support/agent-config.js';
 
 // End to end on loopback: the ONVIF simulator's door contact (SOAP over HTTP) → the real edge agent (snapshot over
 // ONVIF, upload to the hub) → Mosquitto → the hub's rule → Telegram and Zalo stand-ins and a real SMTP server.
@@ -31,65 +26,50 @@ const ZALO_APP = { appId: '5566778899001122', appSecret: `secret-${uniqueToken()
 const FOLLOWER = '1122334455667788';
 
 let sim: Simulator;
-let agent: Agent;
-let dataDir: string;
 let env: TestHubEnv;
 let hub: FastifyInstance;
-let api: ApiClient;
+let api: AdminApi;
 let telegram: TelegramStandIn;
 let zalo: ZaloStandIn;
 let smtp: SmtpTestServer;
 
-beforeAll(async () => {
-  telegram = await startTelegramStandIn({ token: BOT_TOKEN, chats: [CHAT] });
-  zalo = await startZaloStandIn({ ...ZALO_APP, followers: [FOLLOWER] });
-  smtp = await startSmtpServer({ username: 'bv@example.vn', password: 'smtp-pass-456' });
+const services = useNotifyServices({
+  telegram: { token: BOT_TOKEN, chats: [CHAT] },
+  zalo: { ...ZALO_APP, followers: [FOLLOWER] },
+  smtp: { username: 'bv@example.vn', password: 'smtp-pass-456' },
 });
 const fixture = useTestHub(
   () => ({
     AGENT_TOKENS: `${SITE}=${AGENT_TOKEN}`,
-    CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD,
-    TELEGRAM_API_URL: telegram.url,
-    ZALO_API_URL: zalo.url,
-    ZALO_OAUTH_URL: zalo.url,
-    ZALO_ZNS_URL: zalo.url,
-    SMTP_CA_FILE: smtp.caFile,
+    ...services.hubConfig(),
   }),
   { listen: true },
 );
 beforeAll(async () => {
   ({ env, hub } = fixture);
+  ({ telegram, zalo, smtp } = services);
   // The site's name for people comes from the sites registry.
   await hub.container.services.sites.create(
     { id: SITE, name: 'Kho Hà Nội', kind: 'business' },
     {},
     { actor: 'test', roles: [], ip: null },
   );
-  api = apiClient(hub);
-
-  sim = await startSimulator({ cameras: 1, basePort: BASE_PORT, rtsp: false, discovery: false });
-  dataDir = tempDir('notify-sim-');
-  agent = new Agent(
-    parseConfig(
-      testAgentConfig({
-        site: SITE,
-        mqtt: { url: env.config.MQTT_URL, topicRoot: env.config.MQTT_TOPIC_ROOT },
-        hub: { url: hubUrl(hub), token: AGENT_TOKEN },
-        dataDir,
-        health: { intervalSec: 2, stream: false },
-        cameras: sim.cameras.map((c) => ({
-          id: 'cua-kho',
-          name: 'Cửa kho',
-          host: c.host,
-          port: c.port,
-          username: c.username,
-          password: c.password,
-        })),
-      }),
-    ),
-    pino({ level: process.env.AGENT_TEST_LOG ?? 'silent' }),
-  );
-  agent.start();
+  api = adminApi(hub);
+});
+const site = useSimSite({
+  cameras: 1,
+  basePort: BASE_PORT,
+  rtsp: false,
+  agent: (sim) => ({
+    site: SITE,
+    mqtt: { url: env.config.MQTT_URL, topicRoot: env.config.MQTT_TOPIC_ROOT },
+    hub: { url: hubUrl(hub), token: AGENT_TOKEN },
+    health: { intervalSec: 2, stream: false },
+    cameras: simCameras(sim.cameras, () => ({ id: 'cua-kho', name: 'Cửa kho' })),
+  }),
+});
+beforeAll(async () => {
+  ({ sim } = site);
   await waitFor(() => sim.cameras[0]!.stats().activeSubscriptions === 1, {
     timeoutMs: 20_000,
     what: 'agent subscribed',
@@ -102,15 +82,6 @@ beforeAll(async () => {
       ),
     { timeoutMs: 20_000, what: 'the camera name at the hub' },
   );
-});
-
-afterAll(async () => {
-  await agent?.stop();
-  await sim?.close();
-  await telegram?.close();
-  await zalo?.close();
-  await smtp?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('an alert opened by the simulator', () => {

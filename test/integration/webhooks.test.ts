@@ -4,20 +4,20 @@ import {
   type Alert,
   type AlertNotificationPayload,
   type AlertRule,
-  createTopics,
+  type Topics,
   type Delivery,
   type Webhook,
 } from '@camhub/shared';
 import type { FastifyInstance } from 'fastify';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminApi, type AdminApi } from '../support/auth.js';
 import { verifyWebhook } from '../../hub/src/notify/webhook.channel.js';
 import { makeEvent } from '../support/factories.js';
 import { buildHub, removeMqttSession, type TestHubEnv } from '../support/hub.js';
-import { useTestHub } from '../support/hub-fixture.js';
-import { connectPublisher, publishJson } from '../support/mqtt.js';
+import { usePublisher, useTestHub } from '../support/hub-fixture.js';
+import { publishJson } from '../support/mqtt.js';
 import { sleep, waitFor } from '../support/wait.js';
-import { ALERTS_TEST_ADMIN_PASSWORD, type ApiClient, apiClient } from './alerts-support.js';
 
 interface Received {
   path: string;
@@ -45,8 +45,8 @@ const calls = new Map<string, number>();
 let env: TestHubEnv;
 let hub: FastifyInstance;
 let pub: MqttClient;
-let api: ApiClient;
-let t: ReturnType<typeof createTopics>;
+let api: AdminApi;
+let t: Topics;
 
 const deliveriesOf = async (alertId: string) =>
   (await api.get<{ items: Delivery[] }>(`/api/v1/notifications/deliveries?alertId=${alertId}`)).body.items;
@@ -92,18 +92,15 @@ const fixture = useTestHub(() => ({
   WEBHOOK_ATTEMPTS: 4,
   // The receiver is on loopback, which webhooks may only reach when an admin allows it.
   WEBHOOK_ALLOWED_ADDRESSES: '127.0.0.1',
-  CAMHUB_ADMIN_PASSWORD: ALERTS_TEST_ADMIN_PASSWORD,
 }));
+const mqtt = usePublisher(fixture);
 beforeAll(async () => {
   ({ env, hub } = fixture);
-  api = apiClient(hub);
-  t = createTopics(env.config.MQTT_TOPIC_ROOT);
-  await waitFor(() => hub.ingest.mqtt?.connected, { what: 'hub mqtt connection' });
-  pub = await connectPublisher();
+  ({ pub, topics: t } = mqtt);
+  api = adminApi(hub);
 });
 
 afterAll(async () => {
-  await pub?.endAsync();
   await new Promise((r) => receiver?.close(r));
 });
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import type { Role } from '../../hub/src/auth/access.js';
 import { uniqueToken } from './ids.js';
 import { TEST_ADMIN_PASSWORD } from './hub.js';
@@ -52,3 +52,34 @@ export function authHeaders(hub: FastifyInstance, role: Role = 'admin'): Promise
   }
   return headers;
 }
+
+/**
+ * Calls the hub's API (inject) as the bootstrap admin (logged in once, on the first call), answers `{ status, body }`.
+ * A hub without a login route (404) is called without credentials.
+ */
+export function adminApi(hub: FastifyInstance, password = TEST_ADMIN_PASSWORD) {
+  let headers: Promise<Record<string, string>> | null = null;
+  const auth = () =>
+    (headers ??= hub
+      .inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'admin', password } })
+      .then((res): Record<string, string> => {
+        if (res.statusCode === 404) return {};
+        if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
+        return { authorization: `Bearer ${(res.json() as { token: string }).token}` };
+      }));
+  const call = async <T = unknown>(method: InjectOptions['method'], url: string, payload?: unknown) => {
+    const opts: InjectOptions = { method, url, headers: await auth() };
+    if (payload !== undefined) opts.payload = payload as InjectOptions['payload'];
+    const res = await hub.inject(opts);
+    return { status: res.statusCode, body: (res.body ? res.json() : null) as T };
+  };
+  return {
+    headers: auth,
+    get: <T = unknown>(url: string) => call<T>('GET', url),
+    post: <T = unknown>(url: string, body: unknown = {}) => call<T>('POST', url, body),
+    put: <T = unknown>(url: string, body: unknown) => call<T>('PUT', url, body),
+    patch: <T = unknown>(url: string, body: unknown) => call<T>('PATCH', url, body),
+    del: (url: string) => call('DELETE', url),
+  };
+}
+export type AdminApi = ReturnType<typeof adminApi>;

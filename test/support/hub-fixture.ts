@@ -12,6 +12,9 @@ import { AGENT_LOG_LEVEL, testAgentConfig, type TestAgentConfigInput } from './a
 import { tempDir } from './agent-harness.js';
 import { buildHub, createHubEnv, type TestHubEnv } from './hub.js';
 import { connectPublisher } from './mqtt.js';
+import { type SmtpTestServer, startSmtpServer } from './smtp.js';
+import { startTelegramStandIn, type TelegramStandIn } from './telegram-stand-in.js';
+import { startZaloStandIn, type ZaloStandIn } from './zalo-stand-in.js';
 import { waitFor } from './wait.js';
 
 export interface HubEnvFixture {
@@ -135,6 +138,45 @@ export function usePublisher(hub: HubFixture): PublisherFixture {
   });
   afterAll(async () => {
     await fixture.pub?.endAsync();
+  });
+  return fixture;
+}
+
+export interface NotifyServicesFixture {
+  telegram: TelegramStandIn;
+  zalo: ZaloStandIn;
+  smtp: SmtpTestServer;
+  /** The hub settings that send to them (Telegram's and Zalo's API addresses, the SMTP server's CA). */
+  hubConfig(): Partial<HubConfig>;
+}
+
+/**
+ * The notification services on loopback: Telegram and Zalo stand-ins and a real SMTP server, started before the
+ * file's tests and closed after them. Register it before the hub fixture and give that `() => services.hubConfig()`.
+ */
+export function useNotifyServices(opts: {
+  telegram: Parameters<typeof startTelegramStandIn>[0];
+  zalo: Parameters<typeof startZaloStandIn>[0];
+  smtp: Parameters<typeof startSmtpServer>[0];
+}): NotifyServicesFixture {
+  const fixture = {
+    hubConfig: () => ({
+      TELEGRAM_API_URL: fixture.telegram.url,
+      ZALO_API_URL: fixture.zalo.url,
+      ZALO_OAUTH_URL: fixture.zalo.url,
+      ZALO_ZNS_URL: fixture.zalo.url,
+      SMTP_CA_FILE: fixture.smtp.caFile,
+    }),
+  } as NotifyServicesFixture;
+  beforeAll(async () => {
+    fixture.telegram = await startTelegramStandIn(opts.telegram);
+    fixture.zalo = await startZaloStandIn(opts.zalo);
+    fixture.smtp = await startSmtpServer(opts.smtp);
+  });
+  afterAll(async () => {
+    await fixture.telegram?.close();
+    await fixture.zalo?.close();
+    await fixture.smtp?.close();
   });
   return fixture;
 }
