@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createUser, login } from '../support/auth.js';
 import { buildHub, TEST_ADMIN_PASSWORD, type TestHubEnv } from '../support/hub.js';
 import { useTestHub } from '../support/hub-fixture.js';
-import { REPO_ROOT } from '../support/processes.js';
+import { runHubCli } from '../support/cli.js';
 
 let env: TestHubEnv;
 let hub: FastifyInstance;
@@ -20,22 +18,7 @@ const loginFrom = (ip: string, username: string, password: string) =>
 const me = (headers: Record<string, string>) => hub.inject({ method: 'GET', url: '/api/v1/auth/me', headers });
 
 /** Runs `npm run hub -- <args>` against this hub's database, as an operator would. */
-function cli(args: string[], stdin = ''): Promise<{ code: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    const env2 = { ...process.env } as Record<string, string>;
-    for (const [k, v] of Object.entries(env.config)) if (v !== undefined) env2[k] = String(v);
-    const p = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'hub/src/cli.ts'), ...args], {
-      cwd: REPO_ROOT,
-      env: env2,
-    });
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (out += d));
-    p.on('error', reject);
-    p.on('exit', (code) => resolve({ code: code ?? -1, out }));
-    p.stdin.end(stdin);
-  });
-}
+const cli = (args: string[], stdin = '') => runHubCli(env.config, args, stdin);
 
 describe('login, tokens and sessions', () => {
   it('logs in with the right password only, the same way for unknown users, and never stores it in clear', async () => {

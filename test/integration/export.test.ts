@@ -141,23 +141,14 @@ describe('evidence export', () => {
       type: 'spki',
     });
     await writeFile(published, pem);
-    const verifySums = () =>
+    /** `openssl pkeyutl -verify` of a file of the archive against a signature, with the published key. */
+    const verify = (file: string, sig: string) =>
       tool(
         'openssl',
-        [
-          'pkeyutl',
-          '-verify',
-          '-pubin',
-          '-inkey',
-          published,
-          '-rawin',
-          '-in',
-          'SHA256SUMS',
-          '-sigfile',
-          'SHA256SUMS.sig',
-        ],
+        ['pkeyutl', '-verify', '-pubin', '-inkey', published, '-rawin', '-in', file, '-sigfile', sig],
         dir,
       );
+    const verifySums = () => verify('SHA256SUMS', 'SHA256SUMS.sig');
 
     // SHA256SUMS lists every other file of the archive.
     const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
@@ -181,22 +172,7 @@ describe('evidence export', () => {
       join(env.dataDir, 'manifest.sig.bin'),
       Buffer.from(await readFile(join(dir, 'manifest.sig'), 'utf8'), 'base64'),
     );
-    const manifestCheck = await tool(
-      'openssl',
-      [
-        'pkeyutl',
-        '-verify',
-        '-pubin',
-        '-inkey',
-        published,
-        '-rawin',
-        '-in',
-        'manifest.json',
-        '-sigfile',
-        join(env.dataDir, 'manifest.sig.bin'),
-      ],
-      dir,
-    );
+    const manifestCheck = await verify('manifest.json', join(env.dataDir, 'manifest.sig.bin'));
     expect(manifestCheck).toMatchObject({ code: 0 });
 
     // A changed snapshot fails sha256sum; re-listing its new digest fails the signature.
