@@ -13,6 +13,7 @@ import {
   tempDir,
 } from '../support/agent-harness.js';
 import { LinkProxy } from '../../scripts/demo/link-proxy.js';
+import { simCameras, testAgentConfig } from '../support/agent-config.js';
 import { onPath, requireDependency, requireRtsp } from '../support/dependencies.js';
 import { uniqueToken, uniqueTopicRoot } from '../support/ids.js';
 import { freePortBlock } from '../support/processes.js';
@@ -99,31 +100,23 @@ beforeAll(async () => {
   uplink = await LinkProxy.start('127.0.0.1', 1883);
   dataDir = tempDir('agent-clips-');
   configFile = join(dataDir, 'agent.json');
-  const c = sim.cameras[0]!;
   writeFileSync(
     configFile,
-    JSON.stringify({
-      site: SITE,
-      mqtt: { url: `mqtt://127.0.0.1:${uplink.port}`, topicRoot: ROOT },
-      hub: { url: receiver.url, token: 'site-token-clips' },
-      dataDir: join(dataDir, 'data'),
-      outbox: { maxBytes: 4 * 1024 * 1024 },
-      motionTimeoutSec: 30,
-      onvif: { pullTimeoutSec: 1, requestTimeoutMs: 2000, backoffMinMs: 100, backoffMaxMs: 1000 },
-      health: { intervalSec: 30, stream: false },
-      cameras: [
-        {
-          id: 'cam-0',
+    JSON.stringify(
+      testAgentConfig({
+        site: SITE,
+        mqtt: { url: `mqtt://127.0.0.1:${uplink.port}`, topicRoot: ROOT },
+        hub: { url: receiver.url, token: 'site-token-clips' },
+        dataDir: join(dataDir, 'data'),
+        motionTimeoutSec: 30,
+        health: { intervalSec: 30, stream: false },
+        cameras: simCameras(sim.cameras, () => ({
           name: 'Gate',
-          host: c.host,
-          port: c.port,
-          username: c.username,
-          password: c.password,
           snapshot: 'off',
           clips: { preSec: PRE, postSec: POST, maxSec: 30, bufferBytes: BUDGET },
-        },
-      ],
-    }),
+        })),
+      }),
+    ),
   );
   dataDir = join(dataDir, 'data');
   if (!sim.rtspAvailable) return;
