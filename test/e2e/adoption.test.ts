@@ -1,10 +1,10 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '@camhub/simulator';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentProcess, tempDir } from '../support/agent-harness.js';
-import { simCameras, testAgentConfig } from '../support/agent-config.js';
+import { simCameras, writeAgentConfig } from '../support/agent-config.js';
 import { screenshot } from '../support/browser.js';
 import { useConsoleHub } from '../support/console-session.js';
 import { uniqueToken } from '../support/ids.js';
@@ -36,22 +36,16 @@ beforeAll(async () => {
   ({ url, adminToken } = stand);
   sim = await startSimulator({ cameras: 2, basePort: BASE_PORT, rtsp: false });
   dataDir = tempDir('adoption-e2e-');
-  configFile = join(dataDir, 'agent.json');
-  writeFileSync(
-    configFile,
-    JSON.stringify(
-      testAgentConfig({
-        site: SITE,
-        mqtt: { url: stand.env.config.MQTT_URL, topicRoot: stand.env.config.MQTT_TOPIC_ROOT },
-        dataDir: join(dataDir, 'agent'),
-        discovery: true,
-        motionTimeoutSec: 3,
-        health: { intervalSec: 2, stream: false },
-        logLevel: 'info',
-        cameras: simCameras([sim.cameras[0]!], () => ({ id: 'cong-chinh', name: 'Cổng chính' })),
-      }),
-    ),
-  );
+  configFile = writeAgentConfig(join(dataDir, 'agent.json'), {
+    site: SITE,
+    mqtt: { url: stand.env.config.MQTT_URL, topicRoot: stand.env.config.MQTT_TOPIC_ROOT },
+    dataDir: join(dataDir, 'agent'),
+    discovery: true,
+    motionTimeoutSec: 3,
+    health: { intervalSec: 2, stream: false },
+    logLevel: 'info',
+    cameras: simCameras([sim.cameras[0]!], () => ({ id: 'cong-chinh', name: 'Cổng chính' })),
+  });
   ({ page } = await stand.openAs('admin', stand.adminPassword));
 }, 120_000);
 

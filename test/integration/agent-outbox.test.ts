@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentProcess, Collector, freePort, MosquittoProcess, sleep, tempDir } from '../support/agent-harness.js';
 import { type SimCamera, startSimulator, type Simulator } from '@camhub/simulator';
 import { uniqueToken, uniqueTopicRoot } from '../support/ids.js';
-import { simCameras, testAgentConfig } from '../support/agent-config.js';
+import { simCameras, writeAgentConfig } from '../support/agent-config.js';
 
 // The agent as a real child process (npm run agent's entry) with a Mosquitto of our own that we stop and start,
 // and a SIGKILL in the middle: nothing may be lost, duplicated or reordered within a camera.
@@ -26,20 +26,14 @@ beforeAll(async () => {
   broker = new MosquittoProcess(await freePort());
   await broker.start();
   dir = tempDir('agent-outbox-');
-  configFile = join(dir, 'agent.yaml');
-  writeFileSync(
-    configFile,
-    JSON.stringify(
-      testAgentConfig({
-        site: SITE,
-        mqtt: { url: `mqtt://127.0.0.1:${broker.port}`, topicRoot: ROOT },
-        dataDir: join(dir, 'data'),
-        outbox: { maxBytes: 8 * 1024 * 1024 },
-        onvif: { requestTimeoutMs: 1000 },
-        cameras: simCameras(sim.cameras, () => ({ snapshot: 'off' })),
-      }),
-    ),
-  );
+  configFile = writeAgentConfig(join(dir, 'agent.yaml'), {
+    site: SITE,
+    mqtt: { url: `mqtt://127.0.0.1:${broker.port}`, topicRoot: ROOT },
+    dataDir: join(dir, 'data'),
+    outbox: { maxBytes: 8 * 1024 * 1024 },
+    onvif: { requestTimeoutMs: 1000 },
+    cameras: simCameras(sim.cameras, () => ({ snapshot: 'off' })),
+  });
 });
 
 afterAll(async () => {
