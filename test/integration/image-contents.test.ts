@@ -32,9 +32,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentProcess } from '../support/agent-harness.js';
 import { startSimulator, type Simulator } from '@camhub/simulator';
 import { contextFiles, dockerignore, type Instruction, parseDockerfile } from '../support/dockerfile.js';
-import { createHubEnv, TEST_ADMIN_PASSWORD, type TestHubEnv } from '../support/hub.js';
+import { TEST_ADMIN_PASSWORD, type TestHubEnv } from '../support/hub.js';
+import { useTestHubEnv } from '../support/hub-fixture.js';
 import { uniqueToken } from '../support/ids.js';
-import { connectPublisher } from '../support/mqtt.js';
+import { clearRetained } from '../support/mqtt.js';
 import { freePortBlock, type HubProcess, REPO_ROOT, spawnHub } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 
@@ -253,13 +254,14 @@ async function api(path: string, init: RequestInit = {}) {
   });
 }
 
+const fixture = useTestHubEnv({ AGENT_TOKENS: `${SITE}=${SITE_TOKEN}` });
 beforeAll(async () => {
+  ({ env } = fixture);
   work = mkdtempSync(join(tmpdir(), 'camhub-image-'));
   // One after the other: each runs a bundler and maybe `npm ci` on two shared cores.
   hubImage = await assemble('deploy/hub.Dockerfile', join(work, 'hub'));
   agentImage = await assemble('deploy/agent.Dockerfile', join(work, 'agent'));
 
-  env = await createHubEnv({ AGENT_TOKENS: `${SITE}=${SITE_TOKEN}` });
   sim = await startSimulator({ cameras: 1, basePort: BASE_PORT, rtsp: false, discovery: false });
   const [program, ...args] = hubImage.cmd;
   expect(program).toBe('node');
@@ -281,18 +283,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await agent?.kill('SIGTERM');
-  if (env) {
-    // Retained status messages under this file's topic root would outlive it on the shared broker.
-    const pub = await connectPublisher();
-    const root = env.config.MQTT_TOPIC_ROOT;
-    for (const topic of [`${root}/${SITE}/agent`, `${root}/${SITE}/cameras/cam-0/status`]) {
-      await pub.publishAsync(topic, '', { qos: 1, retain: true });
-    }
-    await pub.endAsync();
-  }
+  // Retained status messages under this file's topic root would outlive it on the shared broker.
+  if (env) await clearRetained(env.config.MQTT_TOPIC_ROOT, SITE, ['cam-0']);
   await hub?.stop();
   await sim?.close();
-  await env?.cleanup();
   // Removing the two assembled images (node_modules copied twice) takes tens of seconds on a busy disk.
   if (work) rmSync(work, { recursive: true, force: true });
 }, 300_000);
