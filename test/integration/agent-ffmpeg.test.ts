@@ -39,8 +39,15 @@ beforeAll(async () => {
   // ffmpeg as a background child of the shell (same process group: no job control in a script), the shell waiting.
   writeFileSync(wrapper, '#!/bin/sh\nffmpeg "$@" &\nwait $!\n');
   chmodSync(wrapper, 0o755);
-  // An RTSP "camera" that accepts the connection and never says a word: the grab hangs until it is killed.
-  silent = net.createServer((s) => sockets.push(s));
+  // An RTSP "camera" that answers, but one header line every 100 ms and never to the end: ffmpeg's own I/O timeout
+  // (0.8 of the grab's deadline) never fires, so only the agent's deadline or abort can end the grab.
+  silent = net.createServer((s) => {
+    sockets.push(s);
+    s.on('error', () => undefined); // ffmpeg killed mid-answer: the reset is the point, not a failure
+    s.write('RTSP/1.0 200 OK\r\nCSeq: 1\r\n');
+    const drip = setInterval(() => s.write('X-Camhub-Wait: 1\r\n'), 100);
+    s.on('close', () => clearInterval(drip));
+  });
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
   silentPort = (silent.address() as net.AddressInfo).port;
 });

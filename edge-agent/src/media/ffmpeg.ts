@@ -93,7 +93,9 @@ export class FfmpegChild extends EventEmitter<{ close: [number | null, string | 
       if (group) {
         this.pgid = Number(group[1]);
         this.resolveGroup(this.pgid);
-        if (this.killWanted) this.kill();
+        // A kill asked for before the group was known reached only the launcher; what the launcher started (a
+        // configured ffmpeg that is a wrapper script) may outlive it, even once its exit has been reported.
+        if (this.killWanted) this.signalGroup();
         return;
       }
       this.stderr.write(`${line}\n`);
@@ -146,8 +148,12 @@ export class FfmpegChild extends EventEmitter<{ close: [number | null, string | 
       this.command.kill('SIGKILL');
       return;
     }
+    this.signalGroup();
+  }
+
+  private signalGroup(): void {
     try {
-      process.kill(-this.pgid, 'SIGKILL');
+      process.kill(-this.pgid!, 'SIGKILL');
     } catch (err) {
       // ESRCH: the group is already gone. Anything else (EPERM) should not happen to our own children.
       if ((err as NodeJS.ErrnoException).code !== 'ESRCH') this.command.kill('SIGKILL');
