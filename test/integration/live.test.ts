@@ -194,4 +194,25 @@ describe('live feed with nobody listening', () => {
     expect(eventsOf(again.messages)[0]!.seq).toBe(20);
     again.close();
   });
+
+  it('gives a new client the event published while it connects to a quiet feed, without a gap', async () => {
+    const tp = createTopics(idleEnv.config.MQTT_TOPIC_ROOT);
+    // The last client left above: after the grace (1 s) and the next check (1 s) the feed is quiet again.
+    await sleep(3000);
+    // The hub wakes the feed before it answers (one check, ~1.1 s): an event stored meanwhile was written to the feed
+    // before this client was added, and used to be lost to it (the console's wall missed the first motion).
+    const opening = openSse(`${hubUrl(hub)}/api/v1/live?site=idle-2&kinds=event`, idleHeaders);
+    await sleep(150);
+    const e = makeEvent({ site: 'idle-2', camera: 'cam-1', seq: 30 });
+    await publishJson(pub, tp.events(e.site, e.camera), e);
+    await waitFor(async () => (await stored('idle-2')) === 1, { what: 'event stored while the client connects' });
+    const sse = await opening;
+    await waitFor(() => eventsOf(sse.messages).length === 1, {
+      timeoutMs: 5000,
+      what: 'the event reaching the client',
+    });
+    expect(eventsOf(sse.messages)[0]!.seq).toBe(30);
+    expect(sse.messages.some((m) => m.event === 'gap')).toBe(false);
+    sse.close();
+  });
 });

@@ -80,6 +80,11 @@ export function createLiveFeed(deps: {
     lastId: string;
     /** Live entries that arrive while a reconnecting client is being replayed to. */
     pending: LiveEntry[] | null;
+    /**
+     * A new client (no Last-Event-ID) is replayed what was written while it connected; a gap marker up to here was
+     * written for its own arrival and says nothing it could have missed.
+     */
+    gapsMeanNothingThrough: string | null;
   }
   const clients = new Set<Client>();
   let stopping = false;
@@ -93,7 +98,7 @@ export function createLiveFeed(deps: {
     if (compareIds(e.id, c.lastId) <= 0) return true;
     c.lastId = e.id;
     if (e.kind === 'gap') {
-      c.sub.gap();
+      if (!c.gapsMeanNothingThrough || compareIds(e.id, c.gapsMeanNothingThrough) > 0) c.sub.gap();
       return true;
     }
     if (!wants(c.sub.filter, e as LiveEntry & { kind: LiveKind })) return true;
@@ -174,7 +179,12 @@ export function createLiveFeed(deps: {
      * has asked again (one `listenCheckMs`), so no entry published after this resolves goes unwritten.
      */
     async awaken(): Promise<void> {
-      if (await announce()) await new Promise((r) => setTimeout(r, checkMs + 100));
+      if (await announce()) {
+        await new Promise((r) => setTimeout(r, checkMs + 100));
+        // Said again: the client is not this hub's yet, so nothing kept the key alive during the wait (a grace shorter
+        // than the wait let it lapse, and the next keep-alive then wrote a gap the new client took for a loss).
+        await announce();
+      }
     },
 
     /**
@@ -192,23 +202,32 @@ export function createLiveFeed(deps: {
       if (failed) throw failed[0]!;
     },
 
+    /** The newest entry's id ('0-0' for an empty feed): where a client connecting now starts (`subscribe`). */
+    async tail(): Promise<string> {
+      const last = (await redis.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][];
+      return last[0]?.[0] ?? '0-0';
+    },
+
     /**
-     * Adds a client; with `lastEventId`, first replays what it missed, in order, without duplicates: page by page,
+     * Adds a client. A new client passes `connectedAt` (`tail()` when its request arrived): what was written since,
+     * while the hub woke the feed and wrote the headers, is replayed to it, so an event published while it connects
+     * is not lost between the two. With `lastEventId`, first replays what it missed, in order, without duplicates: page by page,
      * each page filtered by the client's sites and kinds, and the next entry written only once the socket has
      * drained, so a thousand clients resuming from 0-0 cost a page each in memory, not the whole buffer.
      */
-    async subscribe(sub: LiveSubscriber, lastEventId?: string): Promise<() => void> {
-      const tail = (await redis.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][];
-      const tailId = tail[0]?.[0] ?? '0-0';
-      const c: Client = { sub, lastId: tailId, pending: null };
-      if (lastEventId && compareIds(lastEventId, c.lastId) < 0) {
-        c.lastId = lastEventId;
+    async subscribe(sub: LiveSubscriber, lastEventId?: string, connectedAt?: string): Promise<() => void> {
+      const tailId = await this.tail();
+      const fresh = lastEventId === undefined;
+      const resumeFrom = lastEventId ?? connectedAt;
+      const c: Client = { sub, lastId: tailId, pending: null, gapsMeanNothingThrough: fresh ? tailId : null };
+      if (resumeFrom && compareIds(resumeFrom, c.lastId) < 0) {
+        c.lastId = resumeFrom;
         c.pending = [];
         clients.add(c);
         const oldest = (await redis.xrange(key, '-', '+', 'COUNT', 1)) as [string, string[]][];
         // The entry the client saw last is gone: older ones it never saw may have been trimmed with it.
-        if (oldest[0] && compareIds(oldest[0][0], lastEventId) > 0) sub.gap();
-        let from = `(${lastEventId}`;
+        if (!fresh && oldest[0] && compareIds(oldest[0][0], resumeFrom) > 0) sub.gap();
+        let from = `(${resumeFrom}`;
         while (sub.open()) {
           const page = toEntries((await redis.xrange(key, from, tailId, 'COUNT', REPLAY_PAGE)) as never);
           for (const e of page) if (!deliver(c, e) && sub.open()) await sub.drained();

@@ -65,12 +65,15 @@ const liveRoutes: FastifyPluginAsyncTypebox<
       if (place !== 'ok') throw new TooManyStreamsError(place);
       const who = auditActor(req);
       const opened = Date.now();
+      let connectedAt: string | undefined;
       try {
         await deps.audit.record(who, {
           action: 'live.open',
           target: streamId,
           detail: { sites: sites ? [...sites] : null, kinds: [...kinds], resumeFrom: lastEventId ?? null },
         });
+        // Where a new client starts: what is written from here on reaches it, even while the feed wakes below.
+        connectedAt = lastEventId ? undefined : await deps.live.tail();
         // Before the headers: once the client sees them, every entry published from then on is written.
         await deps.live.awaken();
       } catch (err) {
@@ -160,6 +163,7 @@ const liveRoutes: FastifyPluginAsyncTypebox<
           close: () => close('hub_closing'),
         },
         lastEventId,
+        connectedAt,
       );
       // The client may have gone while we replayed to it.
       if (closed) subscription.off();
