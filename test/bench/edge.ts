@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { stringify } from 'yaml';
 import { startSimulator } from '@camhub/simulator';
+import { simCameras } from '../support/agent-config.js';
 import { freePort, REPO_ROOT } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 import { type BenchBroker, HUB_MQTT_USER } from './lib/broker.js';
@@ -56,13 +57,9 @@ export async function runEdge(broker: BenchBroker, o: EdgeOptions, log: (m: stri
     dataDir: join(dir, 'data'),
     outbox: { maxBytes: 64 * 1024 * 1024 },
     logLevel: 'warn',
-    cameras: sim.cameras.map((c, i) => ({
+    cameras: simCameras(sim.cameras, (i) => ({
       id: `cam-${String(i).padStart(3, '0')}`,
       name: `Bench camera ${i}`,
-      host: c.host,
-      port: c.port,
-      username: c.username,
-      password: c.password,
       // Snapshots would measure the simulator's JPEG and an upload receiver more than the agent: off here.
       snapshot: 'off',
     })),

@@ -20,6 +20,7 @@ import { stringify } from 'yaml';
 import { loadConfig } from '../../hub/src/config.js';
 import { type Fmp4Part, Fmp4Splitter } from '../../hub/src/video/fmp4.js';
 import { startSimulator } from '../simulator/index.js';
+import { simCameras } from '../support/agent-config.js';
 import { uniqueToken } from '../support/ids.js';
 import { freePortBlock, REPO_ROOT } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
@@ -160,13 +161,9 @@ export async function runVideo(broker: BenchBroker, o: VideoOptions, log: (m: st
     health: { intervalSec: 5, stream: false },
     // An event ends when its camera says so (the bench turns motion off), not by timeout.
     motionTimeoutSec: 60,
-    cameras: sim.cameras.map((c, i) => ({
+    cameras: simCameras(sim.cameras, (i) => ({
       id: cameraIds[i]!,
       name: `Bench camera ${i}`,
-      host: c.host,
-      port: c.port,
-      username: c.username,
-      password: c.password,
       snapshot: 'off',
       ...(clips ? { clips: BENCH_CLIPS } : {}),
     })),

@@ -2,8 +2,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { simCameras } from '../support/agent-config.js';
 import { screenshot } from '../support/browser.js';
-import { useConsoleHub } from '../support/console-session.js';
-import { useSimSite } from '../support/hub-fixture.js';
+import { useConsoleSite } from '../support/console-session.js';
 import { uniqueToken } from '../support/ids.js';
 import { freePortBlock } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
@@ -22,18 +21,14 @@ const CAMERAS = [
 const INTRUSION = 0;
 const OFFLINE = 2;
 const TAMPER = 1;
-const AGENT_TOKEN = `agent-${uniqueToken()}`;
 const WALL_SCREEN = { width: 1920, height: 1080 };
 const PHONE = { width: 390, height: 844 };
 
-const stand = useConsoleHub({ AGENT_TOKENS: `${SITE}=${AGENT_TOKEN}` });
-const site = useSimSite({
+const { stand, site } = useConsoleSite({
+  site: SITE,
   cameras: CAMERAS.length,
   basePort: BASE_PORT,
   agent: (sim) => ({
-    site: SITE,
-    mqtt: { url: stand.env.config.MQTT_URL, topicRoot: stand.env.config.MQTT_TOPIC_ROOT },
-    hub: { url: stand.url, token: AGENT_TOKEN },
     motionTimeoutSec: 20,
     onvif: { requestTimeoutMs: 1500 },
     // Frequent stream checks, so the frozen picture is found within seconds (production: every few minutes).

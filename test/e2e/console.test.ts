@@ -5,9 +5,8 @@ import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { simCameras } from '../support/agent-config.js';
 import { screenshot } from '../support/browser.js';
-import { useConsoleHub } from '../support/console-session.js';
+import { useConsoleSite } from '../support/console-session.js';
 import { onPath, requireDependency } from '../support/dependencies.js';
-import { useSimSite } from '../support/hub-fixture.js';
 import { uniqueToken } from '../support/ids.js';
 import { freePortBlock } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
@@ -18,17 +17,13 @@ import { waitFor } from '../support/wait.js';
 const BASE_PORT = await freePortBlock(32, 26000);
 const SITE = `hcm-${uniqueToken().slice(0, 6)}`;
 const CAMERAS = ['cong-chinh', 'bai-xe', 'sanh-a', 'kho-hang'];
-const AGENT_TOKEN = `agent-${uniqueToken()}`;
 const VIEWPORT = { width: 1920, height: 1080 };
 
-const stand = useConsoleHub({ AGENT_TOKENS: `${SITE}=${AGENT_TOKEN}` });
-const site = useSimSite({
+const { stand, site } = useConsoleSite({
+  site: SITE,
   cameras: CAMERAS.length,
   basePort: BASE_PORT,
   agent: (sim) => ({
-    site: SITE,
-    mqtt: { url: stand.env.config.MQTT_URL, topicRoot: stand.env.config.MQTT_TOPIC_ROOT },
-    hub: { url: stand.url, token: AGENT_TOKEN },
     motionTimeoutSec: 20,
     health: { intervalSec: 2 },
     cameras: simCameras(sim.cameras, (i) => ({ id: CAMERAS[i]!, name: CAMERAS[i]! })),

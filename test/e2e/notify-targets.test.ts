@@ -4,10 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useConsoleHub } from '../support/console-session.js';
 import { uniqueToken } from '../support/ids.js';
 import { useNotifyServices } from '../support/hub-fixture.js';
-import type { SmtpTestServer } from '../support/smtp.js';
-import type { TelegramStandIn } from '../support/telegram-stand-in.js';
 import { waitFor } from '../support/wait.js';
-import type { ZaloStandIn } from '../support/zalo-stand-in.js';
 
 // An admin sets up a Telegram, a Zalo and an e-mail target in the console (headless Chromium, real hub) and presses
 // "Gửi thử" on each: the stand-ins (test/support) and the SMTP server receive the test message.
@@ -17,9 +14,6 @@ const ZALO_APP = { appId: '1234567890123456', appSecret: `secret-${uniqueToken()
 const FOLLOWER = '8877665544332211';
 
 let url: string;
-let telegram: TelegramStandIn;
-let zalo: ZaloStandIn;
-let smtp: SmtpTestServer;
 
 const services = useNotifyServices({
   telegram: { token: BOT_TOKEN, chats: [CHAT] },
@@ -29,7 +23,6 @@ const services = useNotifyServices({
 const stand = useConsoleHub(() => services.hubConfig());
 beforeAll(() => {
   ({ url } = stand);
-  ({ telegram, zalo, smtp } = services);
 });
 
 async function fill(page: Page, fields: Record<string, string>) {
@@ -75,7 +68,7 @@ describe('notification targets in the console', () => {
         'Bot token (từ @BotFather)': BOT_TOKEN,
         'Chat ID (nhóm: số âm)': CHAT,
       });
-      await waitFor(() => telegram.sent.find((s) => s.chatId === CHAT && s.text.includes('tin nhắn thử')), {
+      await waitFor(() => services.telegram.sent.find((s) => s.chatId === CHAT && s.text.includes('tin nhắn thử')), {
         what: 'telegram test',
       });
 
@@ -86,13 +79,13 @@ describe('notification targets in the console', () => {
         {
           'App ID': ZALO_APP.appId,
           'Secret key của ứng dụng': ZALO_APP.appSecret,
-          'Access token OA': zalo.tokens().accessToken,
-          'Refresh token OA': zalo.tokens().refreshToken,
+          'Access token OA': services.zalo.tokens().accessToken,
+          'Refresh token OA': services.zalo.tokens().refreshToken,
           'User ID người quan tâm': FOLLOWER,
         },
         { 'Gửi tới': 'users' },
       );
-      await waitFor(() => zalo.sent.find((s) => s.to === FOLLOWER && s.text?.includes('tin nhắn thử')), {
+      await waitFor(() => services.zalo.sent.find((s) => s.to === FOLLOWER && s.text?.includes('tin nhắn thử')), {
         what: 'zalo test',
       });
 
@@ -102,7 +95,7 @@ describe('notification targets in the console', () => {
         'Ban giám hiệu (e-mail)',
         {
           'Máy chủ SMTP': '127.0.0.1',
-          Cổng: String(smtp.port),
+          Cổng: String(services.smtp.port),
           'Tên đăng nhập': 'bv@example.vn',
           'Mật khẩu': 'smtp-pass-123',
           'Người gửi': 'camhub@example.vn',
@@ -110,19 +103,19 @@ describe('notification targets in the console', () => {
         },
         { 'Bảo mật': 'starttls' },
       );
-      const mail = await waitFor(() => smtp.messages.find((m) => m.subject === 'camhub: tin nhắn thử'), {
+      const mail = await waitFor(() => services.smtp.messages.find((m) => m.subject === 'camhub: tin nhắn thử'), {
         what: 'e-mail test',
       });
       expect(mail.text).toContain('Ban giám hiệu (e-mail)');
 
       // A failing test is told in Vietnamese from the hub's code, not in the service's English: the bot was removed
       // from the group (403).
-      telegram.kickFrom(CHAT);
+      services.telegram.kickFrom(CHAT);
       const tgRow = page.locator('table.data tr', { hasText: 'Nhóm bảo vệ (Telegram)' });
       await tgRow.getByRole('button', { name: 'Gửi thử' }).click();
       await tgRow.getByText('Gửi thử thất bại: Dịch vụ từ chối yêu cầu (mã 403)').waitFor({ timeout: 15_000 });
       expect(await tgRow.textContent()).not.toMatch(/Forbidden|bot was kicked/i);
-      telegram.readmit(CHAT);
+      services.telegram.readmit(CHAT);
 
       // The secrets went in and never come back: not in the page, not in the API's answer.
       const html = await page.content();

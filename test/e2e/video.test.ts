@@ -1,8 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { simCameras } from '../support/agent-config.js';
 import { createUser, type TestUser } from '../support/auth.js';
-import { useConsoleHub } from '../support/console-session.js';
-import { useSimSite } from '../support/hub-fixture.js';
+import { useConsoleSite } from '../support/console-session.js';
 import { uniqueToken } from '../support/ids.js';
 import { freePortBlock } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
@@ -13,20 +12,16 @@ import { assertPlaying } from './video-checks.js';
 const BASE_PORT = await freePortBlock(32, 28000);
 const SITE = `vd-${uniqueToken().slice(0, 6)}`;
 const CAMERAS = ['cong-truoc', 'san-sau'];
-const AGENT_TOKEN = `agent-${uniqueToken()}`;
 
-const stand = useConsoleHub({
-  AGENT_TOKENS: `${SITE}=${AGENT_TOKEN}`,
-  VIDEO_IDLE_STOP_SEC: 3,
-  VIDEO_SESSION_CHECK_SEC: 2,
-});
-const site = useSimSite({
+const { stand, site } = useConsoleSite({
+  site: SITE,
+  hub: {
+    VIDEO_IDLE_STOP_SEC: 3,
+    VIDEO_SESSION_CHECK_SEC: 2,
+  },
   cameras: CAMERAS.length,
   basePort: BASE_PORT,
   agent: (sim) => ({
-    site: SITE,
-    mqtt: { url: stand.env.config.MQTT_URL, topicRoot: stand.env.config.MQTT_TOPIC_ROOT },
-    hub: { url: stand.url, token: AGENT_TOKEN },
     health: { intervalSec: 2 },
     cameras: simCameras(sim.cameras, (i) => ({ id: CAMERAS[i]!, name: `Camera ${CAMERAS[i]}` })),
   }),

@@ -1,33 +1,17 @@
 import { createTopics } from '@camhub/shared';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeEvent } from '../support/factories.js';
-import { type TestHubEnv } from '../support/hub.js';
-import { useTestHubEnv } from '../support/hub-fixture.js';
+import { useHubProcesses } from '../support/hub-fixture.js';
 import { connectPublisher } from '../support/mqtt.js';
-import { type HubProcess, spawnHub } from '../support/processes.js';
 import { sleep, waitFor } from '../support/wait.js';
 
 const SITE = 'storm';
 const CAMERAS = 24;
 const MOTION_PER_CAMERA = 60;
 
-let env: TestHubEnv;
-let db: pg.Pool;
-const hubs: HubProcess[] = [];
+const stand = useHubProcesses({ INGEST_BATCH_MS: 50, ALERT_TICK_SEC: 1 });
 
-const fixture = useTestHubEnv({ INGEST_BATCH_MS: 50, ALERT_TICK_SEC: 1 });
-beforeAll(() => {
-  ({ env } = fixture);
-  db = new pg.Pool({ connectionString: env.db.url });
-});
-
-afterAll(async () => {
-  await Promise.all(hubs.map((h) => h.stop('SIGKILL')));
-  await db?.end();
-});
-
-const one = async <T>(sql: string, values: unknown[] = []) => (await db.query(sql, values)).rows[0] as T;
+const one = async <T>(sql: string, values: unknown[] = []) => (await stand.db.query(sql, values)).rows[0] as T;
 const intrusionsStored = async () =>
   (await one<{ n: number }>(`SELECT count(*)::int AS n FROM events WHERE site = $1 AND type = 'intrusion'`, [SITE])).n;
 
@@ -39,8 +23,8 @@ const intrusionsStored = async () =>
  */
 describe('hub killed right after commits during a motion storm', () => {
   it('opens every alert that should open, exactly once', async () => {
-    const t = createTopics(env.config.MQTT_TOPIC_ROOT);
-    hubs.push(await spawnHub(env.config));
+    const t = createTopics(stand.env.config.MQTT_TOPIC_ROOT);
+    await stand.spawn();
     const pub = await connectPublisher(undefined, { protocolVersion: 5 });
     const events = [];
     for (let n = 0; n < MOTION_PER_CAMERA; n++) {
@@ -83,10 +67,10 @@ describe('hub killed right after commits during a motion storm', () => {
         intervalMs: 10,
         what: `intrusions committed before kill ${kill + 1}`,
       });
-      await hubs.at(-1)!.stop('SIGKILL');
+      await stand.hubs.at(-1)!.stop('SIGKILL');
       await sleep(300);
       before = await intrusionsStored();
-      hubs.push(await spawnHub(env.config));
+      await stand.spawn();
     }
     await publishing;
     await pub.endAsync();
@@ -102,7 +86,7 @@ describe('hub killed right after commits during a motion storm', () => {
     );
 
     const perCamera = (
-      await db.query<{ camera: string; alerts: number; opened: number; attached: number }>(
+      await stand.db.query<{ camera: string; alerts: number; opened: number; attached: number }>(
         `SELECT a.camera, count(DISTINCT a.id)::int AS alerts,
                 (SELECT count(*)::int FROM alert_history h JOIN alerts x ON x.id = h.alert_id
                   WHERE x.site = a.site AND x.camera = a.camera AND h.action = 'opened') AS opened,

@@ -1,27 +1,11 @@
 import { createTopics } from '@camhub/shared';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeEvent } from '../support/factories.js';
-import { type TestHubEnv } from '../support/hub.js';
-import { useTestHubEnv } from '../support/hub-fixture.js';
+import { useHubProcesses } from '../support/hub-fixture.js';
 import { connectPublisher } from '../support/mqtt.js';
-import { type HubProcess, spawnHub } from '../support/processes.js';
 import { sleep, waitFor } from '../support/wait.js';
 
-let env: TestHubEnv;
-let db: pg.Pool;
-const hubs: HubProcess[] = [];
-
-const fixture = useTestHubEnv({ INGEST_BATCH_MS: 100 });
-beforeAll(() => {
-  ({ env } = fixture);
-  db = new pg.Pool({ connectionString: env.db.url });
-});
-
-afterAll(async () => {
-  await Promise.all(hubs.map((h) => h.stop('SIGKILL')));
-  await db?.end();
-});
+const stand = useHubProcesses({ INGEST_BATCH_MS: 100 });
 
 /**
  * Rows, and distinct events by what the agent numbers them with. `id` is the primary key, so distinct ids would
@@ -30,7 +14,7 @@ afterAll(async () => {
  */
 const count = async () =>
   (
-    await db.query(
+    await stand.db.query(
       'SELECT count(*)::int AS n, count(DISTINCT (site, camera, seq))::int AS d FROM events WHERE site = $1',
       ['crash'],
     )
@@ -38,8 +22,8 @@ const count = async () =>
 
 describe('hub killed mid-batch', () => {
   it('loses no event acknowledged to the broker when SIGKILLed twice under load, and stores none twice', async () => {
-    const t = createTopics(env.config.MQTT_TOPIC_ROOT);
-    hubs.push(await spawnHub(env.config));
+    const t = createTopics(stand.env.config.MQTT_TOPIC_ROOT);
+    await stand.spawn();
     const pub = await connectPublisher(undefined, { protocolVersion: 5 });
     const total = 3000;
     const events = Array.from({ length: total }, (_, i) =>
@@ -69,9 +53,9 @@ describe('hub killed mid-batch', () => {
         timeoutMs: 30_000,
         what: `progress before kill ${kill + 1}`,
       });
-      await hubs.at(-1)!.stop('SIGKILL');
+      await stand.hubs.at(-1)!.stop('SIGKILL');
       await sleep(300);
-      hubs.push(await spawnHub(env.config));
+      await stand.spawn();
     }
     await publishing;
     await pub.endAsync();

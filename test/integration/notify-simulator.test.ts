@@ -8,10 +8,7 @@ import { hubUrl, type TestHubEnv } from '../support/hub.js';
 import { useNotifyServices, useSimSite, useTestHub } from '../support/hub-fixture.js';
 import { uniqueToken } from '../support/ids.js';
 import { freePortBlock } from '../support/processes.js';
-import type { SmtpTestServer } from '../support/smtp.js';
-import type { TelegramStandIn } from '../support/telegram-stand-in.js';
 import { waitFor } from '../support/wait.js';
-import type { ZaloStandIn } from '../support/zalo-stand-in.js';
 import { simCameras } from '../support/agent-config.js';
 
 // End to end on loopback: the ONVIF simulator's door contact (SOAP over HTTP) → the real edge agent (snapshot over
@@ -29,9 +26,6 @@ let sim: Simulator;
 let env: TestHubEnv;
 let hub: FastifyInstance;
 let api: AdminApi;
-let telegram: TelegramStandIn;
-let zalo: ZaloStandIn;
-let smtp: SmtpTestServer;
 
 const services = useNotifyServices({
   telegram: { token: BOT_TOKEN, chats: [CHAT] },
@@ -47,7 +41,6 @@ const fixture = useTestHub(
 );
 beforeAll(async () => {
   ({ env, hub } = fixture);
-  ({ telegram, zalo, smtp } = services);
   // The site's name for people comes from the sites registry.
   await hub.container.services.sites.create(
     { id: SITE, name: 'Kho Hà Nội', kind: 'business' },
@@ -96,13 +89,17 @@ describe('an alert opened by the simulator', () => {
     expect(rule.status, JSON.stringify(rule.body)).toBe(201);
     const targets = [
       { channel: 'telegram', name: 'Telegram', config: { botToken: BOT_TOKEN, chatId: CHAT } },
-      { channel: 'zalo', name: 'Zalo', config: { ...ZALO_APP, mode: 'users', userIds: [FOLLOWER], ...zalo.tokens() } },
+      {
+        channel: 'zalo',
+        name: 'Zalo',
+        config: { ...ZALO_APP, mode: 'users', userIds: [FOLLOWER], ...services.zalo.tokens() },
+      },
       {
         channel: 'email',
         name: 'E-mail',
         config: {
           host: '127.0.0.1',
-          port: smtp.port,
+          port: services.smtp.port,
           security: 'starttls',
           username: 'bv@example.vn',
           password: 'smtp-pass-456',
@@ -118,11 +115,14 @@ describe('an alert opened by the simulator', () => {
 
     const opened = Date.now();
     sim.cameras[0]!.setInput(true);
-    await waitFor(() => telegram.sent.length >= 1 && zalo.sent.length >= 1 && smtp.messages.length >= 1, {
-      what: 'all three channels',
-      timeoutMs: 30_000,
-      intervalMs: 20,
-    });
+    await waitFor(
+      () => services.telegram.sent.length >= 1 && services.zalo.sent.length >= 1 && services.smtp.messages.length >= 1,
+      {
+        what: 'all three channels',
+        timeoutMs: 30_000,
+        intervalMs: 20,
+      },
+    );
     const reached = Date.now() - opened;
     const alert = (await api.get<{ items: Alert[] }>(`/api/v1/alerts?site=${SITE}`)).body.items[0]!;
     // Where the time went, for whoever reads a failure on a loaded machine (see uptime): agent → hub, hub → out.
@@ -130,9 +130,9 @@ describe('an alert opened by the simulator', () => {
     console.info(`simulator input → Telegram, Zalo and e-mail: ${stages}`);
     expect(reached, stages).toBeLessThan(5000);
     expect(alert).toMatchObject({ camera: 'cua-kho', severity: 'critical' });
-    const tg = telegram.sent[0]!;
+    const tg = services.telegram.sent[0]!;
     expect(tg.chatId).toBe(CHAT);
-    for (const text of [tg.text, zalo.sent[0]!.text!, smtp.messages[0]!.text!]) {
+    for (const text of [tg.text, services.zalo.sent[0]!.text!, services.smtp.messages[0]!.text!]) {
       expect(text).toContain('Tín hiệu từ cảm biến (cửa, nút báo động)');
       expect(text).toContain('Cửa kho – Kho Hà Nội');
       expect(text).toContain('Nghiêm trọng');
@@ -151,8 +151,8 @@ describe('an alert opened by the simulator', () => {
     expect(jpeg[0]).toBe(0xff);
     expect(tg.method).toBe('sendPhoto');
     expect(tg.photo!.bytes.equals(jpeg)).toBe(true);
-    expect(zalo.sent[0]!.image!.equals(jpeg)).toBe(true);
-    expect(smtp.messages[0]!.attachments[0]!.content.equals(jpeg)).toBe(true);
+    expect(services.zalo.sent[0]!.image!.equals(jpeg)).toBe(true);
+    expect(services.smtp.messages[0]!.attachments[0]!.content.equals(jpeg)).toBe(true);
 
     const log = await waitFor(async () => {
       const items = (await api.get<{ items: Delivery[] }>(`/api/v1/notifications/deliveries?alertId=${alert.id}`)).body

@@ -1,10 +1,19 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
+import type { TestAgentConfigInput } from './agent-config.js';
 import type { HubConfig } from '../../hub/src/config.js';
 import { login } from './auth.js';
 import { ensureConsoleBuilt, launchChromium } from './browser.js';
 import { hubUrl } from './hub.js';
-import { type HubFixture, type Lazy, read, useTestHub } from './hub-fixture.js';
+import {
+  type HubFixture,
+  type Lazy,
+  read,
+  type SimSiteFixture,
+  type SimSiteOptions,
+  useSimSite,
+  useTestHub,
+} from './hub-fixture.js';
 import { uniqueToken } from './ids.js';
 
 export interface ConsoleSessionOptions {
@@ -84,4 +93,36 @@ export function useConsoleHub(overrides: Lazy<Partial<HubConfig>> = {}): Console
     await fixture.browser?.close();
   });
   return fixture;
+}
+
+export interface ConsoleSiteOptions extends Omit<SimSiteOptions, 'agent'> {
+  /** The site's id: its agent token is admitted for it by the hub (AGENT_TOKENS). */
+  site: string;
+  /** The hub's settings beyond the console stand's. */
+  hub?: Partial<HubConfig>;
+  /** The agent's own settings (cameras, health, timeouts); site, broker, topic root and hub are wired here. */
+  agent: (
+    sim: Parameters<SimSiteOptions['agent']>[0],
+  ) => Pick<TestAgentConfigInput, 'cameras' | 'onvif'> & Record<string, unknown>;
+}
+
+/**
+ * The console's hub with one simulated site wired to it, as an installer would: a site token the hub admits for the
+ * site, and the site's agent publishing to the hub's broker under its topic root and uploading to its HTTP address.
+ */
+export function useConsoleSite(opts: ConsoleSiteOptions): { stand: ConsoleFixture; site: SimSiteFixture } {
+  const agentToken = `agent-${uniqueToken()}`;
+  const stand = useConsoleHub({ AGENT_TOKENS: `${opts.site}=${agentToken}`, ...opts.hub });
+  const site = useSimSite({
+    cameras: opts.cameras,
+    basePort: opts.basePort,
+    rtsp: opts.rtsp,
+    agent: (sim) => ({
+      site: opts.site,
+      mqtt: { url: stand.env.config.MQTT_URL, topicRoot: stand.env.config.MQTT_TOPIC_ROOT },
+      hub: { url: stand.url, token: agentToken },
+      ...opts.agent(sim),
+    }),
+  });
+  return { stand, site };
 }

@@ -3,6 +3,7 @@ import { createTopics, type Topics } from '@camhub/shared';
 import { startSimulator, type Simulator } from '@camhub/simulator';
 import type { FastifyInstance } from 'fastify';
 import type { MqttClient } from 'mqtt';
+import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { Agent } from '../../edge-agent/src/agent.js';
@@ -12,6 +13,7 @@ import { AGENT_LOG_LEVEL, testAgentConfig, type TestAgentConfigInput } from './a
 import { tempDir } from './agent-harness.js';
 import { buildHub, createHubEnv, type TestHubEnv } from './hub.js';
 import { connectPublisher } from './mqtt.js';
+import { type HubProcess, spawnHub } from './processes.js';
 import { type SmtpTestServer, startSmtpServer } from './smtp.js';
 import { startTelegramStandIn, type TelegramStandIn } from './telegram-stand-in.js';
 import { startZaloStandIn, type ZaloStandIn } from './zalo-stand-in.js';
@@ -64,6 +66,37 @@ export function useTestHubEnv(overrides: Lazy<Partial<HubConfig>> = {}): HubEnvF
   }, BUILD_TIMEOUT_MS);
   afterAll(async () => {
     await fixture.env?.cleanup();
+  });
+  return fixture;
+}
+
+export interface HubProcessesFixture extends HubEnvFixture {
+  /** A pool on the hub's database, for the test's own reads. */
+  db: pg.Pool;
+  /** The hub processes started so far, in order. */
+  hubs: HubProcess[];
+  /** Starts one more hub process on the environment and waits until it is ready. */
+  spawn(): Promise<HubProcess>;
+}
+
+/**
+ * An environment for hubs as separate processes (the crash tests kill them): the hub's database and a pool on it; every
+ * process started with `spawn` is SIGKILLed after the file's tests, before the environment is cleaned up.
+ */
+export function useHubProcesses(overrides: Lazy<Partial<HubConfig>> = {}): HubProcessesFixture {
+  const fixture = useTestHubEnv(overrides) as HubProcessesFixture;
+  fixture.hubs = [];
+  fixture.spawn = async () => {
+    const hub = await spawnHub(fixture.env.config);
+    fixture.hubs.push(hub);
+    return hub;
+  };
+  beforeAll(() => {
+    fixture.db = new pg.Pool({ connectionString: fixture.env.db.url });
+  });
+  afterAll(async () => {
+    await Promise.all(fixture.hubs.map((h) => h.stop('SIGKILL')));
+    await fixture.db?.end();
   });
   return fixture;
 }

@@ -1,6 +1,6 @@
 import { sleep, waitFor } from '../../support/wait.js';
 import type { FaultCase } from '../support/case.js';
-import { runLoadWithFault } from '../support/scenario.js';
+import { type LoadFaultOptions, runLoadWithFault } from '../support/scenario.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 /** Polls /readyz during an outage: how many answers were 503 (not ready), and how many claimed ready. */
@@ -33,118 +33,101 @@ async function readyAgain(url: string, since: number): Promise<number> {
   return Date.now() - since;
 }
 
+/**
+ * What a service outage under load does to the hub: `stop`, the hub's /readyz polled for `downMs`, `start`, then (with
+ * `readyAgain`) how long after the start the hub says it is ready again. The notes say what readiness answered.
+ */
+function outage(
+  stack: Stack,
+  o: { stop: () => Promise<unknown>; start: () => Promise<unknown>; downMs: number; readyAgain: boolean },
+) {
+  return async () => {
+    const hub = stack.hubs[0]!;
+    await o.stop();
+    const watch = watchReadiness(hub.url);
+    await sleep(o.downMs);
+    const r = await watch.stop();
+    await o.start();
+    const clearedAt = Date.now();
+    const readyMs = o.readyAgain ? await readyAgain(hub.url, clearedAt) : null;
+    const after = readyMs === null ? '' : `; ready ${readyMs} ms after`;
+    return { clearedAt, notes: [`/readyz 503 ×${r.notReady}, 200 ×${r.ready} while down${after}`] };
+  };
+}
+
 async function stackWithHub(ctx: Parameters<FaultCase['run']>[0]): Promise<Stack> {
   const stack = await startStack(ctx.cleanup, { postgres: ctx.postgres });
   await stack.startHub(stack.hubConfig());
   return stack;
 }
 
-export const mosquittoRestart: FaultCase = {
-  name: 'mosquitto-restart',
-  run: async (ctx) => {
-    const stack = await stackWithHub(ctx);
-    return [
-      await runLoadWithFault(stack, {
-        fault: 'Mosquitto restarted (SIGTERM, 1 s down)',
-        ratePerSec: 300,
-        warmupMs: 3000,
-        cooldownMs: 4000,
-        inject: async () => {
-          const hub = stack.hubs[0]!;
-          await stack.broker.stop();
-          const watch = watchReadiness(hub.url);
-          await sleep(1000);
-          const r = await watch.stop();
-          await stack.broker.start();
-          const clearedAt = Date.now();
-          return { clearedAt, notes: [`/readyz 503 ×${r.notReady}, 200 ×${r.ready} while down`] };
-        },
-      }),
-    ];
-  },
-};
+/** A case of one hub under steady load with one fault in the middle; `scenario` says which, once the stack runs. */
+function oneHubCase(name: string, scenario: (stack: Stack) => LoadFaultOptions | Promise<LoadFaultOptions>): FaultCase {
+  return {
+    name,
+    run: async (ctx) => {
+      const stack = await stackWithHub(ctx);
+      return [await runLoadWithFault(stack, await scenario(stack))];
+    },
+  };
+}
 
-export const redisCrash: FaultCase = {
-  name: 'redis-crash',
-  run: async (ctx) => {
-    const stack = await stackWithHub(ctx);
-    const aof = `${await stack.redis.config('appendonly')}/${await stack.redis.config('appendfsync')}`;
-    return [
-      await runLoadWithFault(stack, {
-        fault: 'Redis SIGKILLed, restarted after 2 s',
-        ratePerSec: 300,
-        warmupMs: 3000,
-        cooldownMs: 5000,
-        inject: async () => {
-          const hub = stack.hubs[0]!;
-          await stack.redis.kill();
-          const watch = watchReadiness(hub.url);
-          await sleep(2000);
-          const r = await watch.stop();
-          await stack.redis.start();
-          const clearedAt = Date.now();
-          const readyMs = await readyAgain(hub.url, clearedAt);
-          return {
-            clearedAt,
-            notes: [
-              `appendonly/appendfsync ${aof}`,
-              `/readyz 503 ×${r.notReady} while down, ready ${readyMs} ms after`,
-            ],
-          };
-        },
-      }),
-    ];
-  },
-};
+export const mosquittoRestart = oneHubCase('mosquitto-restart', (stack) => ({
+  fault: 'Mosquitto restarted (SIGTERM, 1 s down)',
+  ratePerSec: 300,
+  warmupMs: 3000,
+  cooldownMs: 4000,
+  inject: outage(stack, {
+    stop: () => stack.broker.stop(),
+    start: () => stack.broker.start(),
+    downMs: 1000,
+    readyAgain: false,
+  }),
+}));
 
-export const postgresCrash: FaultCase = {
-  name: 'postgres-crash',
-  run: async (ctx) => {
-    const stack = await stackWithHub(ctx);
-    return [
-      await runLoadWithFault(stack, {
-        fault: 'PostgreSQL crash-restarted (immediate)',
-        ratePerSec: 300,
-        warmupMs: 3000,
-        cooldownMs: 5000,
-        inject: async () => {
-          await stack.postgres.restart('immediate');
-          return { clearedAt: Date.now() };
-        },
-      }),
-    ];
-  },
-};
+export const redisCrash = oneHubCase('redis-crash', async (stack) => {
+  const aof = `${await stack.redis.config('appendonly')}/${await stack.redis.config('appendfsync')}`;
+  return {
+    fault: 'Redis SIGKILLed, restarted after 2 s',
+    ratePerSec: 300,
+    warmupMs: 3000,
+    cooldownMs: 5000,
+    inject: async () => {
+      const { clearedAt, notes } = await outage(stack, {
+        stop: () => stack.redis.kill(),
+        start: () => stack.redis.start(),
+        downMs: 2000,
+        readyAgain: true,
+      })();
+      return { clearedAt, notes: [`appendonly/appendfsync ${aof}`, ...notes] };
+    },
+  };
+});
 
-export const postgresDown: FaultCase = {
-  name: 'postgres-down-30s',
-  run: async (ctx) => {
-    const stack = await stackWithHub(ctx);
-    return [
-      await runLoadWithFault(stack, {
-        fault: 'PostgreSQL stopped for 30 s',
-        ratePerSec: 200,
-        warmupMs: 3000,
-        cooldownMs: 5000,
-        settleTimeoutMs: 180_000,
-        inject: async () => {
-          const hub = stack.hubs[0]!;
-          await stack.postgres.stop('fast');
-          const watch = watchReadiness(hub.url);
-          await sleep(30_000);
-          const r = await watch.stop();
-          await stack.postgres.start();
-          const clearedAt = Date.now();
-          const readyMs = await readyAgain(hub.url, clearedAt);
-          return {
-            clearedAt,
-            notes: [`/readyz 503 ×${r.notReady}, 200 ×${r.ready} while down; ready ${readyMs} ms after`],
-          };
-        },
-      }),
-    ];
+export const postgresCrash = oneHubCase('postgres-crash', (stack) => ({
+  fault: 'PostgreSQL crash-restarted (immediate)',
+  ratePerSec: 300,
+  warmupMs: 3000,
+  cooldownMs: 5000,
+  inject: async () => {
+    await stack.postgres.restart('immediate');
+    return { clearedAt: Date.now() };
   },
-};
+}));
+
+export const postgresDown = oneHubCase('postgres-down-30s', (stack) => ({
+  fault: 'PostgreSQL stopped for 30 s',
+  ratePerSec: 200,
+  warmupMs: 3000,
+  cooldownMs: 5000,
+  settleTimeoutMs: 180_000,
+  inject: outage(stack, {
+    stop: () => stack.postgres.stop('fast'),
+    start: () => stack.postgres.start(),
+    downMs: 30_000,
+    readyAgain: true,
+  }),
+}));
 
 export const hubKilledTwice: FaultCase = {
   name: 'hub-sigkill-twice',
